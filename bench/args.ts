@@ -1,0 +1,73 @@
+/** The few flags of `npm run bench` (`node dist/bench/main.js`), parsed by hand. */
+import type { BenchOptions } from './main.js';
+
+/** Usage text printed by `--help` and after a bad flag. */
+export const USAGE = `usage: npm run bench -- [options]
+  --peers              also run Mosquitto, NATS and RabbitMQ (default: when any is installed)
+  --no-peers           Ordo only
+  --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq)
+  --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency)
+  --messages N         messages per publisher (throughput) or samples (latency)
+  --timeout MS         bound on each workload run (default 20000)
+  --json               print the results as JSON instead of a table`;
+
+/** A flag the harness does not know, or a bad value. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses `argv` (without node and the script); throws {@link UsageError} on anything unknown. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help?: boolean } {
+  const options: BenchOptions & { help?: boolean } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--peers':
+        options.peers = true;
+        break;
+      case '--no-peers':
+        options.peers = false;
+        break;
+      case '--only':
+        options.only = splitList(value());
+        break;
+      case '--workloads':
+        options.workloads = splitList(value());
+        break;
+      case '--messages':
+        options.messages = positiveInteger(flag, value());
+        break;
+      case '--timeout':
+        options.timeoutMs = positiveInteger(flag, value());
+        break;
+      case '--json':
+        options.json = true;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  return options;
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} needs a positive integer, got ${text}`);
+  return n;
+}

@@ -1,0 +1,122 @@
+/**
+ * The report: one table of every row (rate, the delivery checks beside it,
+ * latency percentiles), then Ordo's ratio to each peer on each workload.
+ */
+import type { BenchResult } from './result.js';
+import type { WorkloadSpec } from './workloads/spec.js';
+
+const DASH = '–';
+
+/** The whole report as text: the results table, then the ratio table when there is a peer to compare with. */
+export function formatReport(results: readonly BenchResult[]): string {
+  const ratios = formatRatios(results);
+  return ratios === '' ? formatTable(results) : `${formatTable(results)}\n\n${ratios}`;
+}
+
+/** target | workload | rate | lost | dup | reordered | p50 µs | p99 µs | note. */
+export function formatTable(results: readonly BenchResult[]): string {
+  const header = ['target', 'workload', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'p50 µs', 'p99 µs', 'note'];
+  const rows = results.map((r) => [
+    r.target,
+    r.workload,
+    r.rate === undefined ? DASH : formatInteger(r.rate),
+    formatCount(r, 'lost'),
+    formatCount(r, 'duplicated'),
+    formatCount(r, 'reordered'),
+    formatMicros(r.p50Us),
+    formatMicros(r.p99Us),
+    noteOf(r),
+  ]);
+  return alignColumns([header, ...rows], [false, false, true, true, true, true, true, true, false]);
+}
+
+/**
+ * Ordo ÷ peer per workload, oriented so that above 1× means Ordo is better:
+ * Ordo's rate ÷ the peer's rate; the peer's latency ÷ Ordo's latency.
+ * Empty when Ordo or every peer lacks a measured row.
+ */
+export function formatRatios(results: readonly BenchResult[]): string {
+  const measured = results.filter((r) => r.skipped === undefined && (r.rate !== undefined || r.p50Us !== undefined));
+  const ordo = measured.filter((r) => r.target === 'ordo');
+  const peers = [...new Set(measured.filter((r) => r.target !== 'ordo').map((r) => r.target))];
+  if (ordo.length === 0 || peers.length === 0) return '';
+  const rows: string[][] = [];
+  for (const own of ordo) {
+    const lines: Array<[string, (r: BenchResult) => number | undefined, boolean]> =
+      own.rate !== undefined
+        ? [[own.workload, (r) => r.rate, true]]
+        : [
+            [`${own.workload} p50`, (r) => r.p50Us, false],
+            [`${own.workload} p99`, (r) => r.p99Us, false],
+          ];
+    for (const [label, value, isHigherBetter] of lines) {
+      rows.push([
+        label,
+        ...peers.map((peer) => {
+          const other = measured.find((r) => r.target === peer && r.workload === own.workload);
+          return formatRatio(value(own), other === undefined ? undefined : value(other), isHigherBetter);
+        }),
+      ]);
+    }
+  }
+  const title = 'Ordo relative to peers (above 1× = Ordo better: rate ÷ peer rate, peer latency ÷ Ordo latency)';
+  const header = ['workload', ...peers.map((peer) => `vs ${peer}`)];
+  return `${title}\n${alignColumns([header, ...rows], [false, ...peers.map(() => true)])}`;
+}
+
+/** Whether a result meets its workload's goals: undefined when it has none or did not run. */
+export function goalStatus(result: BenchResult): string | undefined {
+  const goal = result.spec.goal;
+  if (goal === undefined || result.skipped !== undefined || result.error !== undefined) return undefined;
+  const missed: string[] = [];
+  if (goal.minRate !== undefined && (result.rate ?? 0) < goal.minRate) missed.push(`rate ≥ ${formatInteger(goal.minRate)}`);
+  if (goal.maxP50Us !== undefined && !((result.p50Us ?? Infinity) <= goal.maxP50Us)) missed.push(`p50 ≤ ${goal.maxP50Us}`);
+  if (goal.maxP99Us !== undefined && !((result.p99Us ?? Infinity) <= goal.maxP99Us)) missed.push(`p99 ≤ ${goal.maxP99Us}`);
+  return missed.length === 0 ? 'goal met' : `goal missed: ${missed.join(', ')}`;
+}
+
+function noteOf(r: BenchResult): string {
+  if (r.skipped !== undefined) return `skipped: ${r.skipped}`;
+  const notes: string[] = [];
+  if (r.error !== undefined) notes.push(`failed: ${r.error}`);
+  if (r.delivery !== undefined && r.delivery.unexpected > 0) notes.push(`${r.delivery.unexpected} unexpected`);
+  const goal = r.target === 'ordo' ? goalStatus(r) : undefined;
+  if (goal !== undefined) notes.push(goal);
+  if (!isDefaultMode(r.spec)) notes.push(`${r.spec.qos}, ${r.spec.order}`);
+  return notes.join('; ');
+}
+
+function isDefaultMode(spec: WorkloadSpec): boolean {
+  return spec.qos === 'at-most-once' && spec.order === 'fifo';
+}
+
+function formatCount(r: BenchResult, key: 'lost' | 'duplicated' | 'reordered'): string {
+  return r.delivery === undefined ? DASH : formatInteger(r.delivery[key]);
+}
+
+function formatInteger(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatMicros(us: number | undefined): string {
+  if (us === undefined || Number.isNaN(us)) return DASH;
+  return us < 100 ? us.toFixed(1) : formatInteger(us);
+}
+
+function formatRatio(own: number | undefined, other: number | undefined, isHigherBetter: boolean): string {
+  if (own === undefined || other === undefined || own <= 0 || other <= 0) return DASH;
+  const ratio = isHigherBetter ? own / other : other / own;
+  return `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(1)}×`;
+}
+
+function alignColumns(rows: readonly string[][], isRightAligned: readonly boolean[]): string {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, col) => (isRightAligned[col] ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return lines.join('\n');
+}

@@ -1,0 +1,44 @@
+import type { WorkloadSpec } from './workloads/spec.js';
+
+/** Delivery checks of one run, summed over every subscriber. */
+export interface DeliveryTotals {
+  /** Deliveries the run should have produced: published × subscribers. */
+  readonly expected: number;
+  /** Distinct messages received, summed over subscribers. */
+  readonly delivered: number;
+  /** expected − delivered. */
+  readonly lost: number;
+  /** Receipts of a message a subscriber already had. */
+  readonly duplicated: number;
+  /** Messages that arrived after a later message of the same publisher. */
+  readonly reordered: number;
+  /** Messages no publisher of this run sent (corrupt header, stray traffic). */
+  readonly unexpected: number;
+}
+
+/** One row of the report: a target on a workload. */
+export interface BenchResult {
+  readonly target: string;
+  readonly workload: string;
+  readonly spec: WorkloadSpec;
+  /** Why the row did not run (target not installed, spec not supported). */
+  readonly skipped?: string;
+  /** Why the run failed or was cut short (timeout, connection error). */
+  readonly error?: string;
+  /** Deliveries per second, first publish to last delivery (throughput only). */
+  readonly rate?: number;
+  /** Publishes per second as seen by the publishers (throughput only). */
+  readonly publishRate?: number;
+  /** Median round trip, µs (latency only). */
+  readonly p50Us?: number;
+  /** 99th percentile round trip, µs (latency only). */
+  readonly p99Us?: number;
+  /** Latency samples taken (latency only). */
+  readonly samples?: number;
+  readonly delivery?: DeliveryTotals;
+  /** Wall-clock time of the measured part, ms. */
+  readonly durationMs?: number;
+}
+
+/** What a workload run measured; the runner adds target, workload and spec. */
+export type WorkloadOutcome = Omit<BenchResult, 'target' | 'workload' | 'spec' | 'skipped'>;

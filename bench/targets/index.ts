@@ -1,0 +1,13 @@
+/** Every target the harness knows, Ordo first, then its peers. */
+import { MosquittoTarget } from './mosquitto.js';
+import { NatsTarget } from './nats.js';
+import { OrdoTarget } from './ordo.js';
+import { RabbitMqTarget } from './rabbitmq.js';
+import type { BenchTarget } from './target.js';
+
+export type { BenchClient, BenchTarget } from './target.js';
+
+/** Fresh instances of every target, in report order: ordo, nats, mosquitto, rabbitmq. */
+export function createTargets(): BenchTarget[] {
+  return [new OrdoTarget(), new NatsTarget(), new MosquittoTarget(), new RabbitMqTarget()];
+}

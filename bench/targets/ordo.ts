@@ -1,0 +1,138 @@
+/**
+ * Ordo itself: the broker of this checkout started as a child process
+ * (`node bin/ordo.js broker --host 127.0.0.1 --port 0 --data <temp dir>`),
+ * exactly as an operator starts it, and driven by the SDK in client/.
+ */
+import { access } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkloadSpec } from '../workloads/spec.js';
+import { LOOPBACK, ServerProcess, makeTempDir, removeTempDir } from './server-process.js';
+import type { BenchClient, BenchTarget } from './target.js';
+
+type OrdoClient = Awaited<ReturnType<(typeof import('../../client/index.js'))['connect']>>;
+
+/** The line `ordo broker` prints once it accepts connections (DESIGN.md, CLI). */
+const LISTENING_LINE = /listening on (ws:\/\/\S+)/;
+/**
+ * Without the client's `isWritable` signal, wait for every this-many publishes
+ * so a broker that applies backpressure is heard at least this often.
+ */
+const AWAIT_EVERY = 256;
+
+/** Starts `ordo broker` from this checkout and connects with the SDK. */
+export class OrdoTarget implements BenchTarget {
+  readonly name = 'ordo';
+  readonly isPeer = false;
+  private server: ServerProcess | undefined;
+  private dir: string | undefined;
+  private url = '';
+
+  async isAvailable(): Promise<true | string> {
+    const root = await findRepoRoot();
+    if (root === undefined) return 'bin/ordo.js not found above the bench folder';
+    for (const built of ['dist/cli/main.js', 'dist/client/index.js']) {
+      if (!(await exists(join(root, built)))) return `${built} missing (run npm run build)`;
+    }
+    return true;
+  }
+
+  supports(spec: WorkloadSpec): true | string {
+    // Only the publish/subscribe guarantee is wired through so far; orderings come with their issues.
+    return spec.order === 'fifo' ? true : `${spec.order} ordering not wired into the bench yet`;
+  }
+
+  async start(): Promise<void> {
+    const root = await findRepoRoot();
+    if (root === undefined) throw new Error('bin/ordo.js not found');
+    this.dir = await makeTempDir('ordo');
+    this.server = await ServerProcess.start({
+      name: 'ordo broker',
+      command: process.execPath,
+      args: [join(root, 'bin', 'ordo.js'), 'broker', '--host', LOOPBACK, '--port', '0', '--data', this.dir],
+      cwd: root,
+      readyLine: LISTENING_LINE,
+      startTimeoutMs: 15_000,
+    }).catch(async (err: unknown) => {
+      await removeTempDir(this.dir);
+      throw err;
+    });
+    const match = this.server.matchOutput(LISTENING_LINE);
+    if (match === null) throw new Error('ordo broker printed no URL');
+    this.url = match[1];
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+    await removeTempDir(this.dir);
+    this.dir = undefined;
+  }
+
+  async connect(spec: WorkloadSpec): Promise<BenchClient> {
+    const { connect } = await import('../../client/index.js');
+    const client = await connect(this.url, { reconnect: false });
+    return new OrdoBenchClient(client, spec);
+  }
+}
+
+class OrdoBenchClient implements BenchClient {
+  private readonly options: { qos: WorkloadSpec['qos'] };
+  private sinceAwait = 0;
+  private failure: unknown;
+  private readonly recordFailure = (err: unknown): void => {
+    this.failure ??= err;
+  };
+
+  constructor(
+    private readonly client: OrdoClient,
+    spec: WorkloadSpec,
+  ) {
+    this.options = { qos: spec.qos };
+  }
+
+  publish(topic: string, payload: Uint8Array): void | Promise<void> {
+    const done = this.client.publish(topic, payload, this.options);
+    if (this.mustWait()) return done.then(() => undefined);
+    done.catch(this.recordFailure);
+  }
+
+  async subscribe(topic: string, onMessage: (payload: Uint8Array) => void): Promise<void> {
+    await this.client.subscribe(topic, (msg) => onMessage(msg.payload as Uint8Array), { qos: this.options.qos });
+  }
+
+  async flush(): Promise<void> {
+    await this.client.flush();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Backpressure: wait while the client is above its high-water mark. */
+  private mustWait(): boolean {
+    const writable = (this.client as { isWritable?: unknown }).isWritable;
+    if (typeof writable === 'boolean') return !writable;
+    this.sinceAwait = (this.sinceAwait + 1) % AWAIT_EVERY;
+    return this.sinceAwait === 0;
+  }
+}
+
+/** The checkout's root: the nearest folder above this module that holds bin/ordo.js. */
+async function findRepoRoot(): Promise<string | undefined> {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (await exists(join(dir, 'bin', 'ordo.js'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

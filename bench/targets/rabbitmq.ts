@@ -1,0 +1,162 @@
+/**
+ * RabbitMQ peer: the Debian RabbitMQ started by hand as a private node
+ * (`bench-<pid>@localhost`) whose AMQP and distribution listeners, and its own
+ * epmd, are bound to 127.0.0.1 on free ports, with every file under a temp
+ * folder and no plugins (so no management listener). Driven by `amqplib`:
+ * publishes to the `amq.topic` exchange without confirms, each subscriber
+ * consumes an exclusive queue with auto-ack — the at-most-once equivalent.
+ * Topic levels map to routing-key words (`a/b` → `a.b`).
+ */
+import { once } from 'node:events';
+import { realpath, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Channel, ChannelModel } from 'amqplib';
+import { asBuffer } from '../payload.js';
+import type { WorkloadSpec } from '../workloads/spec.js';
+import { LOOPBACK, ServerProcess, findBinary, freePort, isExecutable, makeTempDir, removeTempDir } from './server-process.js';
+import { supportsAtMostOnceFifo, type BenchClient, type BenchTarget } from './target.js';
+
+const EXCHANGE = 'amq.topic';
+
+/** Starts a private RabbitMQ node (and its epmd) and connects with `amqplib`. */
+export class RabbitMqTarget implements BenchTarget {
+  readonly name = 'rabbitmq';
+  readonly isPeer = true;
+  private epmd: ServerProcess | undefined;
+  private server: ServerProcess | undefined;
+  private dir: string | undefined;
+  private port = 0;
+
+  async isAvailable(): Promise<true | string> {
+    if ((await serverScript()) === undefined) return 'rabbitmq-server not installed';
+    if ((await findBinary('epmd', ['/usr/lib/erlang/bin'])) === undefined) return 'epmd (Erlang) not installed';
+    try {
+      await import('amqplib');
+      return true;
+    } catch {
+      return 'the amqplib client package is not installed';
+    }
+  }
+
+  supports(spec: WorkloadSpec): true | string {
+    return supportsAtMostOnceFifo(spec);
+  }
+
+  async start(): Promise<void> {
+    const script = await serverScript();
+    const epmdBinary = await findBinary('epmd', ['/usr/lib/erlang/bin']);
+    if (script === undefined || epmdBinary === undefined) throw new Error('rabbitmq-server not installed');
+    this.dir = await makeTempDir('rabbitmq');
+    const [epmdPort, distPort] = [await freePort(), await freePort()];
+    this.port = await freePort();
+    // Our own epmd in the foreground, so it is ours to stop and the node does not spawn a global one.
+    this.epmd = await ServerProcess.start({
+      name: 'epmd',
+      command: epmdBinary,
+      args: ['-address', LOOPBACK, '-port', String(epmdPort)],
+      readyPort: epmdPort,
+      startTimeoutMs: 10_000,
+    });
+    const files = {
+      config: join(this.dir, 'rabbitmq.conf'),
+      plugins: join(this.dir, 'enabled_plugins'),
+      envConf: join(this.dir, 'rabbitmq-env.conf'),
+    };
+    await writeFile(files.config, `listeners.tcp.1 = ${LOOPBACK}:${this.port}\n`);
+    await writeFile(files.plugins, '[].\n');
+    await writeFile(files.envConf, '');
+    this.server = await ServerProcess.start({
+      name: 'rabbitmq-server',
+      command: script,
+      args: [],
+      cwd: this.dir,
+      env: {
+        HOME: this.dir, // the Erlang cookie is written here
+        ERL_EPMD_ADDRESS: LOOPBACK,
+        ERL_EPMD_PORT: String(epmdPort),
+        RABBITMQ_NODENAME: `bench-${process.pid}@localhost`,
+        RABBITMQ_NODE_IP_ADDRESS: LOOPBACK,
+        RABBITMQ_NODE_PORT: String(this.port),
+        RABBITMQ_DIST_PORT: String(distPort),
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+        RABBITMQ_CONFIG_FILE: files.config,
+        RABBITMQ_CONF_ENV_FILE: files.envConf,
+        RABBITMQ_ENABLED_PLUGINS_FILE: files.plugins,
+        RABBITMQ_PLUGINS_EXPAND_DIR: join(this.dir, 'plugins-expand'),
+        RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
+        RABBITMQ_LOG_BASE: join(this.dir, 'log'),
+        RABBITMQ_PID_FILE: join(this.dir, 'rabbitmq.pid'),
+        RABBITMQ_LOGS: '-',
+      },
+      readyLine: /Server startup complete/,
+      startTimeoutMs: 60_000,
+      stopTimeoutMs: 15_000,
+    }).catch(async (err: unknown) => {
+      await this.stop();
+      throw err;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+    await this.epmd?.stop();
+    this.epmd = undefined;
+    await removeTempDir(this.dir);
+    this.dir = undefined;
+  }
+
+  async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+    const amqp = await import('amqplib');
+    const connection = await amqp.connect(`amqp://guest:guest@${LOOPBACK}:${this.port}`);
+    const channel = await connection.createChannel();
+    return new AmqpBenchClient(connection, channel);
+  }
+}
+
+class AmqpBenchClient implements BenchClient {
+  constructor(
+    private readonly connection: ChannelModel,
+    private readonly channel: Channel,
+  ) {}
+
+  publish(topic: string, payload: Uint8Array): void | Promise<void> {
+    // `false` means the channel's buffer is full: wait for 'drain'.
+    if (!this.channel.publish(EXCHANGE, toRoutingKey(topic), asBuffer(payload))) {
+      return once(this.channel, 'drain').then(() => undefined);
+    }
+  }
+
+  async subscribe(topic: string, onMessage: (payload: Uint8Array) => void): Promise<void> {
+    const { queue } = await this.channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await this.channel.bindQueue(queue, EXCHANGE, toRoutingKey(topic));
+    await this.channel.consume(queue, (msg) => msg !== null && onMessage(msg.content), { noAck: true });
+  }
+
+  async flush(): Promise<void> {
+    // A synchronous method on the publishing channel is answered after the
+    // publishes before it were routed.
+    await this.channel.checkExchange(EXCHANGE);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+function toRoutingKey(topic: string): string {
+  return topic.replaceAll('/', '.');
+}
+
+/**
+ * The rabbitmq-server start script itself: Debian's PATH entry is a wrapper
+ * that switches to the rabbitmq user, which could not read our temp folder.
+ */
+async function serverScript(): Promise<string | undefined> {
+  const onPath = await findBinary('rabbitmq-server', ['/usr/lib/rabbitmq/bin']);
+  if (onPath === undefined) return undefined;
+  const real = await realpath(onPath).catch(() => onPath);
+  if (basename(real) === 'rabbitmq-server') return real;
+  const beside = join(dirname(real), 'rabbitmq-server');
+  return (await isExecutable(beside)) ? beside : onPath;
+}

@@ -1,0 +1,101 @@
+/**
+ * What a benchmark run measures: the workload parameters as one plain object,
+ * so later issues add modes (another guarantee, ordering, payload size, fan-out)
+ * as new entries in {@link DEFAULT_WORKLOADS} rather than as new code paths.
+ * A target that cannot run a spec says why through `BenchTarget.supports`.
+ */
+
+/** Delivery guarantees, as DESIGN.md names them. */
+export const QOS_LEVELS = ['at-most-once', 'at-least-once', 'exactly-once'] as const;
+/** A delivery guarantee. */
+export type Qos = (typeof QOS_LEVELS)[number];
+
+/** Ordering guarantees, as DESIGN.md names them. */
+export const ORDERINGS = ['fifo', 'causal', 'total'] as const;
+/** An ordering guarantee. */
+export type Ordering = (typeof ORDERINGS)[number];
+
+/** The two measurement shapes the harness knows. */
+export const WORKLOAD_KINDS = ['throughput', 'latency'] as const;
+/** A measurement shape: a burst measured end to end, or one message at a time. */
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** Goals Ordo is held to on a workload (shown beside Ordo's row; peers are not judged). */
+export interface WorkloadGoal {
+  /** Minimum deliveries per second. */
+  readonly minRate?: number;
+  /** Maximum median round trip, µs. */
+  readonly maxP50Us?: number;
+  /** Maximum 99th percentile round trip, µs. */
+  readonly maxP99Us?: number;
+}
+
+/** One workload: every parameter a target needs to run it the same way as its peers. */
+export interface WorkloadSpec {
+  /** Stable id used by `--workloads` and in JSON output, e.g. `throughput-1-10`. */
+  readonly id: string;
+  /** Name printed in the table, e.g. `1→10 throughput`. */
+  readonly label: string;
+  readonly kind: WorkloadKind;
+  /** Guarantee of every publish and subscription. Default workloads: `at-most-once`. */
+  readonly qos: Qos;
+  /** Ordering guarantee of every publish and subscription. Default workloads: `fifo`. */
+  readonly order: Ordering;
+  /** Bytes per message, header included (≥ {@link MIN_PAYLOAD_BYTES}). Default 128. */
+  readonly payloadBytes: number;
+  /** Messages per publisher (throughput) or measured samples (latency). */
+  readonly messages: number;
+  /** Publishing connections (throughput only; latency always uses one). */
+  readonly publishers: number;
+  /** Subscribing connections, each on its own connection. */
+  readonly subscribers: number;
+  /** Wall-clock bound of the whole workload run, ms; past it the row fails with a note. */
+  readonly timeoutMs: number;
+  readonly goal?: WorkloadGoal;
+}
+
+/** The header every payload carries (publisher id + sequence number), bytes. */
+export const MIN_PAYLOAD_BYTES = 8;
+
+const BASE = {
+  qos: 'at-most-once',
+  order: 'fifo',
+  payloadBytes: 128,
+  publishers: 1,
+  timeoutMs: 20_000,
+} as const;
+
+/**
+ * The workloads `npm run bench` runs, in order. Message counts are chosen so
+ * each run takes a second or two on Ordo's targets and stays under the
+ * timeout on the slowest peer.
+ */
+export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
+  {
+    ...BASE,
+    id: 'throughput-1-1',
+    label: '1→1 throughput',
+    kind: 'throughput',
+    messages: 200_000,
+    subscribers: 1,
+    goal: { minRate: 200_000 },
+  },
+  {
+    ...BASE,
+    id: 'throughput-1-10',
+    label: '1→10 throughput',
+    kind: 'throughput',
+    messages: 50_000,
+    subscribers: 10,
+    goal: { minRate: 600_000 },
+  },
+  {
+    ...BASE,
+    id: 'latency',
+    label: 'round trip',
+    kind: 'latency',
+    messages: 20_000,
+    subscribers: 1,
+    goal: { maxP50Us: 100, maxP99Us: 500 },
+  },
+];

@@ -1,0 +1,121 @@
+import type { WebSocket } from 'ws';
+import type { BrokerConfig } from './config/index.js';
+import { Router } from './delivery/index.js';
+import { OrdoError } from './errors/index.js';
+import type { BrokerStats } from './protocol/index.js';
+import { Connection, type BrokerContext, type BrokerCounters } from './session/index.js';
+import { RateMeter } from './rate-meter.js';
+
+/** Name and version the broker announces in its welcome. */
+export const SERVER_NAME = 'ordo/0.1.0';
+
+/**
+ * The broker's shared state: connections, the router, counters, and the one
+ * flush pass per I/O turn that writes every connection's batched frame.
+ * Transport-agnostic: server.ts hands it accepted WebSockets.
+ */
+export class Broker implements BrokerContext {
+  readonly router = new Router();
+  readonly counters: BrokerCounters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  readonly serverName = SERVER_NAME;
+  readonly connections = new Set<Connection>();
+
+  private seq = 0;
+  private readonly dirty: Connection[] = [];
+  private isFlushScheduled = false;
+  private readonly startedAt = Date.now();
+  private readonly rateIn = new RateMeter();
+  private readonly rateOut = new RateMeter();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(readonly config: Readonly<BrokerConfig>) {
+    this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
+    this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Takes over an accepted WebSocket. */
+  attach(ws: WebSocket, address: string): void {
+    const conn = new Connection(ws, address, this);
+    if (this.connections.size >= this.config.limits.maxConnections) {
+      conn.fail(new OrdoError('ERR_TOO_MANY_CONNECTIONS', `the broker holds its maximum of ${this.config.limits.maxConnections} connections`));
+      return;
+    }
+    this.connections.add(conn);
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  scheduleFlush(conn: Connection): void {
+    this.dirty.push(conn);
+    if (this.isFlushScheduled) return;
+    this.isFlushScheduled = true;
+    // setImmediate runs after the I/O callbacks of this loop turn: every frame
+    // that arrived in this turn is answered in one outbound frame per peer.
+    setImmediate(() => this.flushAll());
+  }
+
+  forget(conn: Connection): void {
+    this.connections.delete(conn);
+  }
+
+  stats(): BrokerStats {
+    return {
+      server: this.serverName,
+      uptimeMs: Date.now() - this.startedAt,
+      connections: this.connections.size,
+      subscriptions: this.router.size,
+      ...this.counters,
+      rateIn: this.rateIn.perSecond(),
+      rateOut: this.rateOut.perSecond(),
+      connectionList: [...this.connections].map((c) => ({
+        connectionId: c.connectionId,
+        clientId: c.clientId,
+        address: c.address,
+        subscriptions: c.subscriptions.size,
+        messagesIn: c.messagesIn,
+        messagesOut: c.messagesOut,
+        dropped: c.dropped,
+        bufferedBytes: c.queuedBytes,
+      })),
+    };
+  }
+
+  /** Tells every peer the broker is going away and waits (up to `graceMs`) for the sockets to close. */
+  async shutdown(graceMs = 2000): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    const closing = [...this.connections].map((c) => new Promise<void>((resolve) => {
+      if (c.state === 'closed') return resolve();
+      c.ws.once('close', () => resolve());
+      c.fail(new OrdoError('ERR_SHUTTING_DOWN'));
+    }));
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.all(closing), timeout]);
+    for (const c of this.connections) c.ws.terminate();
+  }
+
+  private flushAll(): void {
+    this.isFlushScheduled = false;
+    const dirty = this.dirty.splice(0);
+    for (let i = 0; i < dirty.length; i++) dirty[i].flush();
+  }
+
+  /** Drops peers that answered none of the last ping's pongs nor sent anything [protocol 1.4]. */
+  private heartbeat(): void {
+    for (const c of this.connections) {
+      if (!c.isAlive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.isAlive = false;
+      if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
+    }
+  }
+
+  private sampleRates(): void {
+    this.rateIn.sample(this.counters.messagesIn);
+    this.rateOut.sample(this.counters.messagesOut);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every setting of the broker with its default. Every limit is finite by
+ * default; docs/operations.md lists the same values with the reason for each.
+ */
+export const DEFAULT_CONFIG = {
+  /** Address to listen on. Loopback by default: exposing a broker is a decision. */
+  host: '127.0.0.1',
+  /** TCP port; 0 picks a free one. */
+  port: 7700,
+  /** Directory for the broker's files. */
+  dataDir: './ordo-data',
+  limits: {
+    /** Largest WebSocket message (frame) accepted, in bytes; larger closes the connection with 1009. */
+    maxFrameBytes: 1024 * 1024,
+    /** Most concurrent connections; more are refused with ERR_TOO_MANY_CONNECTIONS. */
+    maxConnections: 10_000,
+    /** Most subscriptions one connection may hold; more are refused with ERR_LIMIT. */
+    maxSubscriptionsPerConnection: 10_000,
+    /**
+     * Bytes queued towards one connection (not yet written to its socket)
+     * above which at-most-once deliveries to it are dropped and counted, so a
+     * slow subscriber cannot grow the broker's memory.
+     */
+    maxOutboundBytes: 8 * 1024 * 1024,
+    /** A frame being built for one connection is sent once it reaches this size. */
+    flushBytes: 64 * 1024,
+    /** A connection that has not sent hello this long after opening is closed. */
+    handshakeTimeoutMs: 10_000,
+  },
+  /** How often the broker pings each connection; silent for two intervals means dead. */
+  heartbeatMs: 15_000,
+} as const;
+
+type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };
+
+/** The broker's configuration, validated and frozen. */
+export type BrokerConfig = Widen<typeof DEFAULT_CONFIG>;
+
+/** Any subset of the configuration, as a file, flags or code give it. */
+export type BrokerConfigInput = { [K in keyof BrokerConfig]?: BrokerConfig[K] extends object ? Partial<BrokerConfig[K]> : BrokerConfig[K] };

@@ -1,0 +1,65 @@
+import { OrdoError } from '../errors/index.js';
+import { DEFAULT_CONFIG, type BrokerConfig } from './defaults.js';
+
+/**
+ * Turns any input (a parsed config file, flags, startBroker options) into a
+ * validated, frozen configuration. Later inputs override earlier ones; every
+ * error names the field. Throws ERR_BAD_CONFIG.
+ */
+export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
+  const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  for (const input of inputs) {
+    if (input === undefined) continue;
+    mergeInto(merged, input, '', DEFAULT_CONFIG as unknown as Record<string, unknown>);
+  }
+  const config = merged as unknown as BrokerConfig;
+  checkRange('port', config.port, 0, 65535);
+  if (config.host.length === 0) fail('host', 'must not be empty');
+  if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
+  const l = config.limits;
+  checkRange('limits.maxFrameBytes', l.maxFrameBytes, 1024, 256 * 1024 * 1024);
+  checkRange('limits.maxConnections', l.maxConnections, 1, 1_000_000);
+  checkRange('limits.maxSubscriptionsPerConnection', l.maxSubscriptionsPerConnection, 1, 10_000_000);
+  checkRange('limits.maxOutboundBytes', l.maxOutboundBytes, 1024, 4 * 1024 * 1024 * 1024);
+  checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);
+  checkRange('limits.handshakeTimeoutMs', l.handshakeTimeoutMs, 10, 3_600_000);
+  checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
+  return deepFreeze(config);
+}
+
+function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    fail(path || 'config', 'must be an object');
+  }
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    const field = path ? `${path}.${key}` : key;
+    if (value === undefined) continue;
+    if (!(key in shape)) fail(field, 'is not a known setting');
+    const expected = shape[key];
+    if (typeof expected === 'object' && expected !== null) {
+      mergeInto(target[key] as Record<string, unknown>, value, field, expected as Record<string, unknown>);
+    } else if (typeof value !== typeof expected) {
+      fail(field, `must be a ${typeof expected}, got ${JSON.stringify(value)}`);
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+function checkRange(field: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    fail(field, `must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function fail(field: string, reason: string): never {
+  throw new OrdoError('ERR_BAD_CONFIG', `config ${field} ${reason}`);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

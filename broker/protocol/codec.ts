@@ -1,0 +1,40 @@
+import { Packr, Unpackr } from 'msgpackr';
+import { OrdoError } from '../errors/index.js';
+
+/**
+ * MessagePack encoding of frames and payloads [protocol 1]. Standard
+ * MessagePack only: msgpackr's record extension is off so any MessagePack
+ * library can speak the protocol.
+ */
+const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+/** Encodes one value as MessagePack. The result may be a view into a shared buffer: copy before mutating. */
+export function encodeValue(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+/** Decodes one MessagePack value; bin values come back as views into `bytes` (no copy). */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return unpackr.unpack(bytes);
+}
+
+/** Encodes a frame: an array of operations [protocol 1.1]. */
+export function encodeFrame(ops: readonly unknown[]): Uint8Array {
+  return packr.pack(ops);
+}
+
+/**
+ * Decodes a frame [protocol 1.1]. Anything that is not exactly one
+ * MessagePack array raises ERR_BAD_FRAME.
+ */
+export function decodeFrame(bytes: Uint8Array): unknown[] {
+  let value: unknown;
+  try {
+    value = unpackr.unpack(bytes);
+  } catch (err) {
+    throw new OrdoError('ERR_BAD_FRAME', `frame is not valid MessagePack: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw new OrdoError('ERR_BAD_FRAME', 'frame must be an array of operations');
+  return value;
+}

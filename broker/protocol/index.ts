@@ -1,0 +1,14 @@
+/**
+ * protocol/: the wire contract of protocol version 1 (docs/protocol.md):
+ * operation codes and shapes, MessagePack framing, topic name rules. Pure;
+ * shared by the broker and the client SDK, so it imports nothing but
+ * errors/ and msgpackr.
+ */
+export * from './ops.js';
+export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
+export { FrameBuilder, encodeMessageTail } from './frame-builder.js';
+export { topicNameError, topicPatternError, isBrokerTopic, MAX_TOPIC_LENGTH, LEVEL_SEPARATOR } from './topic-names.js';
+export {
+  requestIdOf, checkHello, checkPublish, checkSubscribe, checkUnsubscribe, checkRequestOnly, MAX_ID,
+} from './validate-op.js';
+export type { HelloOp, PublishOp, SubscribeOp, UnsubscribeOp, RequestOnlyOp } from './validate-op.js';

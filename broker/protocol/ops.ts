@@ -1,0 +1,134 @@
+/**
+ * Operation codes and shapes of protocol version 1 [protocol 2]. A frame is a
+ * MessagePack array of operations; each operation is an array whose first
+ * element is one of these codes. Codes below 64 travel client → broker, codes
+ * from 64 travel broker → client.
+ */
+
+/** The protocol versions this code speaks; the first is the newest. */
+export const PROTOCOL_VERSIONS = [1] as const;
+export const PROTOCOL_VERSION = PROTOCOL_VERSIONS[0];
+
+/** Client → broker operation codes. */
+export const ClientOp = {
+  /** [1, hello] — the first operation of a connection [protocol 2.1]. */
+  hello: 1,
+  /** [2, reqId, topic, payload, options|nil] [protocol 2.3]. */
+  publish: 2,
+  /** [3, reqId, subId, pattern, options|nil] [protocol 2.4]. */
+  subscribe: 3,
+  /** [4, reqId, subId] [protocol 2.5]. */
+  unsubscribe: 4,
+  /** [5, reqId] — answered by PONG [protocol 2.6]. */
+  ping: 5,
+  /** [6, reqId] — answered by OK carrying broker statistics [protocol 2.7]. */
+  stats: 6,
+} as const;
+export type ClientOpCode = (typeof ClientOp)[keyof typeof ClientOp];
+
+/** Broker → client operation codes. */
+export const BrokerOp = {
+  /** [64, welcome] — answer to hello [protocol 2.2]. */
+  welcome: 64,
+  /** [65, reqId, result|nil] — a request succeeded [protocol 2.8]. */
+  ok: 65,
+  /** [66, reqId, code, message] — a request failed; reqId 0 when none [protocol 2.9]. */
+  error: 66,
+  /** [67, subId, topic, payload, headers|nil, replyTo|nil, seq, timestamp] [protocol 2.10]. */
+  message: 67,
+  /** [68, reqId] — answer to ping [protocol 2.6]. */
+  pong: 68,
+} as const;
+export type BrokerOpCode = (typeof BrokerOp)[keyof typeof BrokerOp];
+
+/** Delivery guarantees, weakest first [semantics 1]. */
+export const QOS_LEVELS = ['at-most-once', 'at-least-once', 'exactly-once'] as const;
+export type Qos = (typeof QOS_LEVELS)[number];
+
+/** Ordering guarantees [semantics 2]. */
+export const ORDERS = ['fifo', 'causal', 'total'] as const;
+export type Order = (typeof ORDERS)[number];
+
+/** Message headers: string keys to string values. */
+export type Headers = Record<string, string>;
+
+/** The hello a client sends first [protocol 2.1]. */
+export interface Hello {
+  /** Protocol versions the client speaks (or one number). */
+  version: number | number[];
+  /** Application-chosen client id, shown in stats; not unique. */
+  clientId?: string;
+  /** Bearer token (checked once authentication exists). */
+  token?: string;
+  /** The client's private reply inbox id: it alone may subscribe under `$inbox/<inbox>/`. */
+  inbox?: string;
+  /** Free text naming the client library, e.g. `ordo-js/0.1.0`. */
+  agent?: string;
+}
+
+/** The broker's answer to hello [protocol 2.2]. */
+export interface Welcome {
+  version: number;
+  server: string;
+  connectionId: string;
+  /** How often the broker pings; a peer silent for two intervals is dropped. */
+  heartbeatMs: number;
+  limits: WireLimits;
+  capabilities: string[];
+}
+
+/** Limits the broker announces in its welcome. */
+export interface WireLimits {
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  maxPayloadBytes: number;
+}
+
+/** Options of a publish [protocol 2.3]; nil on the wire when all are defaults. */
+export interface PublishWireOptions {
+  qos?: Qos;
+  order?: Order;
+  retain?: boolean;
+  headers?: Headers;
+  /** Topic the receiver should answer on (request/reply). */
+  replyTo?: string;
+  /** Ask for an OK (with the number of deliveries) or ERR_NO_RESPONDERS. */
+  confirm?: boolean;
+}
+
+/** Options of a subscribe [protocol 2.4]. */
+export interface SubscribeWireOptions {
+  qos?: Qos;
+  order?: Order;
+  durable?: string;
+  group?: string;
+}
+
+/** Statistics returned by the stats operation [protocol 2.7]. */
+export interface BrokerStats {
+  server: string;
+  uptimeMs: number;
+  connections: number;
+  subscriptions: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  dropped: number;
+  /** Messages per second over the last few seconds. */
+  rateIn: number;
+  rateOut: number;
+  connectionList: ConnectionStats[];
+}
+
+/** One connection as stats shows it. */
+export interface ConnectionStats {
+  connectionId: string;
+  clientId: string;
+  address: string;
+  subscriptions: number;
+  messagesIn: number;
+  messagesOut: number;
+  dropped: number;
+  bufferedBytes: number;
+}

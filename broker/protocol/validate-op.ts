@@ -1,0 +1,122 @@
+import {
+  ClientOp, ORDERS, QOS_LEVELS,
+  type Hello, type PublishWireOptions, type SubscribeWireOptions,
+} from './ops.js';
+
+/**
+ * Shape checks of client operations [protocol 2]. Each check returns the
+ * reason an operation is malformed, or undefined when the caller may treat it
+ * as the typed tuple. They read the decoded array in place: no copy, no
+ * allocation on the publish path.
+ */
+
+export type HelloOp = [typeof ClientOp.hello, Hello];
+export type PublishOp = [typeof ClientOp.publish, number, string, Uint8Array, PublishWireOptions | null];
+export type SubscribeOp = [typeof ClientOp.subscribe, number, number, string, SubscribeWireOptions | null];
+export type UnsubscribeOp = [typeof ClientOp.unsubscribe, number, number];
+export type RequestOnlyOp = [number, number];
+
+/** Largest request or subscription id: ids are uint32 on the wire. */
+export const MAX_ID = 0xffff_ffff;
+
+/** The request id an operation carries, or 0 when it carries none we can read. */
+export function requestIdOf(op: unknown): number {
+  if (!Array.isArray(op)) return 0;
+  const id = op[1];
+  return isId(id, true) ? id : 0;
+}
+
+export function checkHello(op: unknown[]): string | undefined {
+  const hello = op[1];
+  if (!isPlainObject(hello)) return 'hello must be a map';
+  const version = hello.version;
+  const versionsOk = typeof version === 'number' || (Array.isArray(version) && version.every((v) => typeof v === 'number'));
+  if (!versionsOk) return 'hello.version must be a number or an array of numbers';
+  for (const key of ['clientId', 'token', 'inbox', 'agent'] as const) {
+    const v = hello[key];
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > 256)) {
+      return `hello.${key} must be a string of at most 256 characters`;
+    }
+  }
+  return undefined;
+}
+
+export function checkPublish(op: unknown[]): string | undefined {
+  if (op.length < 4 || op.length > 5) return 'publish takes [2, reqId, topic, payload, options]';
+  if (!isId(op[1], true)) return 'publish reqId must be a uint32';
+  if (typeof op[2] !== 'string') return 'publish topic must be a string';
+  if (!(op[3] instanceof Uint8Array)) return 'publish payload must be bin (the MessagePack encoding of the value)';
+  const options = op[4];
+  if (options === undefined || options === null) return undefined;
+  if (!isPlainObject(options)) return 'publish options must be a map or nil';
+  return qosOrderError(options)
+    ?? optionalType(options, 'retain', 'boolean')
+    ?? optionalType(options, 'confirm', 'boolean')
+    ?? optionalType(options, 'replyTo', 'string')
+    ?? headersError(options.headers);
+}
+
+export function checkSubscribe(op: unknown[]): string | undefined {
+  if (op.length < 4 || op.length > 5) return 'subscribe takes [3, reqId, subId, pattern, options]';
+  if (!isId(op[1], true)) return 'subscribe reqId must be a uint32';
+  if (!isId(op[2], false)) return 'subscribe subId must be a uint32 greater than 0';
+  if (typeof op[3] !== 'string') return 'subscribe pattern must be a string';
+  const options = op[4];
+  if (options === undefined || options === null) return undefined;
+  if (!isPlainObject(options)) return 'subscribe options must be a map or nil';
+  return qosOrderError(options)
+    ?? nameError(options, 'durable')
+    ?? nameError(options, 'group');
+}
+
+export function checkUnsubscribe(op: unknown[]): string | undefined {
+  if (op.length !== 3) return 'unsubscribe takes [4, reqId, subId]';
+  if (!isId(op[1], true)) return 'unsubscribe reqId must be a uint32';
+  if (!isId(op[2], false)) return 'unsubscribe subId must be a uint32 greater than 0';
+  return undefined;
+}
+
+/** For operations that carry only a request id (ping, stats). */
+export function checkRequestOnly(op: unknown[]): string | undefined {
+  if (op.length !== 2 || !isId(op[1], true)) return 'operation takes [code, reqId]';
+  return undefined;
+}
+
+function isId(value: unknown, allowZero: boolean): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value <= MAX_ID && (allowZero ? value >= 0 : value > 0);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function qosOrderError(options: Record<string, unknown>): string | undefined {
+  if (options.qos != null && !(QOS_LEVELS as readonly unknown[]).includes(options.qos)) {
+    return `qos must be one of ${QOS_LEVELS.join(', ')}`;
+  }
+  if (options.order != null && !(ORDERS as readonly unknown[]).includes(options.order)) {
+    return `order must be one of ${ORDERS.join(', ')}`;
+  }
+  return undefined;
+}
+
+function optionalType(options: Record<string, unknown>, key: string, type: 'string' | 'boolean'): string | undefined {
+  const v = options[key];
+  return v === undefined || v === null || typeof v === type ? undefined : `${key} must be a ${type}`;
+}
+
+function nameError(options: Record<string, unknown>, key: string): string | undefined {
+  const v = options[key];
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'string' && v.length > 0 && v.length <= 256 ? undefined : `${key} must be a non-empty string of at most 256 characters`;
+}
+
+/** Headers: a map of at most 64 string keys to string values. */
+function headersError(headers: unknown): string | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  if (!isPlainObject(headers)) return 'headers must be a map of strings';
+  const keys = Object.keys(headers);
+  if (keys.length > 64) return 'headers may have at most 64 entries';
+  for (const k of keys) if (typeof headers[k] !== 'string') return `header '${k}' must be a string`;
+  return undefined;
+}

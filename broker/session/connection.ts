@@ -1,0 +1,166 @@
+import type { WebSocket } from 'ws';
+import { OrdoError, errorSpec, type ErrorCode } from '../errors/index.js';
+import { BrokerOp, FrameBuilder, decodeFrame, encodeValue } from '../protocol/index.js';
+import type { Subscriber, Subscription } from '../delivery/index.js';
+import type { BrokerContext } from './context.js';
+import { dispatch } from './dispatch.js';
+
+/**
+ * The life of a connection, as one state [protocol 2.1]:
+ * handshake (waiting for hello) → open → closing → closed.
+ */
+export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
+
+let connectionCounter = 0;
+
+/**
+ * One client connection: reads frames, hands each operation to its handler,
+ * and batches everything it sends into one frame per I/O turn. Errors a peer
+ * causes are answered on the wire (and, if fatal, end with a close); nothing
+ * here throws out of a socket callback.
+ */
+export class Connection implements Subscriber {
+  readonly connectionId = `c${++connectionCounter}`;
+  state: ConnectionState = 'handshake';
+  clientId = '';
+  /** The private reply inbox id the client named in hello, if any. */
+  inbox: string | undefined;
+  readonly subscriptions = new Map<number, Subscription>();
+  messagesIn = 0;
+  messagesOut = 0;
+  dropped = 0;
+  /** Set by any traffic from the peer; cleared by each heartbeat ping. */
+  isAlive = true;
+
+  private builder: FrameBuilder | null = null;
+  private nextBuilderBytes = 4096;
+  private readonly handshakeTimer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly address: string,
+    readonly broker: BrokerContext,
+  ) {
+    this.handshakeTimer = setTimeout(() => {
+      this.fail(new OrdoError('ERR_HANDSHAKE', `no hello within ${broker.config.limits.handshakeTimeoutMs} ms`));
+    }, broker.config.limits.handshakeTimeoutMs);
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary));
+    ws.on('pong', () => { this.isAlive = true; });
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => { /* 'close' follows; ws has already closed with the right status (e.g. 1009) */ });
+  }
+
+  /** Marks the handshake done (called by the hello handler). */
+  open(): void {
+    clearTimeout(this.handshakeTimer);
+    this.state = 'open';
+  }
+
+  /** Bytes queued towards the peer and not yet written to its socket. */
+  get queuedBytes(): number {
+    return this.ws.bufferedAmount + (this.builder ? this.builder.byteLength : 0);
+  }
+
+  get canTakeMore(): boolean {
+    return this.state === 'open' && this.queuedBytes < this.broker.config.limits.maxOutboundBytes;
+  }
+
+  /** Queues a MESSAGE for subscription `subId`, or drops and counts it when the peer cannot keep up. */
+  deliver(subId: number, tail: Uint8Array): boolean {
+    if (this.state !== 'open') return false;
+    if (this.queuedBytes + tail.length > this.broker.config.limits.maxOutboundBytes) {
+      this.dropped++;
+      this.broker.counters.dropped++;
+      return false;
+    }
+    this.frame().appendMessage(subId, tail);
+    this.messagesOut++;
+    this.broker.counters.messagesOut++;
+    this.afterAppend();
+    return true;
+  }
+
+  /** Queues any operation (replies, errors). Replies are never dropped. */
+  send(op: readonly unknown[]): void {
+    if (this.state === 'closed') return;
+    this.frame().appendEncoded(encodeValue(op));
+    this.afterAppend();
+  }
+
+  /** Answers request `reqId` with ERR `code`. */
+  replyError(reqId: number, code: ErrorCode, message?: string): void {
+    this.send([BrokerOp.error, reqId, code, message ?? errorSpec(code).message]);
+  }
+
+  /** Sends the error, then closes the connection with the error's close status [protocol 1.3]. */
+  fail(err: OrdoError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.send([BrokerOp.error, err.requestId ?? 0, err.code, err.message]);
+    this.flush();
+    this.state = 'closing';
+    clearTimeout(this.handshakeTimer);
+    this.ws.close(errorSpec(err.code).closeCode ?? 1011, err.code);
+  }
+
+  /** Writes the frame being built, if any, to the socket. */
+  flush(): void {
+    const builder = this.builder;
+    if (builder === null || builder.opCount === 0) return;
+    this.builder = null;
+    const frame = builder.take();
+    this.nextBuilderBytes = Math.min(Math.max(frame.length, 4096), this.broker.config.limits.flushBytes * 2);
+    this.broker.counters.bytesOut += frame.length;
+    if (this.ws.readyState === this.ws.OPEN) {
+      this.ws.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { binary: true });
+    }
+  }
+
+  private frame(): FrameBuilder {
+    return this.builder ??= new FrameBuilder(this.nextBuilderBytes);
+  }
+
+  private afterAppend(): void {
+    if (this.builder!.byteLength >= this.broker.config.limits.flushBytes) this.flush();
+    else if (this.builder!.opCount === 1) this.broker.scheduleFlush(this);
+  }
+
+  /** False once the connection is closing: the rest of a frame is ignored. */
+  private get isReading(): boolean {
+    return this.state === 'handshake' || this.state === 'open';
+  }
+
+  private onFrame(data: Buffer, isBinary: boolean): void {
+    this.isAlive = true;
+    this.broker.counters.bytesIn += data.length;
+    if (!this.isReading) return;
+    if (!isBinary) {
+      this.fail(new OrdoError('ERR_BAD_FRAME', 'frames must be binary WebSocket messages'));
+      return;
+    }
+    let ops: unknown[];
+    try {
+      ops = decodeFrame(data);
+    } catch (err) {
+      this.fail(err instanceof OrdoError ? err : new OrdoError('ERR_BAD_FRAME'));
+      return;
+    }
+    for (let i = 0; i < ops.length && this.isReading; i++) {
+      try {
+        dispatch(this, ops[i]);
+      } catch (err) {
+        // A handler bug must not take the broker down; the peer learns of it.
+        this.replyError(0, 'ERR_INTERNAL', (err as Error).message);
+      }
+    }
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    this.builder = null;
+    for (const sub of this.subscriptions.values()) this.broker.router.remove(sub);
+    this.subscriptions.clear();
+    this.broker.forget(this);
+  }
+}

@@ -1,0 +1,31 @@
+import type { BrokerConfig } from '../config/index.js';
+import type { Router } from '../delivery/index.js';
+import type { BrokerStats } from '../protocol/index.js';
+import type { Connection } from './connection.js';
+
+/** Broker-wide counters; connections add to them as they go. */
+export interface BrokerCounters {
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  dropped: number;
+}
+
+/**
+ * What a connection needs of the broker. The broker implements it; sessions
+ * see nothing else of it, so handlers are testable with a stand-in.
+ */
+export interface BrokerContext {
+  readonly config: Readonly<BrokerConfig>;
+  readonly router: Router;
+  readonly counters: BrokerCounters;
+  readonly serverName: string;
+  /** The broker-wide sequence number of the next message. */
+  nextSeq(): number;
+  /** Asks for `conn.flush()` once the current I/O turn has been processed. */
+  scheduleFlush(conn: Connection): void;
+  stats(): BrokerStats;
+  /** Called once when a connection has closed. */
+  forget(conn: Connection): void;
+}

@@ -1,0 +1,43 @@
+import { OrdoError } from '../../errors/index.js';
+import { BrokerOp, PROTOCOL_VERSIONS, checkHello, type Hello, type Welcome } from '../../protocol/index.js';
+import type { Connection } from '../connection.js';
+
+/**
+ * HELLO [protocol 2.1]: agree on a version, record who the client is, answer
+ * WELCOME [protocol 2.2]. Steps, in order:
+ * 1. check the shape (ERR_HANDSHAKE on a malformed hello: nothing else can be trusted yet);
+ * 2. pick the newest version both sides speak (ERR_VERSION if none);
+ * 3. record client id and reply inbox;
+ * 4. open the connection and send the welcome.
+ */
+export function handleHello(conn: Connection, op: unknown[]): void {
+  const bad = checkHello(op);
+  if (bad !== undefined) {
+    conn.fail(new OrdoError('ERR_HANDSHAKE', bad));
+    return;
+  }
+  const hello = op[1] as Hello;
+  const offered = Array.isArray(hello.version) ? hello.version : [hello.version];
+  const version = PROTOCOL_VERSIONS.find((v) => offered.includes(v));
+  if (version === undefined) {
+    conn.fail(new OrdoError('ERR_VERSION', `protocol version ${offered.join(', ')} not supported; this broker speaks ${PROTOCOL_VERSIONS.join(', ')}`));
+    return;
+  }
+  conn.clientId = hello.clientId ?? '';
+  conn.inbox = hello.inbox ?? undefined;
+  conn.open();
+  const { config, serverName } = conn.broker;
+  const welcome: Welcome = {
+    version,
+    server: serverName,
+    connectionId: conn.connectionId,
+    heartbeatMs: config.heartbeatMs,
+    limits: {
+      maxFrameBytes: config.limits.maxFrameBytes,
+      maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+      maxPayloadBytes: config.limits.maxFrameBytes - 2048,
+    },
+    capabilities: ['at-most-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions'],
+  };
+  conn.send([BrokerOp.welcome, welcome]);
+}

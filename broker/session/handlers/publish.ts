@@ -1,0 +1,60 @@
+import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
+import {
+  BrokerOp, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
+} from '../../protocol/index.js';
+import type { Connection } from '../connection.js';
+
+const INBOX_PREFIX = '$inbox/';
+const result: FanOutResult = { matched: 0, dropped: 0 };
+
+/**
+ * PUBLISH [protocol 2.3]. At-most-once, fifo: fanned out now, never stored.
+ * Only failures are answered, unless the publisher asked for a confirm; a
+ * request (replyTo + confirm) that matches no subscriber gets
+ * ERR_NO_RESPONDERS at once instead of waiting for its timeout.
+ */
+export function handlePublish(conn: Connection, op: unknown[]): void {
+  const bad = checkPublish(op);
+  if (bad !== undefined) {
+    conn.replyError(requestIdOf(op), 'ERR_BAD_REQUEST', bad);
+    return;
+  }
+  const [, reqId, topic, payload, options] = op as PublishOp;
+  const topicError = topicNameError(topic);
+  if (topicError !== undefined) {
+    conn.replyError(reqId, 'ERR_BAD_TOPIC', topicError);
+    return;
+  }
+  if (isBrokerTopic(topic) && !topic.startsWith(INBOX_PREFIX)) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${INBOX_PREFIX}... may be published to`);
+    return;
+  }
+  if (options) {
+    const unsupported = unsupportedOption(options.qos, options.order, options.retain === true);
+    if (unsupported !== undefined) {
+      conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
+      return;
+    }
+  }
+  conn.messagesIn++;
+  conn.broker.counters.messagesIn++;
+  const replyTo = options?.replyTo ?? null;
+  fanOutAtMostOnce(
+    conn.broker.router, topic, payload, options?.headers ?? null, replyTo,
+    conn.broker.nextSeq(), Date.now(), result,
+  );
+  if (options?.confirm !== true) return;
+  if (replyTo !== null && result.matched === 0) {
+    conn.replyError(reqId, 'ERR_NO_RESPONDERS', `no subscriber for '${topic}'`);
+    return;
+  }
+  conn.send([BrokerOp.ok, reqId, { matched: result.matched, dropped: result.dropped }]);
+}
+
+/** This broker delivers at-most-once, fifo; stronger guarantees come with storage. */
+export function unsupportedOption(qos: string | null | undefined, order: string | null | undefined, retain: boolean): string | undefined {
+  if (qos != null && qos !== 'at-most-once') return `qos '${qos}' is not supported yet; this broker delivers at-most-once`;
+  if (order != null && order !== 'fifo') return `order '${order}' is not supported yet; this broker orders fifo`;
+  if (retain) return 'retained messages are not supported yet';
+  return undefined;
+}

@@ -1,0 +1,48 @@
+import { Command, Option } from 'commander';
+import type { Order, Qos } from '../../broker/protocol/index.js';
+import type { Message } from '../../client/index.js';
+import { messageJson, payloadText } from '../format.js';
+import { countOption, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
+import { connectFromFlags, runCommand, untilSignal } from '../run-command.js';
+
+interface SubFlags extends ClientFlags {
+  qos?: Qos;
+  order?: Order;
+  count?: number;
+  durable?: string;
+  group?: string;
+}
+
+/** `ordo sub`: prints messages matching PATTERN, one per line. */
+export function subCommand(): Command {
+  return withClientOptions(new Command('sub'))
+    .description('print messages matching PATTERN, one per line ("TOPIC PAYLOAD", or JSON with --json)')
+    .argument('<pattern>', 'topic pattern: + matches one level, # any number of trailing levels')
+    .addOption(qosOption())
+    .addOption(orderOption())
+    .addOption(countOption('exit after N messages'))
+    .addOption(new Option('--durable <name>', 'durable subscription name'))
+    .addOption(new Option('--group <name>', 'shared subscription group: each message goes to one member'))
+    .addHelpText('after', '\nExamples:\n  $ ordo sub \'orders/+/created\' --count 2\n  $ ordo sub \'logs/#\' --json\n')
+    .action((pattern: string, flags: SubFlags) => runCommand(async () => {
+      const client = await connectFromFlags(flags, { reconnect: true });
+      let remaining = flags.count ?? Infinity;
+      let finish!: () => void;
+      const done = new Promise<void>((resolve) => { finish = resolve; });
+      const print = (msg: Message): void => {
+        if (remaining <= 0) return;
+        process.stdout.write(flags.json ? `${messageJson(msg)}\n` : `${msg.topic} ${payloadText(msg.payload)}\n`);
+        if (--remaining === 0) finish();
+      };
+      const closed = new Promise<never>((_, reject) => {
+        client.on('close', ({ error }) => { if (error) reject(error); });
+      });
+      try {
+        await client.subscribe(pattern, print, { qos: flags.qos, order: flags.order, durable: flags.durable, group: flags.group });
+        process.stderr.write(`subscribed to ${pattern}\n`);
+        await Promise.race([done, untilSignal(), closed]);
+      } finally {
+        await client.close();
+      }
+    }));
+}

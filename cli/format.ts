@@ -1,0 +1,37 @@
+import type { Message } from '../client/index.js';
+
+/** A payload as text on one line: strings as they are, bytes as base64, other values as JSON. */
+export function payloadText(payload: unknown): string {
+  if (typeof payload === 'string') return payload.replace(/\r?\n/g, '\\n');
+  if (payload instanceof Uint8Array) return `base64:${Buffer.from(payload).toString('base64')}`;
+  return JSON.stringify(payload, jsonReplacer);
+}
+
+/** A message as one JSON object (the `--json` line of `ordo sub`). */
+export function messageJson(msg: Message): string {
+  return JSON.stringify({
+    topic: msg.topic,
+    payload: msg.payload,
+    headers: msg.headers,
+    id: msg.id,
+    seq: msg.seq,
+    timestamp: msg.timestamp,
+    redelivered: msg.redelivered,
+    deliveries: msg.deliveries,
+    ...(msg.replyTo !== undefined && { replyTo: msg.replyTo }),
+  }, jsonReplacer);
+}
+
+/** Bytes become { "$base64": "..." }; bigints become strings. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $base64: Buffer.from(value).toString('base64') };
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** Renders rows as an aligned text table. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}

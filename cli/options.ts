@@ -1,0 +1,57 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { ORDERS, type Order, type Qos } from '../broker/protocol/index.js';
+
+/** Default broker URL of every client command. */
+export const DEFAULT_URL = 'ws://127.0.0.1:7700';
+
+/** Options every client command takes. */
+export interface ClientFlags {
+  url: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** Adds --url, --token and --json to a client command. */
+export function withClientOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--url <url>', 'broker URL').env('ORDO_URL').default(DEFAULT_URL))
+    .addOption(new Option('--token <token>', 'bearer token').env('ORDO_TOKEN'))
+    .option('--json', 'machine-readable output: one JSON object per line');
+}
+
+const QOS_ALIASES: Record<string, Qos> = {
+  '0': 'at-most-once', '1': 'at-least-once', '2': 'exactly-once',
+  'at-most-once': 'at-most-once', 'at-least-once': 'at-least-once', 'exactly-once': 'exactly-once',
+};
+
+/** --qos 0|1|2|at-most-once|at-least-once|exactly-once */
+export function qosOption(): Option {
+  return new Option('--qos <qos>', 'delivery guarantee: 0|1|2 or at-most-once|at-least-once|exactly-once')
+    .argParser((value: string): Qos => {
+      const qos = QOS_ALIASES[value];
+      if (qos === undefined) throw new InvalidArgumentError('expected 0, 1, 2, at-most-once, at-least-once or exactly-once');
+      return qos;
+    });
+}
+
+/** --order fifo|causal|total */
+export function orderOption(): Option {
+  return new Option('--order <order>', 'ordering guarantee').choices(ORDERS as unknown as string[]).argParser((v) => v as Order);
+}
+
+/** --count N: a positive integer. */
+export function countOption(description: string): Option {
+  return new Option('--count <n>', description).argParser(parsePositiveInt);
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return n;
+}

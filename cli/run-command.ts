@@ -1,0 +1,42 @@
+import { connect, isOrdoError, type ConnectOptions, type OrdoClient } from '../client/index.js';
+import type { ClientFlags } from './options.js';
+
+/** Exit status of a failed command (usage errors exit 1 through commander too). */
+export const EXIT_FAILURE = 1;
+
+/**
+ * Runs a command body and turns any failure into one line on stderr and a
+ * non-zero exit: `ordo: ERR_CODE: message`.
+ */
+export async function runCommand(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    process.stderr.write(`ordo: ${describeError(err)}\n`);
+    process.exitCode = EXIT_FAILURE;
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (isOrdoError(err)) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Connects with the command's --url and --token; the first attempt fails fast. */
+export function connectFromFlags(flags: ClientFlags, options: ConnectOptions = {}): Promise<OrdoClient> {
+  return connect(flags.url, { token: flags.token, connectTimeoutMs: 5000, clientId: 'ordo-cli', ...options });
+}
+
+/** Resolves on SIGINT or SIGTERM, so long-running commands end cleanly. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

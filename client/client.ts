@@ -1,0 +1,458 @@
+import { OrdoError, codeForCloseStatus } from '../broker/errors/index.js';
+import {
+  BrokerOp, ClientOp, PROTOCOL_VERSIONS, decodeFrame, encodeFrame, encodeValue, topicNameError, topicPatternError,
+  type BrokerStats, type Headers, type PublishWireOptions, type SubscribeWireOptions, type Welcome,
+} from '../broker/protocol/index.js';
+import { Emitter } from './emitter.js';
+import { EMPTY_HEADERS, Message } from './message.js';
+import type { ConnectOptions, PublishOptions, RequestOptions, SubscribeOptions } from './options.js';
+import { Outbox, estimateOpBytes, scheduleMacrotask } from './outbox.js';
+import { ReplyInbox } from './reply-inbox.js';
+import { Subscription, type MessageHandler, type SubscriptionOwner } from './subscription.js';
+import { openTransport, type Transport } from './transport.js';
+import { Reconnector } from './reconnector.js';
+
+/** The client's connection state, as one value. */
+export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Events a client emits. */
+export interface ClientEvents extends Record<string, unknown> {
+  /** The first welcome. */
+  connect: Welcome;
+  /** A welcome after a lost connection; subscriptions have been renewed. */
+  reconnect: Welcome;
+  /** The connection was lost; `error` says why when the broker or the network said. */
+  disconnect: { code: number; reason: string; error: OrdoError | undefined };
+  /** A reconnect attempt is scheduled. */
+  reconnecting: { attempt: number; delayMs: number };
+  /** The client is closed for good; `error` when it gave up rather than was closed. */
+  close: { error: OrdoError | undefined };
+  /** An error no call can be told of: a handler threw, a publish was refused later. */
+  error: unknown;
+  state: ClientState;
+}
+
+interface PendingRequest {
+  resolve(result: unknown): void;
+  reject(err: OrdoError): void;
+}
+
+const RESOLVED = Promise.resolve();
+const MAX_FRAME_FROM_BROKER = 256 * 1024 * 1024;
+const UINT32_MAX = 0xffff_ffff;
+
+/**
+ * An Ordo client: one WebSocket to one broker, reconnected with backoff,
+ * subscriptions renewed after each reconnect. Obtain one with connect().
+ */
+export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwner {
+  state: ClientState = 'connecting';
+  /** The broker's last welcome. */
+  welcome: Welcome | undefined;
+
+  private transport: Transport | undefined;
+  private readonly outbox = new Outbox();
+  private isFlushScheduled = false;
+  private nextReqId = 1;
+  private nextSubId = 1;
+  private readonly requests = new Map<number, PendingRequest>();
+  private readonly subs = new Map<number, Subscription<any>>();
+  private readonly pendingSubscribes = new Map<number, PendingRequest>();
+  private readonly replies: ReplyInbox;
+  private readonly reconnector: Reconnector;
+  private hasConnected = false;
+  private fatalError: OrdoError | undefined;
+  private lastReceivedAt = 0;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private drainWait: Promise<void> | undefined;
+  private connectedWaiters: PendingRequest[] = [];
+  private closeWaiter: (() => void) | undefined;
+  private readonly opts: Required<Omit<ConnectOptions, 'clientId' | 'token'>> & ConnectOptions;
+
+  constructor(readonly url: string, options: ConnectOptions = {}) {
+    super();
+    this.opts = {
+      reconnect: true, waitOnFirstConnect: false, maxReconnectAttempts: Infinity, reconnectDelayMs: 100,
+      maxReconnectDelayMs: 5000, connectTimeoutMs: 10_000, reconnectBufferBytes: 8 * 1024 * 1024,
+      highWaterBytes: 1024 * 1024, requestTimeoutMs: 5000, ...options,
+    };
+    this.replies = new ReplyInbox(this);
+    this.reconnector = new Reconnector(this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs);
+  }
+
+  /** True while publish() resolves at once (no need to wait for the socket to drain). */
+  get isWritable(): boolean {
+    if (this.state === 'connected') {
+      return this.transport!.bufferedAmount + this.outbox.byteLength < this.opts.highWaterBytes;
+    }
+    return this.state !== 'closed' && this.outbox.byteLength < this.opts.reconnectBufferBytes;
+  }
+
+  /**
+   * Publishes `payload` (any MessagePack value; bytes stay bytes) to `topic`.
+   * At-most-once: resolves once the message is queued — at once, unless the
+   * socket is above its high-water mark, then when it drained.
+   */
+  publish(topic: string, payload: unknown, options?: PublishOptions): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
+    const topicError = topicNameError(topic);
+    if (topicError !== undefined) return Promise.reject(new OrdoError('ERR_BAD_TOPIC', topicError));
+    const encoded = encodeValue(payload);
+    const maxPayload = this.welcome?.limits.maxPayloadBytes;
+    if (maxPayload !== undefined && encoded.length > maxPayload) {
+      return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encoded.length} bytes exceeds the broker's ${maxPayload}`));
+    }
+    const size = encoded.length + topic.length * 3 + 24;
+    if (this.state !== 'connected' && this.outbox.byteLength + size > this.opts.reconnectBufferBytes) {
+      return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
+    }
+    this.enqueue([ClientOp.publish, this.reqId(), topic, encoded, wireOptions(options)], size);
+    return this.isWritable ? RESOLVED : this.drained();
+  }
+
+  /**
+   * Subscribes to `pattern`. With a handler, messages are passed to it in
+   * order; without one, the returned subscription is an async iterable.
+   * Resolves once the broker confirmed the subscription.
+   */
+  async subscribe<T = unknown>(pattern: string, handler?: MessageHandler<T>, options: SubscribeOptions = {}): Promise<Subscription<T>> {
+    if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
+    const patternError = topicPatternError(pattern);
+    if (patternError !== undefined) throw new OrdoError('ERR_BAD_PATTERN', patternError);
+    const id = this.nextSubId++;
+    const sub = new Subscription<T>(id, pattern, options, handler, this);
+    this.subs.set(id, sub);
+    const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.set(id, { resolve, reject }));
+    if (this.state === 'connected') this.sendSubscribe(sub);
+    await confirmed;
+    return sub;
+  }
+
+  /** Sends a request and resolves with the first reply (ERR_TIMEOUT, ERR_NO_RESPONDERS otherwise). */
+  request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<Message<T>> {
+    return this.replies.request(topic, payload, options.timeoutMs ?? this.opts.requestTimeoutMs, options.headers);
+  }
+
+  /** Serves requests on `pattern`: the handler's return value is the reply; a throw replies with ERR_REMOTE. */
+  reply<T = unknown>(pattern: string, handler: (msg: Message<T>) => unknown, options?: SubscribeOptions): Promise<Subscription<T>> {
+    return this.subscribe<T>(pattern, (msg) => this.replies.serve(msg, handler), options);
+  }
+
+  /** Resolves once the broker has processed everything sent before. */
+  async flush(): Promise<void> {
+    await this.call([ClientOp.ping]);
+  }
+
+  /** The broker's statistics. */
+  async stats(): Promise<BrokerStats> {
+    return await this.call([ClientOp.stats]) as BrokerStats;
+  }
+
+  /** Sends what is queued, closes the connection and ends every subscription. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.flushNow();
+    const transport = this.transport;
+    this.shutdown(undefined);
+    if (transport === undefined) return;
+    await new Promise<void>((resolve) => {
+      this.closeWaiter = resolve;
+      transport.close(1000, 'client closed');
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  /** @internal Starts the first connection attempt; resolves on the first welcome. */
+  start(): Promise<void> {
+    const first = this.whenConnected();
+    void this.attempt();
+    return first;
+  }
+
+  /** @internal */
+  async unsubscribeById(id: number): Promise<void> {
+    if (!this.subs.delete(id) || this.state !== 'connected') return;
+    try {
+      await this.call([ClientOp.unsubscribe], id);
+    } catch (err) {
+      if (!(err instanceof OrdoError) || (err.code !== 'ERR_NOT_FOUND' && err.code !== 'ERR_DISCONNECTED')) throw err;
+    }
+  }
+
+  /** @internal */
+  reportError(err: unknown): void {
+    this.emit('error', err);
+  }
+
+  /** @internal Sends an operation whose answer (OK, PONG or ERR) settles the returned promise. */
+  async call(head: unknown[], ...rest: unknown[]): Promise<unknown> {
+    await this.whenConnected();
+    const reqId = this.reqId();
+    return new Promise((resolve, reject) => {
+      this.requests.set(reqId, { resolve, reject });
+      const op = [...head, reqId, ...rest];
+      this.enqueue(op, estimateOpBytes(op));
+    });
+  }
+
+  /** @internal The inbox id named in hello; the broker lets only this client subscribe under it. */
+  get inboxId(): string {
+    return this.replies.id;
+  }
+
+  private whenConnected(): Promise<void> {
+    if (this.state === 'connected') return RESOLVED;
+    if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
+    return new Promise((resolve, reject) => this.connectedWaiters.push({ resolve: () => resolve(), reject }));
+  }
+
+  private reqId(): number {
+    const id = this.nextReqId;
+    this.nextReqId = id === UINT32_MAX ? 1 : id + 1;
+    return id;
+  }
+
+  private enqueue(op: unknown[], size: number): void {
+    const maxFrame = this.welcome?.limits.maxFrameBytes;
+    if (maxFrame !== undefined && this.outbox.byteLength + size > maxFrame - 1024) this.flushNow();
+    this.outbox.push(op, size);
+    if (this.state !== 'connected') return;
+    if (this.outbox.isFull) this.flushNow();
+    else if (!this.isFlushScheduled) {
+      this.isFlushScheduled = true;
+      scheduleMacrotask(() => {
+        this.isFlushScheduled = false;
+        this.flushNow();
+      });
+    }
+  }
+
+  private flushNow(): void {
+    if (this.state !== 'connected' || this.outbox.isEmpty) return;
+    this.transport!.send(this.outbox.take());
+  }
+
+  private drained(): Promise<void> {
+    this.flushNow();
+    if (this.state !== 'connected') return RESOLVED;
+    return this.drainWait ??= this.transport!.drained(this.opts.highWaterBytes / 2).then(() => {
+      this.drainWait = undefined;
+    });
+  }
+
+  private sendSubscribe(sub: Subscription<any>): void {
+    const options = subscribeWireOptions(sub.options);
+    this.call([ClientOp.subscribe], sub.id, sub.pattern, options).then(
+      () => this.settleSubscribe(sub.id, undefined),
+      (err: OrdoError) => {
+        if (err.code === 'ERR_DISCONNECTED') return; // renewed after the reconnect
+        this.subs.delete(sub.id);
+        sub.end();
+        this.settleSubscribe(sub.id, err);
+      },
+    );
+  }
+
+  private settleSubscribe(id: number, err: OrdoError | undefined): void {
+    const pending = this.pendingSubscribes.get(id);
+    this.pendingSubscribes.delete(id);
+    if (pending === undefined) {
+      if (err !== undefined) this.emit('error', err);
+      return;
+    }
+    if (err === undefined) pending.resolve(undefined);
+    else pending.reject(err);
+  }
+
+  private async attempt(): Promise<void> {
+    this.fatalError = undefined;
+    try {
+      this.transport = await openTransport(this.url, {
+        onOpen: () => this.sendHello(),
+        onFrame: (frame) => this.onFrame(frame),
+        onClose: (code, reason) => this.onTransportClose(code, reason),
+      }, { maxFrameBytes: MAX_FRAME_FROM_BROKER });
+    } catch (err) {
+      this.shutdown(new OrdoError('ERR_UNREACHABLE', `cannot connect to ${this.url}: ${(err as Error).message}`));
+      return;
+    }
+    this.connectTimer = setTimeout(() => {
+      this.fatalError = new OrdoError('ERR_UNREACHABLE', `no welcome from ${this.url} within ${this.opts.connectTimeoutMs} ms`);
+      this.transport?.close(4000, 'connect timeout');
+    }, this.opts.connectTimeoutMs);
+  }
+
+  private sendHello(): void {
+    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, inbox: this.replies.id, agent: 'ordo-js/0.1.0' };
+    this.transport!.send(encodeFrame([[ClientOp.hello, hello]]));
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    this.lastReceivedAt = Date.now();
+    let ops: unknown[];
+    try {
+      ops = decodeFrame(frame);
+    } catch (err) {
+      this.emit('error', err);
+      this.transport?.close(1002, 'ERR_BAD_FRAME');
+      return;
+    }
+    for (let i = 0; i < ops.length; i++) this.onOp(ops[i] as unknown[]);
+  }
+
+  private onOp(op: unknown[]): void {
+    switch (op[0]) {
+      case BrokerOp.message: {
+        const sub = this.subs.get(op[1] as number);
+        if (sub === undefined) return; // in flight when we unsubscribed
+        sub.push(new Message(
+          op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
+          (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
+        ));
+        return;
+      }
+      case BrokerOp.ok:
+      case BrokerOp.pong:
+        this.settle(op[1] as number, op[0] === BrokerOp.ok ? op[2] : undefined, undefined);
+        return;
+      case BrokerOp.error: {
+        const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
+        if (err.isFatal) this.fatalError = err;
+        if (!this.settle(err.requestId ?? 0, undefined, err) && !err.isFatal) this.emit('error', err);
+        return;
+      }
+      case BrokerOp.welcome:
+        this.onWelcome(op[1] as Welcome);
+        return;
+      default:
+        return; // a newer broker's operation: ignore
+    }
+  }
+
+  private settle(reqId: number, result: unknown, err: OrdoError | undefined): boolean {
+    const pending = this.requests.get(reqId);
+    if (pending === undefined) return false;
+    this.requests.delete(reqId);
+    if (err === undefined) pending.resolve(result);
+    else pending.reject(err);
+    return true;
+  }
+
+  private readonly responder = (replyTo: string, payload: unknown, headers?: Headers): Promise<void> =>
+    this.publish(replyTo, payload, headers ? { headers } : undefined);
+
+  private onWelcome(welcome: Welcome): void {
+    clearTimeout(this.connectTimer);
+    this.welcome = welcome;
+    const isReconnect = this.hasConnected;
+    this.hasConnected = true;
+    this.reconnector.reset();
+    this.setState('connected');
+    for (const sub of this.subs.values()) this.sendSubscribe(sub);
+    this.flushNow();
+    this.startHeartbeat(welcome.heartbeatMs);
+    for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);
+    this.emit(isReconnect ? 'reconnect' : 'connect', welcome);
+  }
+
+  /** Pings when the broker has been quiet for a heartbeat; gives up on it after two. */
+  private startHeartbeat(heartbeatMs: number): void {
+    clearInterval(this.heartbeatTimer);
+    this.lastReceivedAt = Date.now();
+    this.heartbeatTimer = setInterval(() => {
+      const quietMs = Date.now() - this.lastReceivedAt;
+      if (quietMs > 2 * heartbeatMs) this.transport?.close(4001, 'broker silent');
+      else if (quietMs >= heartbeatMs) this.enqueue([ClientOp.ping, 0], 8);
+    }, heartbeatMs);
+    (this.heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
+  private onTransportClose(code: number, reason: string): void {
+    clearTimeout(this.connectTimer);
+    clearInterval(this.heartbeatTimer);
+    this.transport = undefined;
+    this.drainWait = undefined;
+    this.outbox.keepPlainPublishes();
+    for (const [id, pending] of this.requests) {
+      this.requests.delete(id);
+      pending.reject(new OrdoError(this.state === 'closed' ? 'ERR_CLOSED' : 'ERR_DISCONNECTED'));
+    }
+    if (this.state === 'closed') {
+      this.closeWaiter?.();
+      return;
+    }
+    const error = this.fatalError ?? errorFromClose(code, reason);
+    if (this.state === 'connected') this.emit('disconnect', { code, reason, error });
+    if (error !== undefined && error.isFatal && !error.isRetryable) return this.shutdown(error);
+    if (!this.hasConnected && !this.opts.waitOnFirstConnect) {
+      return this.shutdown(error ?? new OrdoError('ERR_UNREACHABLE', `cannot reach ${this.url}${reason ? `: ${reason}` : ''}`));
+    }
+    if (!this.opts.reconnect) return this.shutdown(error ?? new OrdoError('ERR_DISCONNECTED'));
+    const delayMs = this.reconnector.nextDelay();
+    if (this.reconnector.attempts > this.opts.maxReconnectAttempts) {
+      return this.shutdown(new OrdoError('ERR_UNREACHABLE', `gave up on ${this.url} after ${this.opts.maxReconnectAttempts} attempts`));
+    }
+    this.setState('reconnecting');
+    this.emit('reconnecting', { attempt: this.reconnector.attempts, delayMs });
+    this.reconnector.schedule(delayMs, () => {
+      if (this.state === 'reconnecting') void this.attempt();
+    });
+  }
+
+  /** Ends the client for good: every waiter learns why. */
+  private shutdown(error: OrdoError | undefined): void {
+    if (this.state === 'closed') return;
+    this.setState('closed');
+    clearTimeout(this.connectTimer);
+    clearInterval(this.heartbeatTimer);
+    this.reconnector.cancel();
+    const reason = error ?? new OrdoError('ERR_CLOSED');
+    for (const w of this.connectedWaiters.splice(0)) w.reject(reason);
+    for (const [id, pending] of this.pendingSubscribes) {
+      this.pendingSubscribes.delete(id);
+      pending.reject(reason);
+    }
+    for (const sub of this.subs.values()) sub.end();
+    this.subs.clear();
+    this.replies.cancelAll(reason);
+    if (error !== undefined) {
+      for (const [id, pending] of this.requests) {
+        this.requests.delete(id);
+        pending.reject(error);
+      }
+    }
+    this.emit('close', { error });
+  }
+
+  private setState(state: ClientState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+}
+
+function wireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
+  if (o === undefined) return null;
+  const { qos, order, retain, headers, replyTo } = o;
+  if (qos === undefined && order === undefined && !retain && headers === undefined && replyTo === undefined) return null;
+  return withoutUndefined({ qos, order, retain: retain || undefined, headers, replyTo });
+}
+
+function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {
+  const { qos, order, durable, group } = o;
+  if (qos === undefined && order === undefined && durable === undefined && group === undefined) return null;
+  return withoutUndefined({ qos, order, durable, group });
+}
+
+/** Absent options stay off the wire rather than travelling as nil. */
+function withoutUndefined<T extends object>(o: T): T {
+  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
+  return o;
+}
+
+function errorFromClose(code: number, reason: string): OrdoError | undefined {
+  const known = codeForCloseStatus(code);
+  if (known !== undefined) return new OrdoError(known, reason || undefined);
+  return undefined;
+}

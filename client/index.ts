@@ -1,0 +1,31 @@
+/**
+ * The Ordo SDK (`import { connect } from 'ordo'`). Isomorphic: the browser's
+ * WebSocket where there is one, the `ws` package in Node.
+ *
+ * Invariants: the SDK shares only broker/errors and broker/protocol with the
+ * broker (the wire contract); nothing here imports a Node built-in except
+ * node-transport.ts, which is loaded only when there is no global WebSocket.
+ */
+import { OrdoClient } from './client.js';
+import type { ConnectOptions } from './options.js';
+
+/**
+ * Connects to the broker at `url` (`ws://` or `wss://`). Resolves once the
+ * broker welcomed the client; rejects with an OrdoError (ERR_UNREACHABLE,
+ * ERR_VERSION, …) when the first attempt fails, unless `waitOnFirstConnect`.
+ */
+export async function connect(url: string, options?: ConnectOptions): Promise<OrdoClient> {
+  const client = new OrdoClient(url, options);
+  await client.start();
+  return client;
+}
+
+export { OrdoClient } from './client.js';
+export type { ClientEvents, ClientState } from './client.js';
+export { Message } from './message.js';
+export { Subscription } from './subscription.js';
+export type { MessageHandler } from './subscription.js';
+export type { ConnectOptions, PublishOptions, SubscribeOptions, RequestOptions } from './options.js';
+export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
+export type { ErrorCode } from '../broker/errors/index.js';
+export type { BrokerStats, ConnectionStats, Headers, Qos, Order, Welcome } from '../broker/protocol/index.js';

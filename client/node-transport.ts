@@ -1,0 +1,39 @@
+import { WebSocket } from 'ws';
+import type { Transport, TransportEvents, TransportOptions } from './transport.js';
+
+/** The Node transport over the `ws` package; loaded only where there is no global WebSocket. */
+export function openNodeTransport(url: string, events: TransportEvents, options: TransportOptions): Transport {
+  const ws = new WebSocket(url, { maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+  let waiters: { lowWater: number; resolve: () => void }[] = [];
+  let isClosed = false;
+
+  const releaseDrained = (): void => {
+    if (waiters.length === 0) return;
+    const buffered = ws.bufferedAmount;
+    const still = waiters.filter((w) => !isClosed && buffered > w.lowWater);
+    for (const w of waiters) if (!still.includes(w)) w.resolve();
+    waiters = still;
+  };
+
+  ws.on('open', () => events.onOpen());
+  ws.on('message', (data: Buffer) => events.onFrame(data));
+  let lastError = '';
+  ws.on('error', (err) => { lastError = err.message; /* 'close' follows with the status */ });
+  ws.on('close', (code, reason) => {
+    isClosed = true;
+    releaseDrained();
+    events.onClose(code, reason.length > 0 ? reason.toString() : lastError);
+  });
+  return {
+    send: (frame) => ws.send(frame, releaseDrained),
+    get bufferedAmount() { return ws.bufferedAmount; },
+    drained: (lowWater) => {
+      if (isClosed || ws.bufferedAmount <= lowWater) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ lowWater, resolve }));
+    },
+    close: (code, reason) => {
+      if (ws.readyState === ws.CONNECTING) ws.terminate();
+      else ws.close(code, reason);
+    },
+  };
+}
