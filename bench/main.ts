@@ -10,9 +10,11 @@
  * target. Every row also verifies what was delivered: lost, duplicated and
  * reordered messages are printed beside the rate.
  */
+import { realpathSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { USAGE, UsageError, parseBenchArgs } from './args.js';
-import { formatReport } from './report.js';
+import { formatContext, formatReport } from './report.js';
 import type { BenchResult, WorkloadOutcome } from './result.js';
 import { createTargets, type BenchTarget } from './targets/index.js';
 import { describeError, withTimeout } from './timing.js';
@@ -21,6 +23,7 @@ import { DEFAULT_WORKLOADS, type WorkloadSpec } from './workloads/spec.js';
 import { runThroughput } from './workloads/throughput.js';
 
 export type { BenchResult } from './result.js';
+export { UsageError } from './args.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -52,10 +55,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
+  const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
   if (options.quiet !== true) {
-    process.stdout.write(options.json === true ? `${JSON.stringify(results, null, 2)}\n` : `${formatReport(results)}\n`);
+    process.stdout.write(options.json === true ? `${JSON.stringify(results, null, 2)}\n` : `${context}\n\n${formatReport(results)}\n`);
   }
   return results;
 }
@@ -100,7 +104,9 @@ async function runTarget(target: BenchTarget, specs: readonly WorkloadSpec[], lo
     if (support !== true) rows.set(spec, row(spec, { skipped: support }));
   }
   if (runnable.length > 0) {
-    const stopOnSignal = (): void => void target.stop().finally(() => process.exit(130));
+    // Interrupted: stop this target's server before leaving (exit 128 + signal number).
+    const stopOnSignal = (signal: NodeJS.Signals): void =>
+      void target.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     process.once('SIGINT', stopOnSignal);
     process.once('SIGTERM', stopOnSignal);
     try {
@@ -141,6 +147,15 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await main(process.argv.slice(2));
+/** Whether this module is the script node was started with (not imported by `ordo bench`). */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
 }
+
+if (isMainModule()) await main(process.argv.slice(2));

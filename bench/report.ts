@@ -7,15 +7,35 @@ import type { WorkloadSpec } from './workloads/spec.js';
 
 const DASH = '–';
 
+/** Where the numbers come from, printed above the table. */
+export interface BenchContext {
+  /** `process.version`. */
+  readonly node: string;
+  readonly cpus: number;
+  /** One-minute load average when the run started: other work on the machine skews every row. */
+  readonly loadAverage: number;
+}
+
+/** One line on the machine and the method, so a table pasted elsewhere still says how it was taken. */
+export function formatContext(context: BenchContext): string {
+  return [
+    `node ${context.node}, ${context.cpus} CPUs, load average ${context.loadAverage.toFixed(2)} at start`,
+    'each server in its own process on 127.0.0.1; all clients of a run in this process; rate = median of runs',
+  ].join('\n');
+}
+
 /** The whole report as text: the results table, then the ratio table when there is a peer to compare with. */
 export function formatReport(results: readonly BenchResult[]): string {
   const ratios = formatRatios(results);
   return ratios === '' ? formatTable(results) : `${formatTable(results)}\n\n${ratios}`;
 }
 
-/** target | workload | rate | lost | dup | reordered | p50 µs | p99 µs | note. */
+/**
+ * target | workload | rate | lost | dup | reordered | p50 µs | p99 µs |
+ * server CPU µs per delivery | note.
+ */
 export function formatTable(results: readonly BenchResult[]): string {
-  const header = ['target', 'workload', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'p50 µs', 'p99 µs', 'note'];
+  const header = ['target', 'workload', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'p50 µs', 'p99 µs', 'srv CPU µs/msg', 'note'];
   const rows = results.map((r) => [
     r.target,
     r.workload,
@@ -25,9 +45,10 @@ export function formatTable(results: readonly BenchResult[]): string {
     formatCount(r, 'reordered'),
     formatMicros(r.p50Us),
     formatMicros(r.p99Us),
+    formatServerCpu(r),
     noteOf(r),
   ]);
-  return alignColumns([header, ...rows], [false, false, true, true, true, true, true, true, false]);
+  return alignColumns([header, ...rows], [false, false, true, true, true, true, true, true, true, false]);
 }
 
 /**
@@ -101,6 +122,12 @@ function formatInteger(n: number): string {
 function formatMicros(us: number | undefined): string {
   if (us === undefined || Number.isNaN(us)) return DASH;
   return us < 100 ? us.toFixed(1) : formatInteger(us);
+}
+
+/** Server CPU time per delivery, µs: what a delivery costs the broker, whatever the client's speed. */
+function formatServerCpu(r: BenchResult): string {
+  if (r.serverCpuMs === undefined || r.delivery === undefined || r.delivery.delivered === 0) return DASH;
+  return ((r.serverCpuMs * 1000) / r.delivery.delivered).toFixed(2);
 }
 
 function formatRatio(own: number | undefined, other: number | undefined, isHigherBetter: boolean): string {

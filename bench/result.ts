@@ -25,9 +25,11 @@ export interface BenchResult {
   readonly skipped?: string;
   /** Why the run failed or was cut short (timeout, connection error). */
   readonly error?: string;
-  /** Deliveries per second, first publish to last delivery (throughput only). */
+  /** Deliveries per second, first publish to last delivery: the median of the runs (throughput only). */
   readonly rate?: number;
-  /** Publishes per second as seen by the publishers (throughput only). */
+  /** The rate of each measured run, in run order (throughput only). */
+  readonly runRates?: readonly number[];
+  /** Publishes per second as seen by the publishers, median of the runs (throughput only). */
   readonly publishRate?: number;
   /** Median round trip, µs (latency only). */
   readonly p50Us?: number;
@@ -35,9 +37,14 @@ export interface BenchResult {
   readonly p99Us?: number;
   /** Latency samples taken (latency only). */
   readonly samples?: number;
+  /** Delivery checks, summed over every measured run. */
   readonly delivery?: DeliveryTotals;
-  /** Wall-clock time of the measured part, ms. */
+  /** Wall-clock time of the measured part, ms (all runs). */
   readonly durationMs?: number;
+  /** CPU time of the server process during the measured part, ms (10 ms resolution). */
+  readonly serverCpuMs?: number;
+  /** CPU time of the bench process (every client) during the measured part, ms. */
+  readonly clientCpuMs?: number;
 }
 
 /** What a workload run measured; the runner adds target, workload and spec. */

@@ -66,7 +66,7 @@ export class Broker implements BrokerContext {
       server: this.serverName,
       uptimeMs: Date.now() - this.startedAt,
       connections: this.connections.size,
-      subscriptions: this.router.size,
+      subscriptions: this.subscriptionCount(),
       ...this.counters,
       rateIn: this.rateIn.perSecond(),
       rateOut: this.rateOut.perSecond(),
@@ -81,6 +81,13 @@ export class Broker implements BrokerContext {
         bufferedBytes: c.queuedBytes,
       })),
     };
+  }
+
+  /** Client subscriptions (the per-connection inbox subscriptions are not counted). */
+  private subscriptionCount(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.subscriptions.size;
+    return n;
   }
 
   /** Tells every peer the broker is going away and waits (up to `graceMs`) for the sockets to close. */

@@ -11,6 +11,7 @@ export function program(): Command {
     .description('Ordo message broker: run a broker, publish, subscribe, inspect, benchmark')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n")
     .addCommand(brokerCommand())
     .addCommand(pubCommand())
     .addCommand(subCommand())

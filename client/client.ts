@@ -1,6 +1,6 @@
 import { OrdoError, codeForCloseStatus } from '../broker/errors/index.js';
 import {
-  BrokerOp, ClientOp, PROTOCOL_VERSIONS, decodeFrame, encodeFrame, encodeValue, topicNameError, topicPatternError,
+  BrokerOp, ClientOp, INBOX_SUB_ID, PROTOCOL_VERSIONS, decodeFrame, encodeFrame, encodeValue, topicNameError, topicPatternError,
   type BrokerStats, type Headers, type PublishWireOptions, type SubscribeWireOptions, type Welcome,
 } from '../broker/protocol/index.js';
 import { Emitter } from './emitter.js';
@@ -103,11 +103,20 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (maxPayload !== undefined && encoded.length > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encoded.length} bytes exceeds the broker's ${maxPayload}`));
     }
-    const size = encoded.length + topic.length * 3 + 24;
+    const wire = wireOptions(options);
+    // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
+    const size = encoded.length + topic.length * 3 + 24 + (wire === null ? 0 : optionsBytes(wire));
+    const maxFrame = this.welcome?.limits.maxFrameBytes;
+    if (maxFrame !== undefined && size > maxFrame - 64) {
+      const exact = encodeValue([ClientOp.publish, UINT32_MAX, topic, encoded, wire]).length + 5;
+      if (exact > maxFrame) {
+        return Promise.reject(new OrdoError('ERR_LIMIT', `publish of ${exact} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`));
+      }
+    }
     if (this.state !== 'connected' && this.outbox.byteLength + size > this.opts.reconnectBufferBytes) {
       return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
     }
-    this.enqueue([ClientOp.publish, this.reqId(), topic, encoded, wireOptions(options)], size);
+    this.enqueue([ClientOp.publish, this.reqId(), topic, encoded, wire], size);
     return this.isWritable ? RESOLVED : this.drained();
   }
 
@@ -185,9 +194,13 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.emit('error', err);
   }
 
-  /** @internal Sends an operation whose answer (OK, PONG or ERR) settles the returned promise. */
-  async call(head: unknown[], ...rest: unknown[]): Promise<unknown> {
-    await this.whenConnected();
+  /**
+   * @internal Sends an operation whose answer (OK, PONG or ERR) settles the
+   * returned promise. Queued at once while connected (so operations keep the
+   * order of the calls), after the next welcome otherwise.
+   */
+  call(head: unknown[], ...rest: unknown[]): Promise<unknown> {
+    if (this.state !== 'connected') return this.whenConnected().then(() => this.call(head, ...rest));
     const reqId = this.reqId();
     return new Promise((resolve, reject) => {
       this.requests.set(reqId, { resolve, reject });
@@ -196,12 +209,13 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     });
   }
 
-  /** @internal The inbox id named in hello; the broker lets only this client subscribe under it. */
-  get inboxId(): string {
-    return this.replies.id;
+  /** The connection's private reply inbox id, named by the broker in its welcome. */
+  get inboxId(): string | undefined {
+    return this.replies.inboxId;
   }
 
-  private whenConnected(): Promise<void> {
+  /** @internal Resolves once connected; rejects once closed. */
+  whenConnected(): Promise<void> {
     if (this.state === 'connected') return RESOLVED;
     if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
     return new Promise((resolve, reject) => this.connectedWaiters.push({ resolve: () => resolve(), reject }));
@@ -230,7 +244,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
 
   private flushNow(): void {
     if (this.state !== 'connected' || this.outbox.isEmpty) return;
-    this.transport!.send(this.outbox.take());
+    // More than one frame's worth is queued only after a reconnect: send it in frames the broker accepts.
+    const maxBytes = (this.welcome?.limits.maxFrameBytes ?? Infinity) - 1024;
+    do this.transport!.send(this.outbox.take(maxBytes));
+    while (!this.outbox.isEmpty);
   }
 
   private drained(): Promise<void> {
@@ -284,7 +301,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   }
 
   private sendHello(): void {
-    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, inbox: this.replies.id, agent: 'ordo-js/0.1.0' };
+    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, agent: 'ordo-js/0.1.0' };
     this.transport!.send(encodeFrame([[ClientOp.hello, hello]]));
   }
 
@@ -304,12 +321,15 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private onOp(op: unknown[]): void {
     switch (op[0]) {
       case BrokerOp.message: {
-        const sub = this.subs.get(op[1] as number);
-        if (sub === undefined) return; // in flight when we unsubscribed
-        sub.push(new Message(
+        const subId = op[1] as number;
+        const sub = this.subs.get(subId);
+        if (sub === undefined && subId !== INBOX_SUB_ID) return; // in flight when we unsubscribed
+        const msg = new Message(
           op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
           (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
-        ));
+        );
+        if (sub === undefined) this.replies.onReply(msg);
+        else sub.push(msg);
         return;
       }
       case BrokerOp.ok:
@@ -348,8 +368,13 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     const isReconnect = this.hasConnected;
     this.hasConnected = true;
     this.reconnector.reset();
+    this.replies.onWelcome(welcome.inbox);
     this.setState('connected');
+    // Subscriptions first, then what was published while away: a client
+    // receives its own buffered publishes on its renewed subscriptions.
+    const buffered = this.outbox.takeOps();
     for (const sub of this.subs.values()) this.sendSubscribe(sub);
+    this.outbox.pushOps(buffered);
     this.flushNow();
     this.startHeartbeat(welcome.heartbeatMs);
     for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);
@@ -363,7 +388,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.heartbeatTimer = setInterval(() => {
       const quietMs = Date.now() - this.lastReceivedAt;
       if (quietMs > 2 * heartbeatMs) this.transport?.close(4001, 'broker silent');
-      else if (quietMs >= heartbeatMs) this.enqueue([ClientOp.ping, 0], 8);
+      // Ping at half the interval: a tick that fires a hair early (quiet just
+      // under heartbeatMs) must not skip the ping, or the next tick, a hair
+      // late, finds an idle but healthy broker "silent" without having asked.
+      else if (quietMs >= heartbeatMs / 2) this.enqueue([ClientOp.ping, 0], 8);
     }, heartbeatMs);
     (this.heartbeatTimer as { unref?: () => void }).unref?.();
   }
@@ -437,6 +465,14 @@ function wireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
   const { qos, order, retain, headers, replyTo } = o;
   if (qos === undefined && order === undefined && !retain && headers === undefined && replyTo === undefined) return null;
   return withoutUndefined({ qos, order, retain: retain || undefined, headers, replyTo });
+}
+
+/** An upper estimate of the encoded size of publish options: headers can be large. */
+function optionsBytes(o: PublishWireOptions): number {
+  let n = 64;
+  if (o.replyTo !== undefined) n += o.replyTo.length * 3 + 5;
+  if (o.headers !== undefined) for (const k of Object.keys(o.headers)) n += (k.length + String(o.headers[k]).length) * 3 + 10;
+  return n;
 }
 
 function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {

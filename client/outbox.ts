@@ -1,4 +1,4 @@
-import { ClientOp, encodeFrame } from '../broker/protocol/index.js';
+import { ClientOp, encodeFrame, encodeValue } from '../broker/protocol/index.js';
 
 /**
  * Operations waiting to be sent, batched into one frame per macrotask (or
@@ -32,12 +32,43 @@ export class Outbox {
     this.bytes += estimatedBytes;
   }
 
-  /** Encodes and empties the batch. */
-  take(): Uint8Array {
-    const frame = encodeFrame(this.ops);
+  /**
+   * Encodes and removes the batch, or, when it is larger than `maxBytes`
+   * (after a reconnect, the whole reconnect buffer is waiting), as many
+   * operations as fit in `maxBytes` (at least one): the rest stays queued.
+   */
+  take(maxBytes = Infinity): Uint8Array {
+    if (this.bytes <= maxBytes) {
+      const frame = encodeFrame(this.ops);
+      this.ops = [];
+      this.bytes = 0;
+      return frame;
+    }
+    // Rare path: measure each operation exactly so no frame exceeds the broker's limit.
+    let used = 5; // array32 header
+    let n = 0;
+    for (; n < this.ops.length; n++) {
+      const length = encodeValue(this.ops[n]).length;
+      if (n > 0 && used + length > maxBytes) break;
+      used += length;
+    }
+    const head = this.ops.splice(0, n);
+    this.bytes = Math.max(0, this.bytes - used);
+    return encodeFrame(head);
+  }
+
+  /** Removes and returns every queued operation (with their byte estimate). */
+  takeOps(): { ops: unknown[]; bytes: number } {
+    const taken = { ops: this.ops, bytes: this.bytes };
     this.ops = [];
     this.bytes = 0;
-    return frame;
+    return taken;
+  }
+
+  /** Queues operations taken with takeOps() behind what is queued now. */
+  pushOps(taken: { ops: unknown[]; bytes: number }): void {
+    for (const op of taken.ops) this.ops.push(op);
+    this.bytes += taken.bytes;
   }
 
   /**
@@ -49,7 +80,8 @@ export class Outbox {
       const o = op as unknown[];
       return o[0] === ClientOp.publish && !(o[4] as { confirm?: boolean } | null)?.confirm;
     });
-    this.bytes = this.ops.reduce<number>((n, op) => n + estimateOpBytes(op as unknown[]), 0);
+    // Exact sizes (this runs once per lost connection): headers make estimates unreliable.
+    this.bytes = this.ops.reduce<number>((n, op) => n + encodeValue(op).length, 0);
   }
 }
 

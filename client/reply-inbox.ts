@@ -1,14 +1,13 @@
 import { OrdoError } from '../broker/errors/index.js';
-import { ClientOp, encodeValue, topicNameError, type Headers } from '../broker/protocol/index.js';
+import { ClientOp, INBOX_ROOT, encodeValue, topicNameError, type Headers } from '../broker/protocol/index.js';
 import type { Message } from './message.js';
-import type { Subscription } from './subscription.js';
 
 /** Header a responder sets when its handler failed; the requester rejects with ERR_REMOTE. */
 export const ERROR_HEADER = 'ordo-error';
 
 /** What the inbox needs of its client. */
 export interface InboxOwner {
-  subscribe(pattern: string, handler: (msg: Message) => unknown): Promise<Subscription>;
+  whenConnected(): Promise<void>;
   call(head: unknown[], ...rest: unknown[]): Promise<unknown>;
 }
 
@@ -16,33 +15,60 @@ interface PendingReply {
   resolve(msg: Message<any>): void;
   reject(err: unknown): void;
   timer: ReturnType<typeof setTimeout>;
+  /** The inbox its reply is addressed to, once sent. */
+  inbox: string | undefined;
 }
 
 /**
- * Request/reply over a private inbox [protocol 3.3]: one wildcard
- * subscription `$inbox/<id>/+` per client, one token per request. The broker
- * lets only this client subscribe under its inbox id, and answers a request
- * nobody subscribes to with ERR_NO_RESPONDERS at once.
+ * Request/reply over the connection's private inbox [protocol 3.3]: the
+ * broker names the inbox in its welcome and delivers `$inbox/<id>/#` to this
+ * connection alone (subscription id 0, no subscribe needed); each request
+ * gets its own token below it. A request nobody subscribes to is answered
+ * with ERR_NO_RESPONDERS at once.
+ *
+ * A new connection has a new inbox: requests still waiting when the
+ * connection is lost fail with ERR_DISCONNECTED, since their replies would go
+ * to the old one.
  */
 export class ReplyInbox {
-  readonly id = randomId();
-  private subscription: Promise<Subscription> | undefined;
+  private id: string | undefined;
   private nextToken = 1;
   private readonly pending = new Map<string, PendingReply>();
 
   constructor(private readonly owner: InboxOwner) {}
 
+  /** The current connection's inbox id (from the welcome). */
+  get inboxId(): string | undefined {
+    return this.id;
+  }
+
+  /** A new connection's welcome named `inbox`. */
+  onWelcome(inbox: string): void {
+    this.id = inbox;
+    for (const [token, pending] of this.pending) {
+      if (pending.inbox !== undefined && pending.inbox !== inbox) {
+        this.fail(token, new OrdoError('ERR_DISCONNECTED', 'the connection was lost before the reply came'));
+      }
+    }
+  }
+
   request<T>(topic: string, payload: unknown, timeoutMs: number, headers: Headers | undefined): Promise<Message<T>> {
     const topicError = topicNameError(topic);
     if (topicError !== undefined) return Promise.reject(new OrdoError('ERR_BAD_TOPIC', topicError));
+    const encoded = encodeValue(payload);
     const token = String(this.nextToken++);
-    const replyTo = `$inbox/${this.id}/${token}`;
     return new Promise<Message<T>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(token, new OrdoError('ERR_TIMEOUT', `no reply on '${topic}' within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(token, { resolve, reject, timer });
-      this.send(topic, payload, replyTo, headers).catch((err) => this.fail(token, err));
+      this.pending.set(token, { resolve, reject, timer, inbox: undefined });
+      // The inbox is the connection's: read it once there is a connection.
+      this.owner.whenConnected().then(() => {
+        const pending = this.pending.get(token);
+        if (pending === undefined) return undefined;
+        pending.inbox = this.id;
+        return this.owner.call([ClientOp.publish], topic, encoded, { replyTo: `${INBOX_ROOT}/${this.id}/${token}`, confirm: true, headers });
+      }).catch((err) => this.fail(token, err));
     });
   }
 
@@ -58,22 +84,8 @@ export class ReplyInbox {
     await msg.respond(result);
   }
 
-  /** Rejects every request waiting for a reply. */
-  cancelAll(err: OrdoError): void {
-    for (const token of [...this.pending.keys()]) this.fail(token, err);
-  }
-
-  private async send(topic: string, payload: unknown, replyTo: string, headers: Headers | undefined): Promise<void> {
-    try {
-      await (this.subscription ??= this.owner.subscribe(`$inbox/${this.id}/+`, (msg) => this.onReply(msg)));
-    } catch (err) {
-      this.subscription = undefined;
-      throw err;
-    }
-    await this.owner.call([ClientOp.publish], topic, encodeValue(payload), { replyTo, confirm: true, headers });
-  }
-
-  private onReply(msg: Message): void {
+  /** A message delivered to the inbox (subscription id 0). */
+  onReply(msg: Message): void {
     const token = msg.topic.slice(msg.topic.lastIndexOf('/') + 1);
     const pending = this.pending.get(token);
     if (pending === undefined) return; // timed out already, or a second reply
@@ -84,6 +96,11 @@ export class ReplyInbox {
     else pending.resolve(msg);
   }
 
+  /** Rejects every request waiting for a reply. */
+  cancelAll(err: OrdoError): void {
+    for (const token of [...this.pending.keys()]) this.fail(token, err);
+  }
+
   private fail(token: string, err: unknown): void {
     const pending = this.pending.get(token);
     if (pending === undefined) return;
@@ -91,11 +108,4 @@ export class ReplyInbox {
     clearTimeout(pending.timer);
     pending.reject(err);
   }
-}
-
-/** 128 random bits as hex; crypto.getRandomValues exists in Node 20 and every browser. */
-function randomId(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -67,6 +67,10 @@ export class MosquittoTarget implements BenchTarget {
     });
   }
 
+  async serverCpuMs(): Promise<number | undefined> {
+    return this.server?.cpuTimeMs();
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = undefined;

@@ -45,6 +45,10 @@ export class NatsTarget implements BenchTarget {
     });
   }
 
+  async serverCpuMs(): Promise<number | undefined> {
+    return this.server?.cpuTimeMs();
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = undefined;

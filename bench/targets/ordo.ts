@@ -6,19 +6,13 @@
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OrdoClient, PublishOptions, SubscribeOptions } from '../../client/index.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
 import { LOOPBACK, ServerProcess, makeTempDir, removeTempDir } from './server-process.js';
 import type { BenchClient, BenchTarget } from './target.js';
 
-type OrdoClient = Awaited<ReturnType<(typeof import('../../client/index.js'))['connect']>>;
-
 /** The line `ordo broker` prints once it accepts connections (DESIGN.md, CLI). */
 const LISTENING_LINE = /listening on (ws:\/\/\S+)/;
-/**
- * Without the client's `isWritable` signal, wait for every this-many publishes
- * so a broker that applies backpressure is heard at least this often.
- */
-const AWAIT_EVERY = 256;
 
 /** Starts `ordo broker` from this checkout and connects with the SDK. */
 export class OrdoTarget implements BenchTarget {
@@ -62,6 +56,10 @@ export class OrdoTarget implements BenchTarget {
     this.url = match[1];
   }
 
+  async serverCpuMs(): Promise<number | undefined> {
+    return this.server?.cpuTimeMs();
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = undefined;
@@ -77,8 +75,9 @@ export class OrdoTarget implements BenchTarget {
 }
 
 class OrdoBenchClient implements BenchClient {
-  private readonly options: { qos: WorkloadSpec['qos'] };
-  private sinceAwait = 0;
+  /** Publish options; none for at-most-once, the SDK's default, as an application would write it. */
+  private readonly options: PublishOptions | undefined;
+  private readonly subscribeOptions: SubscribeOptions;
   private failure: unknown;
   private readonly recordFailure = (err: unknown): void => {
     this.failure ??= err;
@@ -88,17 +87,19 @@ class OrdoBenchClient implements BenchClient {
     private readonly client: OrdoClient,
     spec: WorkloadSpec,
   ) {
-    this.options = { qos: spec.qos };
+    this.options = spec.qos === 'at-most-once' ? undefined : { qos: spec.qos };
+    this.subscribeOptions = spec.qos === 'at-most-once' ? {} : { qos: spec.qos };
   }
 
   publish(topic: string, payload: Uint8Array): void | Promise<void> {
     const done = this.client.publish(topic, payload, this.options);
-    if (this.mustWait()) return done.then(() => undefined);
+    // Above the client's high-water mark: wait until the socket drained.
+    if (!this.client.isWritable) return done;
     done.catch(this.recordFailure);
   }
 
   async subscribe(topic: string, onMessage: (payload: Uint8Array) => void): Promise<void> {
-    await this.client.subscribe(topic, (msg) => onMessage(msg.payload as Uint8Array), { qos: this.options.qos });
+    await this.client.subscribe<Uint8Array>(topic, (msg) => onMessage(msg.payload), this.subscribeOptions);
   }
 
   async flush(): Promise<void> {
@@ -108,14 +109,6 @@ class OrdoBenchClient implements BenchClient {
 
   async close(): Promise<void> {
     await this.client.close();
-  }
-
-  /** Backpressure: wait while the client is above its high-water mark. */
-  private mustWait(): boolean {
-    const writable = (this.client as { isWritable?: unknown }).isWritable;
-    if (typeof writable === 'boolean') return !writable;
-    this.sinceAwait = (this.sinceAwait + 1) % AWAIT_EVERY;
-    return this.sinceAwait === 0;
   }
 }
 

@@ -97,6 +97,10 @@ export class RabbitMqTarget implements BenchTarget {
     });
   }
 
+  async serverCpuMs(): Promise<number | undefined> {
+    return this.server?.cpuTimeMs();
+  }
+
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = undefined;

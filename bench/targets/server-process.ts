@@ -78,6 +78,8 @@ export interface ServerProcessOptions {
 }
 
 const OUTPUT_TAIL_CHARS = 4000;
+/** USER_HZ of /proc/<pid>/stat: 100 on every Linux in practice. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** A running server child process. */
 export class ServerProcess {
@@ -131,6 +133,27 @@ export class ServerProcess {
   /** The first match of `readyLine` in the output so far (e.g. to read the URL a server printed). */
   matchOutput(pattern: RegExp): RegExpMatchArray | null {
     return this.output.match(pattern);
+  }
+
+  /**
+   * CPU time (user + system) used so far by the server and its descendants,
+   * ms, from /proc (10 ms resolution); undefined where /proc is missing.
+   */
+  async cpuTimeMs(): Promise<number | undefined> {
+    if (this.exited || this.child.pid === undefined) return undefined;
+    const pids = [this.child.pid, ...(await descendantPids(this.child.pid))];
+    let ticks = 0;
+    for (const pid of pids) {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+      if (stat === undefined) {
+        if (pid === this.child.pid) return undefined;
+        continue;
+      }
+      // Fields after "pid (comm) ": state is field 3, utime 14 and stime 15 (proc(5)).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
   }
 
   /** The last few kB the server printed, for error messages. */

@@ -39,6 +39,8 @@ export interface BenchTarget {
   start(): Promise<void>;
   /** Stops the server started by {@link start} and removes its state. Safe to call twice. */
   stop(): Promise<void>;
+  /** CPU time the server process used since it started, ms; undefined when it cannot be read. */
+  serverCpuMs(): Promise<number | undefined>;
   /** Opens one connection that publishes and subscribes as `spec` asks. */
   connect(spec: WorkloadSpec): Promise<BenchClient>;
 }

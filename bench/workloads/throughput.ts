@@ -1,9 +1,12 @@
 /**
- * Throughput: P publishers send N messages each to one topic as fast as the
- * target accepts them, K subscribers on their own connections receive them.
+ * Throughput: P publishers send N messages each (or as many as fit in
+ * `spec.maxBurstMs`) to one topic as fast as the target accepts them,
+ * K subscribers on their own connections receive them.
  * Rate = distinct deliveries ÷ (last delivery − first publish); every
- * subscriber's stream is checked by a {@link DeliveryVerifier}. A warm-up burst
- * on the same connections runs first so JIT and buffers are warm.
+ * subscriber's stream is checked by a {@link DeliveryVerifier}. On the same
+ * connections a warm-up burst (JIT, buffers) runs first, then `spec.runs`
+ * measured bursts; the reported rate is their median, the delivery checks
+ * their sum.
  *
  * Subscribers wait until they have every message, or until nothing arrived
  * for {@link IDLE_MS} after the publishers finished (an at-most-once broker
@@ -21,32 +24,49 @@ import type { WorkloadSpec } from './spec.js';
 const IDLE_MS = 1000;
 /** Publishes between two yields to the event loop (lets sockets of the same process be read). */
 const YIELD_EVERY = 1000;
-/** Warm-up publishers use ids from here, so their stragglers never count in the measured burst. */
-const WARMUP_PUBLISHER_BASE = 1_000_000;
-/** Warm-up burst size: a fifth of the measured one, at most this. */
+/** Publisher ids of burst b are b × this + publisher index, so a straggler always lands in its own burst. */
+const BURST_ID_STRIDE = 1000;
+/** Warm-up burst size: a fifth of a measured one, at most this. */
 const MAX_WARMUP_MESSAGES = 20_000;
+/** Warm-up publishing stops after this long, ms. */
+const MAX_WARMUP_MS = 1_000;
+/** Fewest messages per publisher in a measured burst, however slow the target. */
+const MIN_BURST_MESSAGES = 1_000;
 
-/** One subscriber's receipts, split by burst. */
+/** One subscriber's receipts, one verifier per burst (burst 0 is the warm-up). */
 class SubscriberSink {
-  readonly warmup = new DeliveryVerifier();
-  readonly measured = new DeliveryVerifier();
-  /** `performance.now()` when the measured burst became complete here. */
-  completedAt: number | undefined;
+  readonly bursts: DeliveryVerifier[];
+  /** `performance.now()` when each burst became complete here. */
+  readonly completedAt: Array<number | undefined>;
+  private stray = 0;
+
+  constructor(bursts: number) {
+    this.bursts = Array.from({ length: bursts }, () => new DeliveryVerifier());
+    this.completedAt = new Array<number | undefined>(bursts).fill(undefined);
+  }
 
   readonly onMessage = (payload: Uint8Array): void => {
     const publisherId = readPublisherId(payload);
-    if (publisherId >= WARMUP_PUBLISHER_BASE) {
-      this.warmup.record(publisherId, readSequence(payload));
+    const burst = Math.floor(publisherId / BURST_ID_STRIDE);
+    const verifier = this.bursts[burst];
+    if (verifier === undefined) {
+      this.stray++;
       return;
     }
-    this.measured.record(publisherId, readSequence(payload));
-    if (this.completedAt === undefined && this.measured.isComplete()) this.completedAt = performance.now();
+    verifier.record(publisherId, readSequence(payload));
+    if (this.completedAt[burst] === undefined && verifier.isComplete()) this.completedAt[burst] = performance.now();
   };
+
+  /** Messages whose header matched no burst (corrupt or foreign). */
+  get strayCount(): number {
+    return this.stray;
+  }
 }
 
-interface BurstResult {
+interface Burst {
   readonly startedAt: number;
   readonly publishedAt: number;
+  /** Last delivery of the burst. */
   readonly endedAt: number;
   readonly published: number;
   readonly note?: string;
@@ -60,25 +80,44 @@ export async function runThroughput(target: BenchTarget, spec: WorkloadSpec): Pr
     const topic = uniqueTopic(spec);
     const subscribers = await openClients(target, spec, spec.subscribers, opened);
     const publishers = await openClients(target, spec, spec.publishers, opened);
-    const sinks = subscribers.map(() => new SubscriberSink());
+    const sinks = subscribers.map(() => new SubscriberSink(1 + spec.runs));
     await Promise.all(subscribers.map((client, i) => client.subscribe(topic, sinks[i].onMessage)));
     await Promise.all(subscribers.map((client) => client.flush()));
+    const verifiersOf = (burst: number): DeliveryVerifier[] => sinks.map((sink) => sink.bursts[burst]);
 
     const warmupMessages = Math.min(MAX_WARMUP_MESSAGES, Math.ceil(spec.messages / 5));
-    const warmupVerifiers = sinks.map((sink) => sink.warmup);
-    const warmup = await burst(publishers, topic, spec, warmupMessages, WARMUP_PUBLISHER_BASE, warmupVerifiers, deadline);
+    const warmupPlan = { messages: warmupMessages, maxMs: Math.min(spec.maxBurstMs, MAX_WARMUP_MS) };
+    const warmup = await runBurst(publishers, topic, spec, warmupPlan, 0, verifiersOf(0), deadline);
     if (warmup.note !== undefined) return { error: `warm-up: ${warmup.note}` };
+    let rate = perSecond(sumDeliveryCounts(verifiersOf(0).map((v) => v.counts())).delivered, warmup.endedAt - warmup.startedAt);
 
-    const run = await burst(publishers, topic, spec, spec.messages, 0, sinks.map((sink) => sink.measured), deadline);
-    const endedAt = Math.max(run.startedAt, ...sinks.map((sink) => sink.completedAt ?? run.endedAt));
-    const delivery = sumDeliveryCounts(sinks.map((sink) => sink.measured.counts()));
-    const seconds = (endedAt - run.startedAt) / 1000;
+    const rates: number[] = [];
+    const publishRates: number[] = [];
+    let durationMs = 0;
+    let note: string | undefined;
+    const cpu = await CpuMeter.start(target);
+    for (let run = 1; run <= spec.runs && note === undefined; run++) {
+      const plan = { messages: burstSize(spec, rate), maxMs: spec.maxBurstMs };
+      const burst = await runBurst(publishers, topic, spec, plan, run, verifiersOf(run), deadline);
+      const endedAt = Math.max(burst.startedAt, ...sinks.map((sink) => sink.completedAt[run] ?? burst.endedAt));
+      const delivered = sumDeliveryCounts(verifiersOf(run).map((v) => v.counts())).delivered;
+      rate = perSecond(delivered, endedAt - burst.startedAt);
+      rates.push(rate);
+      publishRates.push(perSecond(burst.published, burst.publishedAt - burst.startedAt));
+      durationMs += endedAt - burst.startedAt;
+      note = burst.note;
+    }
+    const measured = sinks.flatMap((sink) => sink.bursts.slice(1, 1 + rates.length).map((v) => v.counts()));
+    const delivery = sumDeliveryCounts(measured);
+    const stray = sinks.reduce((sum, sink) => sum + sink.strayCount, 0);
     return {
-      rate: seconds > 0 ? delivery.delivered / seconds : 0,
-      publishRate: run.publishedAt > run.startedAt ? run.published / ((run.publishedAt - run.startedAt) / 1000) : 0,
-      delivery,
-      durationMs: endedAt - run.startedAt,
-      ...(run.note === undefined ? {} : { error: run.note }),
+      rate: median(rates),
+      runRates: rates,
+      publishRate: median(publishRates),
+      delivery: { ...delivery, unexpected: delivery.unexpected + stray },
+      durationMs,
+      ...(await cpu.stop()),
+      ...(note === undefined ? {} : { error: note }),
     };
   } catch (err) {
     return { error: describeError(err) };
@@ -87,46 +126,70 @@ export async function runThroughput(target: BenchTarget, spec: WorkloadSpec): Pr
   }
 }
 
-/** Publishes `messages` per publisher and waits for the subscribers (see the module comment). */
-async function burst(
+/**
+ * Messages per publisher for the next burst: `spec.messages`, or fewer when
+ * the last measured rate (deliveries/s) says a burst would outlast
+ * `spec.maxBurstMs` — a slow target whose subscribers lag behind the
+ * publisher would otherwise spend most of the time bound draining.
+ */
+function burstSize(spec: WorkloadSpec, rate: number): number {
+  const perPublisher = rate / spec.subscribers / spec.publishers;
+  const fitting = Math.floor((perPublisher * spec.maxBurstMs) / 1000);
+  return Math.max(MIN_BURST_MESSAGES, Math.min(spec.messages, fitting));
+}
+
+/** How much one burst publishes: messages per publisher, and a time cap on publishing (ms). */
+interface BurstPlan {
+  readonly messages: number;
+  readonly maxMs: number;
+}
+
+/**
+ * Publishes `plan.messages` per publisher (or what `plan.maxMs` allows) as
+ * burst number `burst`, and waits for the subscribers (see the module comment).
+ */
+async function runBurst(
   publishers: readonly BenchClient[],
   topic: string,
   spec: WorkloadSpec,
-  messages: number,
-  publisherBase: number,
+  plan: BurstPlan,
+  burst: number,
   verifiers: readonly DeliveryVerifier[],
   deadline: number,
-): Promise<BurstResult> {
-  const payloads = publishers.map((_, p) => makePayloads(publisherBase + p, messages, spec.payloadBytes));
-  for (const verifier of verifiers) publishers.forEach((_, p) => verifier.expect(publisherBase + p, messages));
+): Promise<Burst> {
+  const ids = publishers.map((_, p) => burst * BURST_ID_STRIDE + p);
+  const payloads = ids.map((id) => makePayloads(id, plan.messages, spec.payloadBytes));
+  for (const verifier of verifiers) for (const id of ids) verifier.expect(id, plan.messages);
 
   const startedAt = performance.now();
-  const sent = await Promise.all(publishers.map((client, p) => publishAll(client, topic, payloads[p], deadline)));
+  const stopAt = Math.min(deadline, startedAt + plan.maxMs);
+  const sent = await Promise.all(publishers.map((client, p) => publishAll(client, topic, payloads[p], stopAt)));
   const publishedAt = performance.now();
   const published = sent.reduce((a, b) => a + b, 0);
   let note: string | undefined;
-  if (published < messages * publishers.length) {
-    note = `timed out after ${spec.timeoutMs} ms: published ${published} of ${messages * publishers.length}`;
-    for (const verifier of verifiers) sent.forEach((count, p) => verifier.expect(publisherBase + p, count));
+  if (published < plan.messages * publishers.length) {
+    // Cut short: expect exactly what went out.
+    for (const verifier of verifiers) sent.forEach((count, p) => verifier.expect(ids[p], count));
+    if (publishedAt >= deadline) note = `timed out after ${spec.timeoutMs} ms publishing`;
   }
-  const flushed = await settlesBefore(Promise.all(publishers.map((client) => client.flush())), deadline);
+  const isFlushed = await settlesBefore(Promise.all(publishers.map((client) => client.flush())), deadline);
   const endedAt = await awaitDeliveries(verifiers, deadline);
-  if (note === undefined && !flushed) note = `timed out after ${spec.timeoutMs} ms flushing publishers`;
+  if (note === undefined && !isFlushed) note = `timed out after ${spec.timeoutMs} ms flushing publishers`;
   if (note === undefined && performance.now() >= deadline && !verifiers.every((v) => v.isComplete())) {
     note = `timed out after ${spec.timeoutMs} ms waiting for deliveries`;
   }
   return { startedAt, publishedAt, endedAt, published, note };
 }
 
-/** Publishes every payload in order, honouring backpressure; returns how many went out before the deadline. */
-async function publishAll(client: BenchClient, topic: string, payloads: readonly Uint8Array[], deadline: number): Promise<number> {
+/** Publishes payloads in order, honouring backpressure, until done or `stopAt`; returns how many went out. */
+async function publishAll(client: BenchClient, topic: string, payloads: readonly Uint8Array[], stopAt: number): Promise<number> {
   for (let seq = 0; seq < payloads.length; ) {
     const wait = client.publish(topic, payloads[seq]);
     seq++;
-    if (wait !== undefined && !(await settlesBefore(wait, deadline))) return seq;
+    if (wait !== undefined && !(await settlesBefore(wait, stopAt))) return seq;
     if (seq % YIELD_EVERY === 0) {
       await yieldToEventLoop();
-      if (performance.now() > deadline) return seq;
+      if (performance.now() >= stopAt) return seq;
     }
   }
   return payloads.length;
@@ -151,4 +214,36 @@ async function awaitDeliveries(verifiers: readonly DeliveryVerifier[], deadline:
     if (now - lastProgressAt >= IDLE_MS || now >= deadline) return lastProgressAt;
     await sleep(1);
   }
+}
+
+/** CPU time of the server and of this process over the measured bursts. */
+class CpuMeter {
+  private constructor(
+    private readonly target: BenchTarget,
+    private readonly server: number | undefined,
+    private readonly client: NodeJS.CpuUsage,
+  ) {}
+
+  static async start(target: BenchTarget): Promise<CpuMeter> {
+    return new CpuMeter(target, await target.serverCpuMs(), process.cpuUsage());
+  }
+
+  async stop(): Promise<{ serverCpuMs?: number; clientCpuMs: number }> {
+    const client = process.cpuUsage(this.client);
+    const server = await this.target.serverCpuMs();
+    const clientCpuMs = (client.user + client.system) / 1000;
+    return server === undefined || this.server === undefined ? { clientCpuMs } : { serverCpuMs: server - this.server, clientCpuMs };
+  }
+}
+
+function perSecond(count: number, ms: number): number {
+  return ms > 0 ? (count * 1000) / ms : 0;
+}
+
+/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

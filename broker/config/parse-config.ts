@@ -21,6 +21,8 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('limits.maxConnections', l.maxConnections, 1, 1_000_000);
   checkRange('limits.maxSubscriptionsPerConnection', l.maxSubscriptionsPerConnection, 1, 10_000_000);
   checkRange('limits.maxOutboundBytes', l.maxOutboundBytes, 1024, 4 * 1024 * 1024 * 1024);
+  // The default flush size follows a smaller maxFrameBytes; only an explicit flushBytes above it is an error.
+  if (!inputs.some(hasFlushBytes)) (l as { flushBytes: number }).flushBytes = Math.min(l.flushBytes, l.maxFrameBytes);
   checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);
   checkRange('limits.handshakeTimeoutMs', l.handshakeTimeoutMs, 10, 3_600_000);
   checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
@@ -44,6 +46,10 @@ function mergeInto(target: Record<string, unknown>, input: unknown, path: string
       target[key] = value;
     }
   }
+}
+
+function hasFlushBytes(input: unknown): boolean {
+  return (input as { limits?: { flushBytes?: unknown } } | null | undefined)?.limits?.flushBytes !== undefined;
 }
 
 function checkRange(field: string, value: number, min: number, max: number): void {

@@ -1,4 +1,4 @@
-import { encodeMessageTail, type Headers } from '../protocol/index.js';
+import { MessageTailEncoder, type Headers } from '../protocol/index.js';
 import { isGroup, pickMember, type Router } from './router.js';
 
 /** What became of one publish. */
@@ -8,6 +8,8 @@ export interface FanOutResult {
   /** Deliveries dropped because a subscriber's outbound buffer was full. */
   dropped: number;
 }
+
+const encoder = new MessageTailEncoder();
 
 /**
  * At-most-once fan-out [semantics 1.1]: never stored; one delivery per
@@ -23,7 +25,7 @@ export function fanOutAtMostOnce(
   result.matched = targets.length;
   result.dropped = 0;
   if (targets.length === 0) return;
-  const tail = encodeMessageTail(topic, payload, headers, replyTo, seq, timestamp);
+  const tail = encoder.encode(topic, payload, headers, replyTo, seq, timestamp);
   for (let i = 0; i < targets.length; i++) {
     const target = targets[i];
     const sub = isGroup(target) ? pickMember(target) : target;

@@ -7,7 +7,8 @@ import { OrdoError } from '../errors/index.js';
  * library can speak the protocol.
  */
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+// int64AsType 'auto': 64-bit integers (timestamps) decode as numbers while they are safe integers.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'number' }); // 'auto' is missing from msgpackr's types
 
 /** Encodes one value as MessagePack. The result may be a view into a shared buffer: copy before mutating. */
 export function encodeValue(value: unknown): Uint8Array {

@@ -44,7 +44,7 @@ export class FrameBuilder {
 
   /**
    * Appends a MESSAGE operation for subscription `subId`, whose remaining six
-   * fields were encoded once by `encodeMessageTail` [protocol 2.10].
+   * fields were encoded once by MessageTailEncoder [protocol 2.10].
    */
   appendMessage(subId: number, tail: Uint8Array): void {
     // tail[0] is the fixarray header of the 6 encoded fields; we write our own.
@@ -78,16 +78,6 @@ export class FrameBuilder {
 }
 
 const HEADER_BYTES = 5;
-
-/**
- * Encodes the six fields every subscriber of a message shares
- * [protocol 2.10]: topic, payload, headers, replyTo, seq, timestamp.
- */
-export function encodeMessageTail(
-  topic: string, payload: Uint8Array, headers: unknown, replyTo: string | null, seq: number, timestamp: number,
-): Uint8Array {
-  return encodeValue([topic, payload, headers ?? null, replyTo, seq, timestamp]);
-}
 
 /** Writes a non-negative integer as a MessagePack uint; returns the new offset. */
 function writeUint(buf: Uint8Array, at: number, n: number): number {

@@ -6,8 +6,9 @@
  */
 export * from './ops.js';
 export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
-export { FrameBuilder, encodeMessageTail } from './frame-builder.js';
-export { topicNameError, topicPatternError, isBrokerTopic, MAX_TOPIC_LENGTH, LEVEL_SEPARATOR } from './topic-names.js';
+export { FrameBuilder } from './frame-builder.js';
+export { MessageTailEncoder } from './message-tail.js';
+export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH, LEVEL_SEPARATOR } from './topic-names.js';
 export {
   requestIdOf, checkHello, checkPublish, checkSubscribe, checkUnsubscribe, checkRequestOnly, MAX_ID,
 } from './validate-op.js';

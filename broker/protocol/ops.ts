@@ -60,8 +60,6 @@ export interface Hello {
   clientId?: string;
   /** Bearer token (checked once authentication exists). */
   token?: string;
-  /** The client's private reply inbox id: it alone may subscribe under `$inbox/<inbox>/`. */
-  inbox?: string;
   /** Free text naming the client library, e.g. `ordo-js/0.1.0`. */
   agent?: string;
 }
@@ -71,6 +69,11 @@ export interface Welcome {
   version: number;
   server: string;
   connectionId: string;
+  /**
+   * The connection's private reply inbox id, chosen by the broker (128 random
+   * bits): only this connection may subscribe under `$inbox/<inbox>/`.
+   */
+  inbox: string;
   /** How often the broker pings; a peer silent for two intervals is dropped. */
   heartbeatMs: number;
   limits: WireLimits;

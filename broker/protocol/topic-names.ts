@@ -50,6 +50,15 @@ function levelsError(text: string, isPattern: boolean): string | undefined {
   return undefined;
 }
 
+/** First level of reply inboxes [protocol 3.3]: `$inbox/<inbox id>/<token>`. */
+export const INBOX_ROOT = '$inbox';
+
+/**
+ * Subscription id under which a connection receives what is published to its
+ * inbox, `$inbox/<inbox id>/#`, without subscribing [protocol 3.3].
+ */
+export const INBOX_SUB_ID = 0;
+
 /** True when the first level of `topic` starts with `$` (a broker topic). */
 export function isBrokerTopic(topic: string): boolean {
   return topic.charCodeAt(0) === 0x24;

@@ -32,7 +32,7 @@ export function checkHello(op: unknown[]): string | undefined {
   const version = hello.version;
   const versionsOk = typeof version === 'number' || (Array.isArray(version) && version.every((v) => typeof v === 'number'));
   if (!versionsOk) return 'hello.version must be a number or an array of numbers';
-  for (const key of ['clientId', 'token', 'inbox', 'agent'] as const) {
+  for (const key of ['clientId', 'token', 'agent'] as const) {
     const v = hello[key];
     if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > 256)) {
       return `hello.${key} must be a string of at most 256 characters`;

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { OrdoError, errorSpec, type ErrorCode } from '../errors/index.js';
-import { BrokerOp, FrameBuilder, decodeFrame, encodeValue } from '../protocol/index.js';
+import { BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, decodeFrame, encodeValue } from '../protocol/index.js';
 import type { Subscriber, Subscription } from '../delivery/index.js';
 import type { BrokerContext } from './context.js';
 import { dispatch } from './dispatch.js';
@@ -23,9 +24,14 @@ export class Connection implements Subscriber {
   readonly connectionId = `c${++connectionCounter}`;
   state: ConnectionState = 'handshake';
   clientId = '';
-  /** The private reply inbox id the client named in hello, if any. */
-  inbox: string | undefined;
+  /** The private reply inbox id (128 random bits): only this connection may subscribe under `$inbox/<inbox>/`. */
+  readonly inbox = randomBytes(16).toString('hex');
+  /** The client's subscriptions by id; the inbox subscription is not among them. */
   readonly subscriptions = new Map<number, Subscription>();
+  /** Delivers `$inbox/<inbox>/#` under subscription id 0 [protocol 3.3]. */
+  private readonly inboxSubscription: Subscription = {
+    subscriber: this, subId: INBOX_SUB_ID, pattern: `${INBOX_ROOT}/${this.inbox}/#`, qos: 'at-most-once', group: undefined,
+  };
   messagesIn = 0;
   messagesOut = 0;
   dropped = 0;
@@ -50,10 +56,11 @@ export class Connection implements Subscriber {
     ws.on('error', () => { /* 'close' follows; ws has already closed with the right status (e.g. 1009) */ });
   }
 
-  /** Marks the handshake done (called by the hello handler). */
+  /** Marks the handshake done and starts delivering the inbox (called by the hello handler). */
   open(): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
+    this.broker.router.add(this.inboxSubscription);
   }
 
   /** Bytes queued towards the peer and not yet written to its socket. */
@@ -67,8 +74,7 @@ export class Connection implements Subscriber {
 
   /** Queues a MESSAGE for subscription `subId`, or drops and counts it when the peer cannot keep up. */
   deliver(subId: number, tail: Uint8Array): boolean {
-    if (this.state !== 'open') return false;
-    if (this.queuedBytes + tail.length > this.broker.config.limits.maxOutboundBytes) {
+    if (this.state !== 'open' || this.queuedBytes + tail.length > this.broker.config.limits.maxOutboundBytes) {
       this.dropped++;
       this.broker.counters.dropped++;
       return false;
@@ -159,6 +165,7 @@ export class Connection implements Subscriber {
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
     this.builder = null;
+    this.broker.router.remove(this.inboxSubscription);
     for (const sub of this.subscriptions.values()) this.broker.router.remove(sub);
     this.subscriptions.clear();
     this.broker.forget(this);

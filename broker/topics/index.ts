@@ -6,7 +6,7 @@
  *   Validation of names and patterns lives in protocol/ (it is part of the
  *   wire contract); callers validate before they add or match, and the
  *   trie trusts its input.
- * - TopicTrie and patternMatches implement the same rules [protocol 3.1]
+ * - TopicTrie and patternMatches implement the same rules [protocol 3.2]
  *   (`+` one level; final `#` zero or more levels; a `$` first level is not
  *   matched by a leading wildcard). A property test holds them equal.
  * - match() reports one value per matching (pattern, value) registration;

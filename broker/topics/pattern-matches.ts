@@ -5,7 +5,7 @@
 
 /**
  * True when the valid subscription `pattern` matches the valid topic name
- * `topic`, by the rules of [protocol 3.1]: `+` is exactly one level; a final
+ * `topic`, by the rules of [protocol 3.2]: `+` is exactly one level; a final
  * `#` is its own level and any below it, including none (`a/#` matches `a`);
  * a topic whose first level starts with `$` is not matched by a leading `+`
  * or `#`.

@@ -45,7 +45,7 @@ interface PathStep<T> {
  * matches a topic. Patterns must already be valid (see protocol/topic-names);
  * the trie does not check them.
  *
- * Matching rules [protocol 3.1]:
+ * Matching rules [protocol 3.2]:
  * - `+` matches exactly one level.
  * - `#` (last level only) matches its own level and any number of levels
  *   below, including none: `a/#` matches `a`, `a/b` and `a/b/c`.
@@ -148,7 +148,7 @@ export class TopicTrie<T> {
       return;
     }
     // Broker topic: consume the first level here, skipping the root's `+`
-    // and `#` children, which must not see it [protocol 3.1].
+    // and `#` children, which must not see it [protocol 3.2].
     let end = topic.indexOf('/');
     if (end === -1) end = topic.length;
     const next = this.root.literal?.get(topic.slice(0, end));

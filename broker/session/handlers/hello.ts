@@ -1,13 +1,14 @@
 import { OrdoError } from '../../errors/index.js';
 import { BrokerOp, PROTOCOL_VERSIONS, checkHello, type Hello, type Welcome } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import { maxPayloadBytes } from '../limits.js';
 
 /**
  * HELLO [protocol 2.1]: agree on a version, record who the client is, answer
  * WELCOME [protocol 2.2]. Steps, in order:
  * 1. check the shape (ERR_HANDSHAKE on a malformed hello: nothing else can be trusted yet);
  * 2. pick the newest version both sides speak (ERR_VERSION if none);
- * 3. record client id and reply inbox;
+ * 3. record the client id and give the connection its private reply inbox;
  * 4. open the connection and send the welcome.
  */
 export function handleHello(conn: Connection, op: unknown[]): void {
@@ -24,18 +25,18 @@ export function handleHello(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.clientId = hello.clientId ?? '';
-  conn.inbox = hello.inbox ?? undefined;
   conn.open();
   const { config, serverName } = conn.broker;
   const welcome: Welcome = {
     version,
     server: serverName,
     connectionId: conn.connectionId,
+    inbox: conn.inbox,
     heartbeatMs: config.heartbeatMs,
     limits: {
       maxFrameBytes: config.limits.maxFrameBytes,
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
-      maxPayloadBytes: config.limits.maxFrameBytes - 2048,
+      maxPayloadBytes: maxPayloadBytes(config.limits.maxFrameBytes),
     },
     capabilities: ['at-most-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions'],
   };

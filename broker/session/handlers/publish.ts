@@ -1,10 +1,10 @@
 import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
 import {
-  BrokerOp, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
+  BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
 } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import { maxPayloadBytes } from '../limits.js';
 
-const INBOX_PREFIX = '$inbox/';
 const result: FanOutResult = { matched: 0, dropped: 0 };
 
 /**
@@ -25,9 +25,21 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_TOPIC', topicError);
     return;
   }
-  if (isBrokerTopic(topic) && !topic.startsWith(INBOX_PREFIX)) {
-    conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${INBOX_PREFIX}... may be published to`);
+  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${`${INBOX_ROOT}/`}... may be published to`);
     return;
+  }
+  const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
+  if (payload.length > maxPayload) {
+    conn.replyError(reqId, 'ERR_LIMIT', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload}`);
+    return;
+  }
+  if (options?.replyTo != null) {
+    const replyToError = topicNameError(options.replyTo);
+    if (replyToError !== undefined) {
+      conn.replyError(reqId, 'ERR_BAD_REQUEST', `replyTo: ${replyToError}`);
+      return;
+    }
   }
   if (options) {
     const unsupported = unsupportedOption(options.qos, options.order, options.retain === true);

@@ -1,13 +1,13 @@
 import {
-  BrokerOp, checkSubscribe, isBrokerTopic, requestIdOf, topicPatternError, type SubscribeOp,
+  BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp,
 } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { unsupportedOption } from './publish.js';
 
 /**
  * SUBSCRIBE [protocol 2.4]: a pattern under a client-chosen subscription id.
- * `$inbox/<id>/...` may only be subscribed by the connection whose hello
- * named inbox `<id>`, so replies stay private [protocol 3.3].
+ * Nothing under `$inbox` can be subscribed: each connection gets its own
+ * inbox delivered without asking, so replies stay private [protocol 3.3].
  */
 export function handleSubscribe(conn: Connection, op: unknown[]): void {
   const bad = checkSubscribe(op);
@@ -21,8 +21,8 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_PATTERN', patternError);
     return;
   }
-  if (isBrokerTopic(pattern) && pattern.startsWith('$inbox') && !isOwnInbox(conn, pattern)) {
-    conn.replyError(reqId, 'ERR_FORBIDDEN', 'only the owner of an inbox may subscribe to it');
+  if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing');
     return;
   }
   if (options) {
@@ -46,10 +46,4 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
   conn.subscriptions.set(subId, sub);
   conn.broker.router.add(sub);
   conn.send([BrokerOp.ok, reqId, null]);
-}
-
-function isOwnInbox(conn: Connection, pattern: string): boolean {
-  if (conn.inbox === undefined) return false;
-  const prefix = `$inbox/${conn.inbox}`;
-  return pattern === prefix || pattern.startsWith(`${prefix}/`);
 }
