@@ -166,9 +166,13 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.shutdown(undefined);
     if (transport === undefined) return;
     await new Promise<void>((resolve) => {
-      this.closeWaiter = resolve;
+      // The timer only bounds the wait; cleared once closed, so it never keeps a process alive for 2 s.
+      const timer = setTimeout(resolve, 2000);
+      this.closeWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       transport.close(1000, 'client closed');
-      setTimeout(resolve, 2000);
     });
   }
 

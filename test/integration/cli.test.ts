@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../client/index.js';
 import { ORDO_BIN, spawnBrokerProcess, type BrokerProcess } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -290,6 +291,17 @@ describe('ordo broker', () => {
     sub.child.kill('SIGINT');
     const run = await sub.exited;
     expect(run.code, run.stderr).toBe(0);
+  });
+});
+
+describe('what the commands rely on', () => {
+  it('client.close() leaves no timer behind, so a command exits as soon as it is done', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const client = await connect(broker.url, { reconnect: false });
+    await client.publish('timers/x', 1);
+    await client.close();
+    expect(timers()).toBe(before);
   });
 });
 
