@@ -1,12 +1,12 @@
 import { OrdoError, codeForCloseStatus } from '../broker/errors/index.js';
 import {
-  BrokerOp, ClientOp, INBOX_SUB_ID, PROTOCOL_VERSIONS, decodeFrame, encodeFrame, encodeValue, topicNameError, topicPatternError,
+  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, binHeaderBytes, PROTOCOL_VERSIONS, encodeFrame, visitFrame, type FrameVisitor, encodeValue, topicNameError, topicPatternError,
   type BrokerStats, type Headers, type PublishWireOptions, type SubscribeWireOptions, type Welcome,
 } from '../broker/protocol/index.js';
 import { Emitter } from './emitter.js';
 import { EMPTY_HEADERS, Message } from './message.js';
 import type { ConnectOptions, PublishOptions, RequestOptions, SubscribeOptions } from './options.js';
-import { Outbox, estimateOpBytes, scheduleMacrotask } from './outbox.js';
+import { Outbox, scheduleMacrotask } from './outbox.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { Subscription, type MessageHandler, type SubscriptionOwner } from './subscription.js';
 import { openTransport, type Transport } from './transport.js';
@@ -40,6 +40,8 @@ interface PendingRequest {
 const RESOLVED = Promise.resolve();
 const MAX_FRAME_FROM_BROKER = 256 * 1024 * 1024;
 const UINT32_MAX = 0xffff_ffff;
+/** A publish operation's bytes besides topic, payload and options: array and code, reqId, two bin headers. */
+const PUBLISH_OVERHEAD = 2 + 5 + 5 + 5;
 
 /**
  * An Ordo client: one WebSocket to one broker, reconnected with backoff,
@@ -98,25 +100,29 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
     const topicError = topicNameError(topic);
     if (topicError !== undefined) return Promise.reject(new OrdoError('ERR_BAD_TOPIC', topicError));
-    const encoded = encodeValue(payload);
+    // Bytes are written as a bin value without a trip through the encoder.
+    const isRawBytes = payload instanceof Uint8Array;
+    const body = isRawBytes ? payload : encodeValue(payload);
+    const encodedLength = isRawBytes ? binHeaderBytes(body.length) + body.length : body.length;
     const maxPayload = this.welcome?.limits.maxPayloadBytes;
-    if (maxPayload !== undefined && encoded.length > maxPayload) {
-      return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encoded.length} bytes exceeds the broker's ${maxPayload}`));
+    if (maxPayload !== undefined && encodedLength > maxPayload) {
+      return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
     const wire = wireOptions(options);
+    const optionsBytes = wire === null ? null : encodeValue(wire);
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
-    const size = encoded.length + topic.length * 3 + 24 + (wire === null ? 0 : optionsBytes(wire));
+    const topicBytes = this.outbox.encodeTopic(topic);
+    const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
     const maxFrame = this.welcome?.limits.maxFrameBytes;
-    if (maxFrame !== undefined && size > maxFrame - 64) {
-      const exact = encodeValue([ClientOp.publish, UINT32_MAX, topic, encoded, wire]).length + 5;
-      if (exact > maxFrame) {
-        return Promise.reject(new OrdoError('ERR_LIMIT', `publish of ${exact} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`));
-      }
+    if (maxFrame !== undefined && size + FrameBuilder.FIRST_OP_OFFSET > maxFrame) {
+      return Promise.reject(new OrdoError('ERR_LIMIT', `publish of up to ${size} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`));
     }
     if (this.state !== 'connected' && this.outbox.byteLength + size > this.opts.reconnectBufferBytes) {
       return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
     }
-    this.enqueue([ClientOp.publish, this.reqId(), topic, encoded, wire], size);
+    this.makeRoom(size);
+    this.outbox.appendPublish(this.reqId(), topicBytes, body, isRawBytes, optionsBytes, true);
+    this.afterAppend();
     return this.isWritable ? RESOLVED : this.drained();
   }
 
@@ -209,7 +215,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     return new Promise((resolve, reject) => {
       this.requests.set(reqId, { resolve, reject });
       const op = [...head, reqId, ...rest];
-      this.enqueue(op, estimateOpBytes(op));
+      this.enqueue(op);
     });
   }
 
@@ -231,10 +237,22 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     return id;
   }
 
-  private enqueue(op: unknown[], size: number): void {
+  /** Queues any operation but a plain publish. */
+  private enqueue(op: readonly unknown[]): void {
+    const encoded = encodeValue(op);
+    this.makeRoom(encoded.length);
+    this.outbox.appendEncoded(encoded);
+    this.afterAppend();
+  }
+
+  /** Sends the batch first when `bytes` more would take it past the broker's frame limit. */
+  private makeRoom(bytes: number): void {
     const maxFrame = this.welcome?.limits.maxFrameBytes;
-    if (maxFrame !== undefined && this.outbox.byteLength + size > maxFrame - 1024) this.flushNow();
-    this.outbox.push(op, size);
+    if (maxFrame !== undefined && this.outbox.byteLength + bytes + FrameBuilder.FIRST_OP_OFFSET > maxFrame) this.flushNow();
+  }
+
+  /** Sends a full batch now, or makes sure the batch goes at the end of this macrotask. */
+  private afterAppend(): void {
     if (this.state !== 'connected') return;
     if (this.outbox.isFull) this.flushNow();
     else if (!this.isFlushScheduled) {
@@ -249,7 +267,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private flushNow(): void {
     if (this.state !== 'connected' || this.outbox.isEmpty) return;
     // More than one frame's worth is queued only after a reconnect: send it in frames the broker accepts.
-    const maxBytes = (this.welcome?.limits.maxFrameBytes ?? Infinity) - 1024;
+    const maxBytes = this.welcome?.limits.maxFrameBytes ?? Infinity;
     do this.transport!.send(this.outbox.take(maxBytes));
     while (!this.outbox.isEmpty);
   }
@@ -311,31 +329,39 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
 
   private onFrame(frame: Uint8Array): void {
     this.lastReceivedAt = Date.now();
-    let ops: unknown[];
     try {
-      ops = decodeFrame(frame);
+      visitFrame(frame, this.frameVisitor);
     } catch (err) {
-      this.emit('error', err);
+      this.emit('error', new OrdoError('ERR_BAD_FRAME', `undecodable frame from the broker: ${(err as Error).message}`));
       this.transport?.close(1002, 'ERR_BAD_FRAME');
-      return;
     }
-    for (let i = 0; i < ops.length; i++) this.onOp(ops[i] as unknown[]);
+  }
+
+  private readonly frameVisitor: FrameVisitor = {
+    message: (subId, topic, payload, seq, timestamp) => {
+      this.deliver(subId, new Message(topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder));
+    },
+    other: (op) => {
+      if (Array.isArray(op)) this.onOp(op);
+    },
+  };
+
+  /** Hands a message to its subscription, or to the reply inbox (subscription id 0). */
+  private deliver(subId: number, msg: Message): void {
+    const sub = this.subs.get(subId);
+    if (sub !== undefined) sub.push(msg);
+    else if (subId === INBOX_SUB_ID) this.replies.onReply(msg);
+    // else: in flight when we unsubscribed
   }
 
   private onOp(op: unknown[]): void {
     switch (op[0]) {
-      case BrokerOp.message: {
-        const subId = op[1] as number;
-        const sub = this.subs.get(subId);
-        if (sub === undefined && subId !== INBOX_SUB_ID) return; // in flight when we unsubscribed
-        const msg = new Message(
+      case BrokerOp.message:
+        this.deliver(op[1] as number, new Message(
           op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
           (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
-        );
-        if (sub === undefined) this.replies.onReply(msg);
-        else sub.push(msg);
+        ));
         return;
-      }
       case BrokerOp.ok:
       case BrokerOp.pong:
         this.settle(op[1] as number, op[0] === BrokerOp.ok ? op[2] : undefined, undefined);
@@ -376,9 +402,9 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.setState('connected');
     // Subscriptions first, then what was published while away: a client
     // receives its own buffered publishes on its renewed subscriptions.
-    const buffered = this.outbox.takeOps();
+    const buffered = this.outbox.detach();
     for (const sub of this.subs.values()) this.sendSubscribe(sub);
-    this.outbox.pushOps(buffered);
+    this.outbox.append(buffered);
     this.flushNow();
     this.startHeartbeat(welcome.heartbeatMs);
     for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);
@@ -395,7 +421,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       // Ping at half the interval: a tick that fires a hair early (quiet just
       // under heartbeatMs) must not skip the ping, or the next tick, a hair
       // late, finds an idle but healthy broker "silent" without having asked.
-      else if (quietMs >= heartbeatMs / 2) this.enqueue([ClientOp.ping, 0], 8);
+      else if (quietMs >= heartbeatMs / 2) this.enqueue([ClientOp.ping, 0]);
     }, heartbeatMs);
     (this.heartbeatTimer as { unref?: () => void }).unref?.();
   }
@@ -472,12 +498,6 @@ function wireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
 }
 
 /** An upper estimate of the encoded size of publish options: headers can be large. */
-function optionsBytes(o: PublishWireOptions): number {
-  let n = 64;
-  if (o.replyTo !== undefined) n += o.replyTo.length * 3 + 5;
-  if (o.headers !== undefined) for (const k of Object.keys(o.headers)) n += (k.length + String(o.headers[k]).length) * 3 + 10;
-  return n;
-}
 
 function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {
   const { qos, order, durable, group } = o;

@@ -1,74 +1,92 @@
-import { ClientOp, encodeFrame, encodeValue } from '../broker/protocol/index.js';
+import { EncodedStrings, FrameBuilder } from '../broker/protocol/index.js';
+
+/** What an Outbox holds, taken out of it with detach(). */
+export interface OutboxContent {
+  readonly frame: FrameBuilder;
+  /** End offset of each operation in `frame`. */
+  readonly ends: number[];
+  /** Whether each operation is a publish that expects no answer. */
+  readonly isPlainPublish: boolean[];
+}
 
 /**
- * Operations waiting to be sent, batched into one frame per macrotask (or
- * sooner, once the batch is large). While disconnected, plain publishes stay
- * here, up to a byte budget, to be sent after the reconnect.
+ * Operations waiting to be sent, encoded as they come into the frame that
+ * will carry them (no array per operation, no second encoding pass), batched
+ * into one frame per macrotask or sooner once the batch is large. While
+ * disconnected, plain publishes stay here, up to a byte budget, to be sent
+ * after the reconnect — in as many frames as the broker's limit requires.
  */
 export class Outbox {
-  private ops: unknown[] = [];
-  private bytes = 0;
+  private content: OutboxContent = emptyContent();
+  private readonly topics = new EncodedStrings();
 
   /** Most operations in one frame. */
   static readonly MAX_OPS = 1024;
-  /** A batch is sent once it reaches this many (estimated) bytes. */
+  /** A batch is sent once it reaches this many bytes. */
   static readonly FLUSH_BYTES = 64 * 1024;
 
+  /** Bytes queued (exact: the operations are already encoded). */
   get byteLength(): number {
-    return this.bytes;
+    return this.content.frame.byteLength - FrameBuilder.FIRST_OP_OFFSET;
   }
 
   get isEmpty(): boolean {
-    return this.ops.length === 0;
+    return this.content.ends.length === 0;
   }
 
   /** True when the batch should go now rather than at the end of the macrotask. */
   get isFull(): boolean {
-    return this.ops.length >= Outbox.MAX_OPS || this.bytes >= Outbox.FLUSH_BYTES;
+    return this.content.ends.length >= Outbox.MAX_OPS || this.content.frame.byteLength >= Outbox.FLUSH_BYTES;
   }
 
-  push(op: unknown[], estimatedBytes: number): void {
-    this.ops.push(op);
-    this.bytes += estimatedBytes;
+  /** The MessagePack encoding of `topic` (cached: publishers reuse few topics). */
+  encodeTopic(topic: string): Uint8Array {
+    return this.topics.get(topic);
+  }
+
+  /** Queues a publish (see FrameBuilder.appendPublish); `isPlain` when it expects no answer. */
+  appendPublish(reqId: number, topic: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null, isPlain: boolean): void {
+    this.content.frame.appendPublish(reqId, topic, payload, isRawBytes, options);
+    this.mark(isPlain);
+  }
+
+  /** Queues any other operation, already encoded. */
+  appendEncoded(op: Uint8Array): void {
+    this.content.frame.appendEncoded(op);
+    this.mark(false);
   }
 
   /**
-   * Encodes and removes the batch, or, when it is larger than `maxBytes`
-   * (after a reconnect, the whole reconnect buffer is waiting), as many
-   * operations as fit in `maxBytes` (at least one): the rest stays queued.
+   * Removes and returns the next frame: everything queued, or, when that is
+   * more than `maxBytes` (after a reconnect, the whole reconnect buffer is
+   * waiting), as many operations as fit (at least one).
    */
   take(maxBytes = Infinity): Uint8Array {
-    if (this.bytes <= maxBytes) {
-      const frame = encodeFrame(this.ops);
-      this.ops = [];
-      this.bytes = 0;
-      return frame;
+    const { frame, ends } = this.content;
+    if (frame.byteLength <= maxBytes) {
+      this.content = emptyContent(frame.byteLength);
+      return frame.take();
     }
-    // Rare path: measure each operation exactly so no frame exceeds the broker's limit.
-    let used = 5; // array32 header
-    let n = 0;
-    for (; n < this.ops.length; n++) {
-      const length = encodeValue(this.ops[n]).length;
-      if (n > 0 && used + length > maxBytes) break;
-      used += length;
-    }
-    const head = this.ops.splice(0, n);
-    this.bytes = Math.max(0, this.bytes - used);
-    return encodeFrame(head);
+    let n = 1;
+    while (n < ends.length && ends[n] - FrameBuilder.FIRST_OP_OFFSET < maxBytes - FrameBuilder.FIRST_OP_OFFSET) n++;
+    const head = emptyContent(ends[n - 1]);
+    const rest = emptyContent();
+    this.copyOps(this.content, 0, n, head);
+    this.copyOps(this.content, n, ends.length, rest);
+    this.content = rest;
+    return head.frame.take();
   }
 
-  /** Removes and returns every queued operation (with their byte estimate). */
-  takeOps(): { ops: unknown[]; bytes: number } {
-    const taken = { ops: this.ops, bytes: this.bytes };
-    this.ops = [];
-    this.bytes = 0;
-    return taken;
+  /** Removes everything queued, to be put back behind newer operations with append(). */
+  detach(): OutboxContent {
+    const content = this.content;
+    this.content = emptyContent();
+    return content;
   }
 
-  /** Queues operations taken with takeOps() behind what is queued now. */
-  pushOps(taken: { ops: unknown[]; bytes: number }): void {
-    for (const op of taken.ops) this.ops.push(op);
-    this.bytes += taken.bytes;
+  /** Queues the operations of `content` behind what is queued now. */
+  append(content: OutboxContent): void {
+    this.copyOps(content, 0, content.ends.length, this.content);
   }
 
   /**
@@ -76,25 +94,30 @@ export class Outbox {
    * senders were told nothing yet); requests are re-issued by their owners.
    */
   keepPlainPublishes(): void {
-    this.ops = this.ops.filter((op) => {
-      const o = op as unknown[];
-      return o[0] === ClientOp.publish && !(o[4] as { confirm?: boolean } | null)?.confirm;
-    });
-    // Exact sizes (this runs once per lost connection): headers make estimates unreliable.
-    this.bytes = this.ops.reduce<number>((n, op) => n + encodeValue(op).length, 0);
+    const old = this.content;
+    this.content = emptyContent(old.frame.byteLength);
+    for (let i = 0; i < old.ends.length; i++) {
+      if (old.isPlainPublish[i]) this.copyOps(old, i, i + 1, this.content);
+    }
+  }
+
+  private mark(isPlain: boolean): void {
+    this.content.ends.push(this.content.frame.byteLength);
+    this.content.isPlainPublish.push(isPlain);
+  }
+
+  private copyOps(from: OutboxContent, first: number, last: number, to: OutboxContent): void {
+    for (let i = first; i < last; i++) {
+      const start = i === 0 ? FrameBuilder.FIRST_OP_OFFSET : from.ends[i - 1];
+      to.frame.appendEncoded(from.frame.slice(start, from.ends[i]));
+      to.ends.push(to.frame.byteLength);
+      to.isPlainPublish.push(from.isPlainPublish[i]);
+    }
   }
 }
 
-/** A cheap upper estimate of an operation's encoded size. */
-export function estimateOpBytes(op: unknown[]): number {
-  let n = 16;
-  for (const field of op) {
-    if (field instanceof Uint8Array) n += field.length + 5;
-    else if (typeof field === 'string') n += field.length * 3 + 5;
-    else if (field !== null && typeof field === 'object') n += 256;
-    else n += 9;
-  }
-  return n;
+function emptyContent(bytes = 4096): OutboxContent {
+  return { frame: new FrameBuilder(Math.min(Math.max(bytes, 4096), 2 * Outbox.FLUSH_BYTES)), ends: [], isPlainPublish: [] };
 }
 
 /** Runs `fn` after the current macrotask: setImmediate in Node, a MessageChannel tick in browsers. */

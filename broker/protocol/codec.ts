@@ -17,7 +17,27 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** Decodes one MessagePack value; bin values come back as views into `bytes` (no copy). */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
+  return binView(bytes) ?? unpackr.unpack(bytes);
+}
+
+/**
+ * When `bytes` is exactly one bin value (a published byte payload), its
+ * content as a view — what msgpackr would return, without the call.
+ */
+function binView(bytes: Uint8Array): Uint8Array | undefined {
+  const t = bytes[0];
+  let start: number;
+  let length: number;
+  if (t === 0xc4) {
+    start = 2;
+    length = bytes[1];
+  } else if (t === 0xc5) {
+    start = 3;
+    length = (bytes[1] << 8) | bytes[2];
+  } else {
+    return undefined;
+  }
+  return start + length === bytes.length ? bytes.subarray(start) : undefined;
 }
 
 /** Encodes a frame: an array of operations [protocol 1.1]. */

@@ -1,5 +1,9 @@
 import { encodeValue } from './codec.js';
-import { BrokerOp } from './ops.js';
+import { MAX_UINT_BYTES, binHeaderBytes, writeBinHeader, writeUint } from './msgpack-write.js';
+import { BrokerOp, ClientOp } from './ops.js';
+
+/** Room reserved for the frame's array32 header. */
+const HEADER_BYTES = 5;
 
 /**
  * Builds one outbound frame out of pre-encoded operations, so a message fanned
@@ -58,6 +62,45 @@ export class FrameBuilder {
     this.count++;
   }
 
+  /**
+   * Appends a PUBLISH [protocol 2.3] without building it as an array first
+   * (the client's hot path). `topic` is the topic's MessagePack encoding;
+   * `payload` is the MessagePack encoding of the value — or, when
+   * `isRawBytes`, bytes whose encoding (a bin value) is written here.
+   * `options` is the encoded options map, or null for nil.
+   */
+  appendPublish(reqId: number, topic: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null): void {
+    const inner = isRawBytes ? binHeaderBytes(payload.length) : 0;
+    const binLength = inner + payload.length;
+    this.reserve(2 + MAX_UINT_BYTES + topic.length + 5 + binLength + (options?.length ?? 1));
+    const buf = this.buf;
+    let at = this.length;
+    buf[at++] = 0x95; // fixarray of 5
+    buf[at++] = ClientOp.publish;
+    at = writeUint(buf, at, reqId);
+    buf.set(topic, at);
+    at += topic.length;
+    at = writeBinHeader(buf, at, binLength);
+    if (isRawBytes) at = writeBinHeader(buf, at, payload.length);
+    buf.set(payload, at);
+    at += payload.length;
+    if (options === null) buf[at++] = 0xc0;
+    else {
+      buf.set(options, at);
+      at += options.length;
+    }
+    this.length = at;
+    this.count++;
+  }
+
+  /** A view of bytes [start, end) of the frame so far (offsets as byteLength counts them). */
+  slice(start: number, end: number): Uint8Array {
+    return this.buf.subarray(start, end);
+  }
+
+  /** Offset of the first operation. */
+  static readonly FIRST_OP_OFFSET = HEADER_BYTES;
+
   /** The finished frame; the builder must not be used afterwards. */
   take(): Uint8Array {
     const buf = this.buf;
@@ -77,29 +120,3 @@ export class FrameBuilder {
   }
 }
 
-const HEADER_BYTES = 5;
-
-/** Writes a non-negative integer as a MessagePack uint; returns the new offset. */
-function writeUint(buf: Uint8Array, at: number, n: number): number {
-  if (n < 0x80) {
-    buf[at] = n;
-    return at + 1;
-  }
-  if (n < 0x100) {
-    buf[at] = 0xcc;
-    buf[at + 1] = n;
-    return at + 2;
-  }
-  if (n < 0x10000) {
-    buf[at] = 0xcd;
-    buf[at + 1] = n >>> 8;
-    buf[at + 2] = n & 0xff;
-    return at + 3;
-  }
-  buf[at] = 0xce;
-  buf[at + 1] = n >>> 24;
-  buf[at + 2] = (n >>> 16) & 0xff;
-  buf[at + 3] = (n >>> 8) & 0xff;
-  buf[at + 4] = n & 0xff;
-  return at + 5;
-}

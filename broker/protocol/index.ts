@@ -7,7 +7,10 @@
 export * from './ops.js';
 export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
 export { FrameBuilder } from './frame-builder.js';
+export { EncodedStrings, binHeaderBytes } from './msgpack-write.js';
 export { MessageTailEncoder } from './message-tail.js';
+export { visitFrame } from './message-decoder.js';
+export type { FrameVisitor } from './message-decoder.js';
 export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH, LEVEL_SEPARATOR } from './topic-names.js';
 export {
   requestIdOf, checkHello, checkPublish, checkSubscribe, checkUnsubscribe, checkRequestOnly, MAX_ID,

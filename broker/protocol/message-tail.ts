@@ -1,4 +1,5 @@
 import { encodeValue } from './codec.js';
+import { EncodedStrings, writeBinHeader } from './msgpack-write.js';
 
 /**
  * Encodes the six fields every subscriber of a message shares
@@ -13,13 +14,10 @@ import { encodeValue } from './codec.js';
 export class MessageTailEncoder {
   private scratch = new Uint8Array(64 * 1024);
   private view = new DataView(this.scratch.buffer);
-  private readonly topics = new Map<string, Uint8Array>();
-
-  /** Topics whose encoding is kept at most; the cache is emptied when full. */
-  static readonly TOPIC_CACHE_SIZE = 4096;
+  private readonly topics = new EncodedStrings();
 
   encode(topic: string, payload: Uint8Array, headers: unknown, replyTo: string | null, seq: number, timestamp: number): Uint8Array {
-    const topicBytes = this.topicBytes(topic);
+    const topicBytes = this.topics.get(topic);
     const extra = headers === null && replyTo === null ? undefined : encodeValue([headers, replyTo]);
     this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 9 + 9);
     const buf = this.scratch;
@@ -42,16 +40,6 @@ export class MessageTailEncoder {
     return buf.subarray(0, at);
   }
 
-  private topicBytes(topic: string): Uint8Array {
-    let bytes = this.topics.get(topic);
-    if (bytes === undefined) {
-      bytes = encodeValue(topic).slice(); // own copy: encodeValue's result shares a buffer
-      if (this.topics.size >= MessageTailEncoder.TOPIC_CACHE_SIZE) this.topics.clear();
-      this.topics.set(topic, bytes);
-    }
-    return bytes;
-  }
-
   /** Writes a non-negative integer as uint32 when it fits, else uint64. */
   private writeUint64(at: number, n: number): number {
     if (n <= 0xffff_ffff) {
@@ -70,24 +58,4 @@ export class MessageTailEncoder {
     this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
     this.view = new DataView(this.scratch.buffer);
   }
-}
-
-function writeBinHeader(buf: Uint8Array, at: number, length: number): number {
-  if (length < 0x100) {
-    buf[at] = 0xc4;
-    buf[at + 1] = length;
-    return at + 2;
-  }
-  if (length < 0x10000) {
-    buf[at] = 0xc5;
-    buf[at + 1] = length >>> 8;
-    buf[at + 2] = length & 0xff;
-    return at + 3;
-  }
-  buf[at] = 0xc6;
-  buf[at + 1] = length >>> 24;
-  buf[at + 2] = (length >>> 16) & 0xff;
-  buf[at + 3] = (length >>> 8) & 0xff;
-  buf[at + 4] = length & 0xff;
-  return at + 5;
 }
