@@ -21,6 +21,7 @@ import { describeError, withTimeout } from './timing.js';
 import { runLatency } from './workloads/latency.js';
 import { DEFAULT_WORKLOADS, type WorkloadSpec } from './workloads/spec.js';
 import { runThroughput } from './workloads/throughput.js';
+import { benchTrie, formatTrieBench } from './trie-bench.js';
 
 export type { BenchResult } from './result.js';
 export { UsageError } from './args.js';
@@ -45,6 +46,9 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
+/** The in-process topic-matching workload (no target, no network). */
+const TRIE_WORKLOAD = 'trie';
+
 /** Bound on a target's start, on top of the target's own (RabbitMQ takes the longest), ms. */
 const START_TIMEOUT_MS = 90_000;
 /** Slack on top of a workload's own timeout before the runner gives up on it, ms. */
@@ -55,18 +59,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
+  const isTrieSelected = options.workloads === undefined || options.workloads.includes(TRIE_WORKLOAD);
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
+  if (isTrieSelected) log('topic trie: matching with 100k subscriptions');
+  const trie = isTrieSelected ? benchTrie() : undefined;
   if (options.quiet !== true) {
-    process.stdout.write(options.json === true ? `${JSON.stringify(results, null, 2)}\n` : `${context}\n\n${formatReport(results)}\n`);
+    process.stdout.write(options.json === true
+      ? `${JSON.stringify(trie === undefined ? results : { results, trie }, null, 2)}\n`
+      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}`);
   }
   return results;
 }
 
 function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
-  const unknown = ids?.filter((id) => !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
+  const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   return DEFAULT_WORKLOADS.filter((spec) => ids === undefined || ids.includes(spec.id)).map((spec) => ({
     ...spec,

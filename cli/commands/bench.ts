@@ -6,7 +6,12 @@ interface BenchFlags {
   peers?: boolean;
   messages?: number;
   only?: string;
+  workloads?: string;
   json?: boolean;
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** `ordo bench`: the benchmark suite of bench/ (peers side by side when installed). */
@@ -17,6 +22,7 @@ export function benchCommand(): Command {
     .option('--no-peers', 'run Ordo only')
     .addOption(new Option('--messages <n>', 'messages per throughput run').argParser(parsePositiveInt))
     .addOption(new Option('--only <targets>', 'comma-separated targets, e.g. ordo,nats'))
+    .addOption(new Option('--workloads <ids>', 'comma-separated workloads: throughput-1-1, throughput-1-10, latency, trie'))
     .option('--json', 'print results as JSON')
     .addHelpText('after', '\nExample:\n  $ ordo bench --no-peers --messages 200000\n')
     .action((flags: BenchFlags) => runCommand(async () => {
@@ -24,7 +30,8 @@ export function benchCommand(): Command {
       await runBench({
         peers: flags.peers,
         messages: flags.messages,
-        only: flags.only?.split(',').map((s) => s.trim()).filter(Boolean),
+        only: splitList(flags.only),
+        workloads: splitList(flags.workloads),
         json: flags.json,
       });
     }));
