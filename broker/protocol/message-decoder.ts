@@ -10,7 +10,7 @@ import { BrokerOp } from './ops.js';
  * MESSAGE with headers or replyTo — and everything after it go through
  * msgpackr as usual, in order.
  *
- * Pure: no I/O, no state between calls.
+ * Pure but for a one-entry cache of the last topic decoded; no I/O.
  */
 export interface FrameVisitor {
   /** A MESSAGE; `payload` is a view into the frame (no copy). */
@@ -52,7 +52,7 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
   const topicLen = strLength(b, p);
   if (topicLen < 0) return -1;
   p += strHeaderBytes(b[p]);
-  const topic = utf8(b, p, p + topicLen);
+  const topic = topicAt(b, p, p + topicLen);
   p += topicLen;
   const payloadLen = binLength(b, p);
   if (payloadLen < 0) return -1;
@@ -125,6 +125,23 @@ function binLength(b: Uint8Array, at: number): number {
 
 function binHeaderBytes(t: number): number {
   return t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5;
+}
+
+/** The last topic decoded, and its bytes: consecutive messages mostly share a topic. */
+let lastTopic = '';
+let lastTopicBytes = new Uint8Array(0);
+
+/** The topic in bytes [start, end): the previous one again when the bytes match, else decoded. */
+function topicAt(b: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length === lastTopicBytes.length) {
+    let i = 0;
+    while (i < length && b[start + i] === lastTopicBytes[i]) i++;
+    if (i === length) return lastTopic;
+  }
+  lastTopic = utf8(b, start, end);
+  lastTopicBytes = b.slice(start, end);
+  return lastTopic;
 }
 
 /** Topics are short and mostly ASCII: build those directly, decode the rest. */
