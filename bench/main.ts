@@ -34,7 +34,7 @@ export interface BenchOptions {
   messages?: number;
   /** Run only these targets, by name (`ordo`, `nats`, `mosquitto`, `rabbitmq`). */
   only?: readonly string[];
-  /** Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`, `latency`). */
+  /** Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`, `latency`, `trie`). */
   workloads?: readonly string[];
   /** Bound on each workload run, ms. Default 20000. */
   timeoutMs?: number;
@@ -59,7 +59,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
-  const isTrieSelected = options.workloads === undefined || options.workloads.includes(TRIE_WORKLOAD);
+  const isTrieSelected = options.workloads?.includes(TRIE_WORKLOAD) ?? (options.only === undefined || options.only.includes('ordo'));
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
@@ -67,7 +67,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const trie = isTrieSelected ? benchTrie() : undefined;
   if (options.quiet !== true) {
     process.stdout.write(options.json === true
-      ? `${JSON.stringify(trie === undefined ? results : { results, trie }, null, 2)}\n`
+      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }) }, null, 2)}\n`
       : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}`);
   }
   return results;

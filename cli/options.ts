@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ORDERS, type Order, type Qos } from '../broker/protocol/index.js';
+import { ORDERS, type Order, type Qos } from '../client/index.js';
 
 /** Default broker URL of every client command. */
 export const DEFAULT_URL = 'ws://127.0.0.1:7700';

@@ -497,8 +497,6 @@ function wireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
   return withoutUndefined({ qos, order, retain: retain || undefined, headers, replyTo });
 }
 
-/** An upper estimate of the encoded size of publish options: headers can be large. */
-
 function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {
   const { qos, order, durable, group } = o;
   if (qos === undefined && order === undefined && durable === undefined && group === undefined) return null;

@@ -29,3 +29,4 @@ export type { ConnectOptions, PublishOptions, SubscribeOptions, RequestOptions }
 export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
 export type { ErrorCode } from '../broker/errors/index.js';
 export type { BrokerStats, ConnectionStats, Headers, Qos, Order, Welcome } from '../broker/protocol/index.js';
+export { QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';

@@ -14,19 +14,12 @@ export class Router {
   private readonly trie = new TopicTrie<RouteTarget>();
   private readonly groups = new Map<string, SubscriptionGroup>();
   private readonly cache = new Map<string, RouteTarget[]>();
-  private count = 0;
 
   /** Topics whose match results are kept at most; the cache is emptied when full. */
   static readonly CACHE_SIZE = 4096;
 
-  /** Number of subscriptions held (group members counted one by one). */
-  get size(): number {
-    return this.count;
-  }
-
   add(sub: Subscription): void {
     this.cache.clear();
-    this.count++;
     if (sub.group === undefined) {
       this.trie.add(sub.pattern, sub);
       return;
@@ -44,7 +37,7 @@ export class Router {
   remove(sub: Subscription): void {
     this.cache.clear();
     if (sub.group === undefined) {
-      if (this.trie.remove(sub.pattern, sub)) this.count--;
+      this.trie.remove(sub.pattern, sub);
       return;
     }
     const key = groupKey(sub.group, sub.pattern);
@@ -52,7 +45,6 @@ export class Router {
     const at = group ? group.members.indexOf(sub) : -1;
     if (!group || at < 0) return;
     group.members.splice(at, 1);
-    this.count--;
     if (group.members.length === 0) {
       this.groups.delete(key);
       this.trie.remove(sub.pattern, group);

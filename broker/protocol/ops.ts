@@ -71,7 +71,8 @@ export interface Welcome {
   connectionId: string;
   /**
    * The connection's private reply inbox id, chosen by the broker (128 random
-   * bits): only this connection may subscribe under `$inbox/<inbox>/`.
+   * bits): what is published under `$inbox/<inbox>/` reaches this connection
+   * alone, under subscription id 0 [protocol 3.3].
    */
   inbox: string;
   /** How often the broker pings; a peer silent for two intervals is dropped. */

@@ -24,7 +24,7 @@ export class Connection implements Subscriber {
   readonly connectionId = `c${++connectionCounter}`;
   state: ConnectionState = 'handshake';
   clientId = '';
-  /** The private reply inbox id (128 random bits): only this connection may subscribe under `$inbox/<inbox>/`. */
+  /** The private reply inbox id (128 random bits): `$inbox/<inbox>/...` is delivered here alone [protocol 3.3]. */
   readonly inbox = randomBytes(16).toString('hex');
   /** The client's subscriptions by id; the inbox subscription is not among them. */
   readonly subscriptions = new Map<number, Subscription>();

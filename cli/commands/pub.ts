@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import { OrdoError } from '../../broker/errors/index.js';
-import type { Headers, Order, Qos } from '../../broker/protocol/index.js';
-import type { OrdoClient, PublishOptions } from '../../client/index.js';
+import {
+  OrdoError, topicNameError, type Headers, type Order, type OrdoClient, type PublishOptions, type Qos,
+} from '../../client/index.js';
 import { countOption, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
 import { connectFromFlags, runCommand } from '../run-command.js';
 
@@ -29,6 +29,8 @@ export function pubCommand(): Command {
     .option('--parse-json', 'parse the message as JSON and publish the value')
     .addHelpText('after', '\nExamples:\n  $ ordo pub orders/eu/created \'{"id":1}\' --parse-json\n  $ seq 3 | ordo pub numbers\n')
     .action((topic: string, message: string | undefined, flags: PubFlags) => runCommand(async () => {
+      const topicError = topicNameError(topic);
+      if (topicError !== undefined) throw new OrdoError('ERR_BAD_TOPIC', topicError);
       const options: PublishOptions = {
         qos: flags.qos, order: flags.order, retain: flags.retain, headers: parseHeaders(flags.header),
       };

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Order, Qos } from '../../broker/protocol/index.js';
-import type { Message } from '../../client/index.js';
+import { OrdoError, topicPatternError, type Message, type Order, type Qos } from '../../client/index.js';
 import { messageJson, payloadText } from '../format.js';
 import { countOption, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
 import { connectFromFlags, runCommand, untilSignal } from '../run-command.js';
@@ -25,6 +24,8 @@ export function subCommand(): Command {
     .addOption(new Option('--group <name>', 'shared subscription group: each message goes to one member'))
     .addHelpText('after', '\nExamples:\n  $ ordo sub \'orders/+/created\' --count 2\n  $ ordo sub \'logs/#\' --json\n')
     .action((pattern: string, flags: SubFlags) => runCommand(async () => {
+      const patternError = topicPatternError(pattern);
+      if (patternError !== undefined) throw new OrdoError('ERR_BAD_PATTERN', patternError);
       const client = await connectFromFlags(flags, { reconnect: true });
       let remaining = flags.count ?? Infinity;
       let finish!: () => void;

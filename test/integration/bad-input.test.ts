@@ -293,11 +293,34 @@ describe('oversized frames: close 1009', () => {
     await expectBrokerStillServes();
   });
 
-  it('a frame just under maxFrameBytes is accepted', async () => {
+  it('a frame just under maxFrameBytes is accepted (payload at its limit, headers filling the rest)', async () => {
     const s = await helloSocket();
-    s.sendFrame([[OP.publish, 1, 'big/ok', new Uint8Array(MAX_FRAME - 100)], [OP.ping, 2]]);
+    const payload = new Uint8Array(MAX_FRAME - 2048);
+    const headers = { fill: 'x'.repeat(1900) };
+    s.sendFrame([[OP.publish, 1, 'big/ok', payload, { headers, confirm: true }], [OP.ping, 2]]);
+    const ok = await s.nextOp((o) => o[0] === REPLY.ok && o[1] === 1);
+    expect(ok[2]).toEqual({ matched: 0, dropped: 0 });
     await s.nextOp((o) => o[0] === REPLY.pong && o[1] === 2);
     expect(s.isClosed).toBe(false);
+    await expectBrokerStillServes();
+  });
+
+  it('a payload above maxPayloadBytes inside an acceptable frame gets ERR_LIMIT, connection open', async () => {
+    const s = await helloSocket();
+    s.sendFrame([[OP.publish, 7, 'big/no', new Uint8Array(MAX_FRAME - 2048 + 1)], [OP.ping, 8]]);
+    const err = await s.nextOp((o) => o[0] === REPLY.error && o[1] === 7);
+    expect(err[2]).toBe('ERR_LIMIT');
+    await s.nextOp((o) => o[0] === REPLY.pong && o[1] === 8);
+    expect(s.isClosed).toBe(false);
+    await expectBrokerStillServes();
+  });
+
+  it('a replyTo that is not a topic name gets ERR_BAD_REQUEST', async () => {
+    const s = await helloSocket();
+    s.sendFrame([[OP.publish, 9, 'svc/x', new Uint8Array([0xc0]), { replyTo: 'a/#' }]]);
+    const err = await s.nextOp((o) => o[0] === REPLY.error && o[1] === 9);
+    expect(err[2]).toBe('ERR_BAD_REQUEST');
+    expect(String(err[3])).toContain('replyTo');
     await expectBrokerStillServes();
   });
 

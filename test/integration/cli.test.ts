@@ -216,6 +216,12 @@ describe.concurrent('errors: one line on stderr, non-zero exit', () => {
     expectOneLineFailure(await ordo(['sub', 'a/#/b', '--url', broker.url]), /^ordo: ERR_BAD_PATTERN\b.*a\/#\/b/);
   });
 
+  it('a bad pattern or topic is reported before any connection is tried', async () => {
+    const url = await deadUrl();
+    expectOneLineFailure(await ordo(['sub', 'a/#/b', '--url', url]), /^ordo: ERR_BAD_PATTERN\b/);
+    expectOneLineFailure(await ordo(['pub', 'a/+/c', 'x', '--url', url]), /^ordo: ERR_BAD_TOPIC\b/);
+  });
+
   it('a bad topic: ordo pub a/+/c', async () => {
     expectOneLineFailure(await ordo(['pub', 'a/+/c', 'x', '--url', broker.url]), /^ordo: ERR_BAD_TOPIC\b/);
   });

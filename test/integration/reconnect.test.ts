@@ -160,3 +160,35 @@ describe('reconnect', () => {
     expect(pongs).toHaveLength(3);
   });
 });
+
+describe('reconnect: what was pending', () => {
+  it('sends publishes buffered while away after renewing subscriptions, so the client gets its own', async () => {
+    const b1 = await broker();
+    const port = b1.port;
+    const c = await client(b1.url);
+    const got: unknown[] = [];
+    await c.subscribe('own/#', (m) => { got.push(m.payload); });
+    await b1.close();
+    await waitFor(() => c.state === 'reconnecting');
+    for (let i = 0; i < 5; i++) await c.publish('own/x', i); // buffered: resolves at once
+    await broker({ port });
+    await waitFor(() => got.length === 5, {}, 'own buffered publishes after the reconnect');
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('fails a request still waiting for its reply with ERR_DISCONNECTED once the new connection is up', async () => {
+    const b1 = await broker();
+    const port = b1.port;
+    const service = await client(b1.url);
+    let answer: ((v: unknown) => void) | undefined;
+    await service.reply('slow/svc', () => new Promise((resolve) => { answer = resolve; }));
+    const caller = await client(b1.url);
+    const pending = caller.request('slow/svc', 1, { timeoutMs: 20_000 });
+    await waitFor(() => answer !== undefined, {}, 'the request reached the service');
+    await b1.close();
+    await broker({ port });
+    const err = await rejection(pending);
+    expect(err.code).toBe('ERR_DISCONNECTED');
+    answer?.(null);
+  });
+});
