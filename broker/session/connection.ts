@@ -86,11 +86,26 @@ export class Connection implements Subscriber {
     return true;
   }
 
-  /** Queues any operation (replies, errors). Replies are never dropped. */
+  /**
+   * Queues any operation (replies, errors). Replies are never dropped: a peer
+   * that keeps asking without reading the answers is disconnected once twice
+   * maxOutboundBytes are waiting for it, so it cannot grow the broker's memory.
+   */
   send(op: readonly unknown[]): void {
     if (this.state === 'closed') return;
+    if (this.queuedBytes > 2 * this.broker.config.limits.maxOutboundBytes) {
+      this.abandon();
+      return;
+    }
     this.frame().appendEncoded(encodeValue(op));
     this.afterAppend();
+  }
+
+  /** Drops a peer that does not read: no goodbye, since it would not read that either. */
+  private abandon(): void {
+    this.state = 'closing';
+    this.builder = null;
+    this.ws.terminate();
   }
 
   /** Answers request `reqId` with ERR `code`. */

@@ -153,3 +153,25 @@ describe('slow consumers', () => {
     expect(stats.connectionList.find((c) => c.clientId === 'fast')?.dropped).toBe(0);
   });
 });
+
+describe('peers that ask without reading', () => {
+  it('disconnects a peer whose unread replies pass twice maxOutboundBytes, and serves others meanwhile', async () => {
+    const maxOutboundBytes = 64 * 1024;
+    const b = await broker({ limits: { maxOutboundBytes, flushBytes: 4096 } });
+    const greedy = await helloSocket(b.url);
+    (greedy.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const bystander = await client(b, 'bystander');
+    // Stats replies are large: a few thousand unread ones are megabytes.
+    let reqId = 1;
+    for (let frame = 0; frame < 400 && greedy.ws.readyState === WebSocket.OPEN; frame++) {
+      greedy.ws.send(pack(Array.from({ length: 50 }, () => [6, reqId++])));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (b.stats().connections === 1) break;
+    }
+    await waitFor(() => b.stats().connections === 1, {}, 'the greedy peer was dropped');
+    const buffered = b.stats().connectionList.map((c) => c.bufferedBytes);
+    expect(Math.max(...buffered)).toBeLessThanOrEqual(2 * maxOutboundBytes);
+    await bystander.flush();
+    expect(bystander.state).toBe('connected');
+  });
+});
