@@ -11,6 +11,8 @@ import { ReplyInbox } from './reply-inbox.js';
 import { Subscription, type MessageHandler, type SubscriptionOwner } from './subscription.js';
 import { openTransport, type Transport } from './transport.js';
 import { Reconnector } from './reconnector.js';
+import { PendingRequests, type PendingRequest } from './pending-requests.js';
+import { errorFromClose, publishWireOptions, subscribeWireOptions } from './wire.js';
 
 /** The client's connection state, as one value. */
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -32,14 +34,9 @@ export interface ClientEvents extends Record<string, unknown> {
   state: ClientState;
 }
 
-interface PendingRequest {
-  resolve(result: unknown): void;
-  reject(err: OrdoError): void;
-}
 
 const RESOLVED = Promise.resolve();
 const MAX_FRAME_FROM_BROKER = 256 * 1024 * 1024;
-const UINT32_MAX = 0xffff_ffff;
 /** A publish operation's bytes besides topic, payload and options: array and code, reqId, two bin headers. */
 const PUBLISH_OVERHEAD = 2 + 5 + 5 + 5;
 
@@ -55,11 +52,11 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private transport: Transport | undefined;
   private readonly outbox = new Outbox();
   private isFlushScheduled = false;
-  private nextReqId = 1;
   private nextSubId = 1;
-  private readonly requests = new Map<number, PendingRequest>();
+  private readonly requests = new PendingRequests();
   private readonly subs = new Map<number, Subscription<any>>();
-  private readonly pendingSubscribes = new Map<number, PendingRequest>();
+  /** subscribe() calls waiting for the broker's confirmation, by subscription id. */
+  private readonly pendingSubscribes = new PendingRequests();
   private readonly replies: ReplyInbox;
   private readonly reconnector: Reconnector;
   private hasConnected = false;
@@ -108,7 +105,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (maxPayload !== undefined && encodedLength > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
-    const wire = wireOptions(options);
+    const wire = publishWireOptions(options);
     const optionsBytes = wire === null ? null : encodeValue(wire);
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const topicBytes = this.outbox.encodeTopic(topic);
@@ -121,7 +118,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
     }
     this.makeRoom(size);
-    this.outbox.appendPublish(this.reqId(), topicBytes, body, isRawBytes, optionsBytes, true);
+    this.outbox.appendPublish(this.requests.newId(), topicBytes, body, isRawBytes, optionsBytes, true);
     this.afterAppend();
     return this.isWritable ? RESOLVED : this.drained();
   }
@@ -138,7 +135,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     const id = this.nextSubId++;
     const sub = new Subscription<T>(id, pattern, options, handler, this);
     this.subs.set(id, sub);
-    const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.set(id, { resolve, reject }));
+    const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.add(id, { resolve, reject }));
     if (this.state === 'connected') this.sendSubscribe(sub);
     await confirmed;
     return sub;
@@ -211,9 +208,9 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
    */
   call(head: unknown[], ...rest: unknown[]): Promise<unknown> {
     if (this.state !== 'connected') return this.whenConnected().then(() => this.call(head, ...rest));
-    const reqId = this.reqId();
+    const reqId = this.requests.newId();
     return new Promise((resolve, reject) => {
-      this.requests.set(reqId, { resolve, reject });
+      this.requests.add(reqId, { resolve, reject });
       const op = [...head, reqId, ...rest];
       this.enqueue(op);
     });
@@ -229,12 +226,6 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (this.state === 'connected') return RESOLVED;
     if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
     return new Promise((resolve, reject) => this.connectedWaiters.push({ resolve: () => resolve(), reject }));
-  }
-
-  private reqId(): number {
-    const id = this.nextReqId;
-    this.nextReqId = id === UINT32_MAX ? 1 : id + 1;
-    return id;
   }
 
   /** Queues any operation but a plain publish. */
@@ -293,15 +284,9 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     );
   }
 
+  /** A renewed subscription the broker refused after a reconnect has nobody waiting: report it. */
   private settleSubscribe(id: number, err: OrdoError | undefined): void {
-    const pending = this.pendingSubscribes.get(id);
-    this.pendingSubscribes.delete(id);
-    if (pending === undefined) {
-      if (err !== undefined) this.emit('error', err);
-      return;
-    }
-    if (err === undefined) pending.resolve(undefined);
-    else pending.reject(err);
+    if (!this.pendingSubscribes.settle(id, undefined, err) && err !== undefined) this.emit('error', err);
   }
 
   private async attempt(): Promise<void> {
@@ -364,12 +349,12 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
         return;
       case BrokerOp.ok:
       case BrokerOp.pong:
-        this.settle(op[1] as number, op[0] === BrokerOp.ok ? op[2] : undefined, undefined);
+        this.requests.settle(op[1] as number, op[0] === BrokerOp.ok ? op[2] : undefined, undefined);
         return;
       case BrokerOp.error: {
         const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
         if (err.isFatal) this.fatalError = err;
-        if (!this.settle(err.requestId ?? 0, undefined, err) && !err.isFatal) this.emit('error', err);
+        if (!this.requests.settle(err.requestId ?? 0, undefined, err) && !err.isFatal) this.emit('error', err);
         return;
       }
       case BrokerOp.welcome:
@@ -378,15 +363,6 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       default:
         return; // a newer broker's operation: ignore
     }
-  }
-
-  private settle(reqId: number, result: unknown, err: OrdoError | undefined): boolean {
-    const pending = this.requests.get(reqId);
-    if (pending === undefined) return false;
-    this.requests.delete(reqId);
-    if (err === undefined) pending.resolve(result);
-    else pending.reject(err);
-    return true;
   }
 
   private readonly responder = (replyTo: string, payload: unknown, headers?: Headers): Promise<void> =>
@@ -432,10 +408,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.transport = undefined;
     this.drainWait = undefined;
     this.outbox.keepPlainPublishes();
-    for (const [id, pending] of this.requests) {
-      this.requests.delete(id);
-      pending.reject(new OrdoError(this.state === 'closed' ? 'ERR_CLOSED' : 'ERR_DISCONNECTED'));
-    }
+    this.requests.rejectAll(new OrdoError(this.state === 'closed' ? 'ERR_CLOSED' : 'ERR_DISCONNECTED'));
     if (this.state === 'closed') {
       this.closeWaiter?.();
       return;
@@ -467,19 +440,11 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.reconnector.cancel();
     const reason = error ?? new OrdoError('ERR_CLOSED');
     for (const w of this.connectedWaiters.splice(0)) w.reject(reason);
-    for (const [id, pending] of this.pendingSubscribes) {
-      this.pendingSubscribes.delete(id);
-      pending.reject(reason);
-    }
+    this.pendingSubscribes.rejectAll(reason);
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.replies.cancelAll(reason);
-    if (error !== undefined) {
-      for (const [id, pending] of this.requests) {
-        this.requests.delete(id);
-        pending.reject(error);
-      }
-    }
+    if (error !== undefined) this.requests.rejectAll(error);
     this.emit('close', { error });
   }
 
@@ -488,29 +453,4 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.state = state;
     this.emit('state', state);
   }
-}
-
-function wireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
-  if (o === undefined) return null;
-  const { qos, order, retain, headers, replyTo } = o;
-  if (qos === undefined && order === undefined && !retain && headers === undefined && replyTo === undefined) return null;
-  return withoutUndefined({ qos, order, retain: retain || undefined, headers, replyTo });
-}
-
-function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {
-  const { qos, order, durable, group } = o;
-  if (qos === undefined && order === undefined && durable === undefined && group === undefined) return null;
-  return withoutUndefined({ qos, order, durable, group });
-}
-
-/** Absent options stay off the wire rather than travelling as nil. */
-function withoutUndefined<T extends object>(o: T): T {
-  for (const key of Object.keys(o) as (keyof T)[]) if (o[key] === undefined) delete o[key];
-  return o;
-}
-
-function errorFromClose(code: number, reason: string): OrdoError | undefined {
-  const known = codeForCloseStatus(code);
-  if (known !== undefined) return new OrdoError(known, reason || undefined);
-  return undefined;
 }
