@@ -10,42 +10,28 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { asBuffer } from '../payload.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
-import { LOOPBACK, ServerProcess, findBinary, freePort, makeTempDir, removeTempDir } from './server-process.js';
-import { supportsAtMostOnceFifo, type BenchClient, type BenchTarget } from './target.js';
+import { LOOPBACK, findBinary, freePort, requireBinary } from './server-process.js';
+import { ServerTarget, clientPackageAvailable } from './server-target.js';
+import type { BenchClient } from './target.js';
 
 const BINARY = 'mosquitto';
 /** Topic of the QoS 1 publish whose PUBACK marks a flush (MQTT handles a connection's packets in order). */
 const FLUSH_TOPIC = 'ordo-bench/flush';
 
 /** Starts mosquitto and connects with the `mqtt` client. */
-export class MosquittoTarget implements BenchTarget {
-  readonly name = 'mosquitto';
-  readonly isPeer = true;
-  private server: ServerProcess | undefined;
-  private dir: string | undefined;
-  private port = 0;
+export class MosquittoTarget extends ServerTarget {
+  override readonly name = 'mosquitto';
+  override readonly isPeer = true;
   private clients = 0;
 
-  async isAvailable(): Promise<true | string> {
-    if ((await findBinary(BINARY)) === undefined) return `${BINARY} not installed`;
-    try {
-      await import('mqtt');
-      return true;
-    } catch {
-      return 'the mqtt client package is not installed';
-    }
+  override async isAvailable(): Promise<true | string> {
+    return (await findBinary(BINARY)) === undefined ? `${BINARY} not installed` : clientPackageAvailable('mqtt');
   }
 
-  supports(spec: WorkloadSpec): true | string {
-    return supportsAtMostOnceFifo(spec);
-  }
-
-  async start(): Promise<void> {
-    const binary = await findBinary(BINARY);
-    if (binary === undefined) throw new Error(`${BINARY} not installed`);
+  override async start(): Promise<void> {
+    const binary = await requireBinary(BINARY);
     this.port = await freePort();
-    this.dir = await makeTempDir('mosquitto');
-    const config = join(this.dir, 'mosquitto.conf');
+    const config = join(await this.useTempDir('mosquitto'), 'mosquitto.conf');
     await writeFile(
       config,
       [
@@ -58,27 +44,10 @@ export class MosquittoTarget implements BenchTarget {
         '',
       ].join('\n'),
     );
-    this.server = await ServerProcess.start({
-      name: BINARY,
-      command: binary,
-      args: ['-c', config],
-      readyPort: this.port,
-      startTimeoutMs: 15_000,
-    });
+    await this.launch({ name: BINARY, command: binary, args: ['-c', config], readyPort: this.port, startTimeoutMs: 15_000 });
   }
 
-  async serverCpuMs(): Promise<number | undefined> {
-    return this.server?.cpuTimeMs();
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
-    await removeTempDir(this.dir);
-    this.dir = undefined;
-  }
-
-  async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+  override async connect(_spec: WorkloadSpec): Promise<BenchClient> {
     const { connectAsync } = await import('mqtt');
     const client = await connectAsync(`mqtt://${LOOPBACK}:${this.port}`, {
       clientId: `ordo-bench-${process.pid}-${++this.clients}`,

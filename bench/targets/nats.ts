@@ -5,56 +5,30 @@
  */
 import type { NatsConnection } from 'nats';
 import type { WorkloadSpec } from '../workloads/spec.js';
-import { LOOPBACK, ServerProcess, findBinary, freePort } from './server-process.js';
-import { supportsAtMostOnceFifo, type BenchClient, type BenchTarget } from './target.js';
+import { LOOPBACK, findBinary, freePort, requireBinary } from './server-process.js';
+import { ServerTarget, clientPackageAvailable } from './server-target.js';
+import type { BenchClient } from './target.js';
 
 const BINARY = 'nats-server';
 
 /** Starts nats-server and connects with the `nats` client. */
-export class NatsTarget implements BenchTarget {
-  readonly name = 'nats';
-  readonly isPeer = true;
-  private server: ServerProcess | undefined;
-  private port = 0;
+export class NatsTarget extends ServerTarget {
+  override readonly name = 'nats';
+  override readonly isPeer = true;
 
-  async isAvailable(): Promise<true | string> {
-    if ((await findBinary(BINARY)) === undefined) return `${BINARY} not installed`;
-    try {
-      await import('nats');
-      return true;
-    } catch {
-      return 'the nats client package is not installed';
-    }
+  override async isAvailable(): Promise<true | string> {
+    return (await findBinary(BINARY)) === undefined ? `${BINARY} not installed` : clientPackageAvailable('nats');
   }
 
-  supports(spec: WorkloadSpec): true | string {
-    return supportsAtMostOnceFifo(spec);
-  }
-
-  async start(): Promise<void> {
-    const binary = await findBinary(BINARY);
-    if (binary === undefined) throw new Error(`${BINARY} not installed`);
+  override async start(): Promise<void> {
+    const binary = await requireBinary(BINARY);
     this.port = await freePort();
-    this.server = await ServerProcess.start({
-      name: BINARY,
-      command: binary,
-      // No config file: defaults, no monitoring port, no clustering.
-      args: ['-a', LOOPBACK, '-p', String(this.port)],
-      readyPort: this.port,
-      startTimeoutMs: 15_000,
-    });
+    // No config file: defaults, no monitoring port, no clustering.
+    const args = ['-a', LOOPBACK, '-p', String(this.port)];
+    await this.launch({ name: BINARY, command: binary, args, readyPort: this.port, startTimeoutMs: 15_000 });
   }
 
-  async serverCpuMs(): Promise<number | undefined> {
-    return this.server?.cpuTimeMs();
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
-  }
-
-  async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+  override async connect(_spec: WorkloadSpec): Promise<BenchClient> {
     const { connect } = await import('nats');
     const nc = await connect({ servers: `${LOOPBACK}:${this.port}`, reconnect: false, name: 'ordo-bench' });
     return new NatsClient(nc);

@@ -8,21 +8,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OrdoClient, PublishOptions, SubscribeOptions } from '../../client/index.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
-import { LOOPBACK, ServerProcess, makeTempDir, removeTempDir } from './server-process.js';
-import type { BenchClient, BenchTarget } from './target.js';
+import { LOOPBACK } from './server-process.js';
+import { ServerTarget } from './server-target.js';
+import type { BenchClient } from './target.js';
 
 /** The line `ordo broker` prints once it accepts connections (DESIGN.md, CLI). */
 const LISTENING_LINE = /listening on (ws:\/\/\S+)/;
 
 /** Starts `ordo broker` from this checkout and connects with the SDK. */
-export class OrdoTarget implements BenchTarget {
-  readonly name = 'ordo';
-  readonly isPeer = false;
-  private server: ServerProcess | undefined;
-  private dir: string | undefined;
+export class OrdoTarget extends ServerTarget {
+  override readonly name = 'ordo';
+  override readonly isPeer = false;
   private url = '';
 
-  async isAvailable(): Promise<true | string> {
+  override async isAvailable(): Promise<true | string> {
     const root = await findRepoRoot();
     if (root === undefined) return 'bin/ordo.js not found above the bench folder';
     for (const built of ['dist/cli/main.js', 'dist/client/index.js']) {
@@ -31,43 +30,29 @@ export class OrdoTarget implements BenchTarget {
     return true;
   }
 
-  supports(spec: WorkloadSpec): true | string {
+  override supports(spec: WorkloadSpec): true | string {
     // Only the publish/subscribe guarantee is wired through so far; orderings come with their issues.
     return spec.order === 'fifo' ? true : `${spec.order} ordering not wired into the bench yet`;
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const root = await findRepoRoot();
     if (root === undefined) throw new Error('bin/ordo.js not found');
-    this.dir = await makeTempDir('ordo');
-    this.server = await ServerProcess.start({
+    const dir = await this.useTempDir('ordo');
+    const server = await this.launch({
       name: 'ordo broker',
       command: process.execPath,
-      args: [join(root, 'bin', 'ordo.js'), 'broker', '--host', LOOPBACK, '--port', '0', '--data', this.dir],
+      args: [join(root, 'bin', 'ordo.js'), 'broker', '--host', LOOPBACK, '--port', '0', '--data', dir],
       cwd: root,
       readyLine: LISTENING_LINE,
       startTimeoutMs: 15_000,
-    }).catch(async (err: unknown) => {
-      await removeTempDir(this.dir);
-      throw err;
     });
-    const match = this.server.matchOutput(LISTENING_LINE);
+    const match = server.matchOutput(LISTENING_LINE);
     if (match === null) throw new Error('ordo broker printed no URL');
     this.url = match[1];
   }
 
-  async serverCpuMs(): Promise<number | undefined> {
-    return this.server?.cpuTimeMs();
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
-    await removeTempDir(this.dir);
-    this.dir = undefined;
-  }
-
-  async connect(spec: WorkloadSpec): Promise<BenchClient> {
+  override async connect(spec: WorkloadSpec): Promise<BenchClient> {
     const { connect } = await import('../../client/index.js');
     const client = await connect(this.url, { reconnect: false });
     return new OrdoBenchClient(client, spec);

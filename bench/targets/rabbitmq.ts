@@ -13,40 +13,31 @@ import { basename, dirname, join } from 'node:path';
 import type { Channel, ChannelModel } from 'amqplib';
 import { asBuffer } from '../payload.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
-import { LOOPBACK, ServerProcess, findBinary, freePort, isExecutable, makeTempDir, removeTempDir } from './server-process.js';
-import { supportsAtMostOnceFifo, type BenchClient, type BenchTarget } from './target.js';
+import { LOOPBACK, ServerProcess, findBinary, freePort, isExecutable } from './server-process.js';
+import { ServerTarget, clientPackageAvailable } from './server-target.js';
+import type { BenchClient } from './target.js';
 
 const EXCHANGE = 'amq.topic';
+/** Where Debian's Erlang keeps epmd when it is not on PATH. */
+const ERLANG_BIN = ['/usr/lib/erlang/bin'];
 
 /** Starts a private RabbitMQ node (and its epmd) and connects with `amqplib`. */
-export class RabbitMqTarget implements BenchTarget {
-  readonly name = 'rabbitmq';
-  readonly isPeer = true;
+export class RabbitMqTarget extends ServerTarget {
+  override readonly name = 'rabbitmq';
+  override readonly isPeer = true;
   private epmd: ServerProcess | undefined;
-  private server: ServerProcess | undefined;
-  private dir: string | undefined;
-  private port = 0;
 
-  async isAvailable(): Promise<true | string> {
+  override async isAvailable(): Promise<true | string> {
     if ((await serverScript()) === undefined) return 'rabbitmq-server not installed';
-    if ((await findBinary('epmd', ['/usr/lib/erlang/bin'])) === undefined) return 'epmd (Erlang) not installed';
-    try {
-      await import('amqplib');
-      return true;
-    } catch {
-      return 'the amqplib client package is not installed';
-    }
+    if ((await findBinary('epmd', ERLANG_BIN)) === undefined) return 'epmd (Erlang) not installed';
+    return clientPackageAvailable('amqplib');
   }
 
-  supports(spec: WorkloadSpec): true | string {
-    return supportsAtMostOnceFifo(spec);
-  }
-
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const script = await serverScript();
-    const epmdBinary = await findBinary('epmd', ['/usr/lib/erlang/bin']);
+    const epmdBinary = await findBinary('epmd', ERLANG_BIN);
     if (script === undefined || epmdBinary === undefined) throw new Error('rabbitmq-server not installed');
-    this.dir = await makeTempDir('rabbitmq');
+    const dir = await this.useTempDir('rabbitmq');
     const [epmdPort, distPort] = [await freePort(), await freePort()];
     this.port = await freePort();
     // Our own epmd in the foreground, so it is ours to stop and the node does not spawn a global one.
@@ -58,20 +49,20 @@ export class RabbitMqTarget implements BenchTarget {
       startTimeoutMs: 10_000,
     });
     const files = {
-      config: join(this.dir, 'rabbitmq.conf'),
-      plugins: join(this.dir, 'enabled_plugins'),
-      envConf: join(this.dir, 'rabbitmq-env.conf'),
+      config: join(dir, 'rabbitmq.conf'),
+      plugins: join(dir, 'enabled_plugins'),
+      envConf: join(dir, 'rabbitmq-env.conf'),
     };
     await writeFile(files.config, `listeners.tcp.1 = ${LOOPBACK}:${this.port}\n`);
     await writeFile(files.plugins, '[].\n');
     await writeFile(files.envConf, '');
-    this.server = await ServerProcess.start({
+    await this.launch({
       name: 'rabbitmq-server',
       command: script,
       args: [],
-      cwd: this.dir,
+      cwd: dir,
       env: {
-        HOME: this.dir, // the Erlang cookie is written here
+        HOME: dir, // the Erlang cookie is written here
         ERL_EPMD_ADDRESS: LOOPBACK,
         ERL_EPMD_PORT: String(epmdPort),
         RABBITMQ_NODENAME: `bench-${process.pid}@localhost`,
@@ -82,35 +73,25 @@ export class RabbitMqTarget implements BenchTarget {
         RABBITMQ_CONFIG_FILE: files.config,
         RABBITMQ_CONF_ENV_FILE: files.envConf,
         RABBITMQ_ENABLED_PLUGINS_FILE: files.plugins,
-        RABBITMQ_PLUGINS_EXPAND_DIR: join(this.dir, 'plugins-expand'),
-        RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
-        RABBITMQ_LOG_BASE: join(this.dir, 'log'),
-        RABBITMQ_PID_FILE: join(this.dir, 'rabbitmq.pid'),
+        RABBITMQ_PLUGINS_EXPAND_DIR: join(dir, 'plugins-expand'),
+        RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+        RABBITMQ_LOG_BASE: join(dir, 'log'),
+        RABBITMQ_PID_FILE: join(dir, 'rabbitmq.pid'),
         RABBITMQ_LOGS: '-',
       },
       readyLine: /Server startup complete/,
       startTimeoutMs: 60_000,
       stopTimeoutMs: 15_000,
-    }).catch(async (err: unknown) => {
-      await this.stop();
-      throw err;
     });
   }
 
-  async serverCpuMs(): Promise<number | undefined> {
-    return this.server?.cpuTimeMs();
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop();
-    this.server = undefined;
+  /** epmd goes after the node, which is registered with it until it stops. */
+  protected override async stopAfterServer(): Promise<void> {
     await this.epmd?.stop();
     this.epmd = undefined;
-    await removeTempDir(this.dir);
-    this.dir = undefined;
   }
 
-  async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+  override async connect(_spec: WorkloadSpec): Promise<BenchClient> {
     const amqp = await import('amqplib');
     const connection = await amqp.connect(`amqp://guest:guest@${LOOPBACK}:${this.port}`);
     const channel = await connection.createChannel();

@@ -38,6 +38,13 @@ export async function findBinary(name: string, extraDirs: readonly string[] = []
   return undefined;
 }
 
+/** {@link findBinary}, or throws "`name` not installed" (a target's start when the binary is gone). */
+export async function requireBinary(name: string, extraDirs: readonly string[] = []): Promise<string> {
+  const path = await findBinary(name, extraDirs);
+  if (path === undefined) throw new Error(`${name} not installed`);
+  return path;
+}
+
 /** Whether `path` is a file this process may execute. */
 export async function isExecutable(path: string): Promise<boolean> {
   try {
