@@ -1,3 +1,4 @@
+import { OrdoError } from '../broker/errors/index.js';
 import { decodeValue, type Headers } from '../broker/protocol/index.js';
 
 /** Publishes a reply; given by the client to each message so `respond` works. */
@@ -30,10 +31,14 @@ export class Message<T = unknown> {
     private readonly responder: Responder,
   ) {}
 
-  /** The published value: what the publisher passed, bytes stay bytes. */
+  /** The published value: what the publisher passed, bytes stay bytes. Throws ERR_BAD_PAYLOAD on undecodable bytes. */
   get payload(): T {
     if (!this.decoded) {
-      this.value = decodeValue(this.rawPayload);
+      try {
+        this.value = decodeValue(this.rawPayload);
+      } catch (err) {
+        throw new OrdoError('ERR_BAD_PAYLOAD', `payload on '${this.topic}': ${(err as Error).message}`);
+      }
       this.decoded = true;
     }
     return this.value as T;

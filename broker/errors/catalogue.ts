@@ -103,6 +103,10 @@ export const ERRORS = {
     message: 'the client is closed',
     fatal: false, retryable: false, origin: 'client',
   },
+  ERR_BAD_PAYLOAD: {
+    message: 'the payload is not a MessagePack value this SDK accepts',
+    fatal: false, retryable: false, origin: 'client',
+  },
   ERR_REMOTE: {
     message: 'the responder failed to handle the request',
     fatal: false, retryable: false, origin: 'client',

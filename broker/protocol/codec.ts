@@ -7,8 +7,18 @@ import { OrdoError } from '../errors/index.js';
  * library can speak the protocol.
  */
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
-// int64AsType 'auto': 64-bit integers (timestamps) decode as numbers while they are safe integers.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'number' }); // 'auto' is missing from msgpackr's types
+
+/**
+ * The one decoder for untrusted bytes, on both sides of the wire:
+ * - structuredClone false: msgpackr's id/pointer extensions would let a
+ *   few hundred bytes decode into a shared graph that expands to 2^depth
+ *   values when walked (re-encoded, stringified) — refused instead;
+ * - int64AsType 'auto': 64-bit integers (timestamps) decode as numbers while
+ *   they are safe integers ('auto' is missing from msgpackr's types).
+ */
+export const unpackr = new Unpackr({
+  useRecords: false, mapsAsObjects: true, structuredClone: false, int64AsType: 'auto' as 'number',
+});
 
 /** Encodes one value as MessagePack. The result may be a view into a shared buffer: copy before mutating. */
 export function encodeValue(value: unknown): Uint8Array {

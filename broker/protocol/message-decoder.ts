@@ -1,4 +1,4 @@
-import { Unpackr } from 'msgpackr';
+import { unpackr } from './codec.js';
 import { BrokerOp } from './ops.js';
 
 /**
@@ -19,7 +19,6 @@ export interface FrameVisitor {
   other(op: unknown): void;
 }
 
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'number' });
 const textDecoder = new TextDecoder();
 
 /** Visits every operation of `frame` in order. Throws (like decodeFrame) when the frame is not an array. */

@@ -86,8 +86,11 @@ function isId(value: unknown, allowZero: boolean): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value <= MAX_ID && (allowZero ? value >= 0 : value > 0);
 }
 
+/** A MessagePack map decoded as an object: not an array, bytes, or an extension type (Set, Date, Error…). */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 function qosOrderError(options: Record<string, unknown>): string | undefined {

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { OrdoError, topicPatternError, type Message, type Order, type Qos } from '../../client/index.js';
 import { messageJson, payloadText } from '../format.js';
 import { countOption, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
-import { connectFromFlags, runCommand, untilSignal } from '../run-command.js';
+import { connectFromFlags, describeError, runCommand, untilSignal } from '../run-command.js';
 
 interface SubFlags extends ClientFlags {
   qos?: Qos;
@@ -32,12 +32,17 @@ export function subCommand(): Command {
       const done = new Promise<void>((resolve) => { finish = resolve; });
       const print = (msg: Message): void => {
         if (remaining <= 0) return;
-        process.stdout.write(flags.json ? `${messageJson(msg)}\n` : `${msg.topic} ${payloadText(msg.payload)}\n`);
+        try {
+          process.stdout.write(flags.json ? `${messageJson(msg)}\n` : `${msg.topic} ${payloadText(msg.payload)}\n`);
+        } catch (err) {
+          process.stderr.write(`ordo: ${describeError(err)}\n`);
+        }
         if (--remaining === 0) finish();
       };
       const closed = new Promise<never>((_, reject) => {
         client.on('close', ({ error }) => { if (error) reject(error); });
       });
+      closed.catch(() => { /* raced below; handled here so an early close is not an unhandled rejection */ });
       try {
         await client.subscribe(pattern, print, { qos: flags.qos, order: flags.order, durable: flags.durable, group: flags.group });
         process.stderr.write(`subscribed to ${pattern}\n`);

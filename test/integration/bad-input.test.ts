@@ -142,6 +142,53 @@ describe('frames that are not a MessagePack array: ERR_BAD_FRAME, close 1007', (
   });
 });
 
+/**
+ * msgpackr's structured-clone extensions (ext 0x69 id, 0x70 pointer) let a few
+ * hundred bytes describe a graph of 2^depth values; decoding must refuse them
+ * rather than build (and later walk) it.
+ */
+function exponentialGraph(depth: number): number[] {
+  const id = (type: number, n: number): number[] => [0xd6, type, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  const level = (k: number): number[] => (k === 0
+    ? [...id(0x69, 0), 0x91, 0x01]
+    : [...id(0x69, k), 0x92, ...level(k - 1), ...id(0x70, k - 1)]);
+  return level(depth);
+}
+
+describe('decompression bombs: refused, never expanded', () => {
+  it('a 2^30-value shared graph (plus a trailing byte) before hello: ERR_BAD_FRAME', async () => {
+    const s = await rawSocket();
+    s.sendBytes(Uint8Array.from([...exponentialGraph(30), 0xc0]));
+    await expectFatal(s, 'ERR_BAD_FRAME', 1007);
+    await expectBrokerStillServes();
+  });
+
+  it('a shared graph inside publish headers (as a Set): ERR_BAD_FRAME', async () => {
+    const s = await helloSocket();
+    const head = pack([OP.publish, 3, 'bomb/t', new Uint8Array([0xc0])]);
+    head[0] = 0x95; // five elements: the options map follows
+    const options = [0x81, 0xa7, ...new TextEncoder().encode('headers'), 0xd4, 0x73, 0x00, 0x91, ...exponentialGraph(30)];
+    s.sendBytes(Uint8Array.from([0x91, ...head, ...options]));
+    await expectFatal(s, 'ERR_BAD_FRAME', 1007);
+    await expectBrokerStillServes();
+  });
+
+  it('headers that decode to a Set, a Date or an array rather than a map: ERR_BAD_REQUEST', async () => {
+    const s = await helloSocket();
+    const head = pack([OP.publish, 4, 'bomb/t', new Uint8Array([0xc0])]);
+    head[0] = 0x95;
+    const setOfOne = [0xd4, 0x73, 0x00, 0x91, 0x01];
+    s.sendBytes(Uint8Array.from([0x91, ...head, 0x81, 0xa7, ...new TextEncoder().encode('headers'), ...setOfOne]));
+    const err = await s.nextOp((o) => o[0] === REPLY.error && o[1] === 4);
+    expect(err[2]).toBe('ERR_BAD_REQUEST');
+    s.sendFrame([[OP.publish, 5, 'bomb/t', new Uint8Array([0xc0]), { headers: new Date(0) }]]);
+    expect((await s.nextOp((o) => o[0] === REPLY.error && o[1] === 5))[2]).toBe('ERR_BAD_REQUEST');
+    s.sendFrame([[OP.publish, 6, 'bomb/t', new Uint8Array([0xc0]), { headers: ['a'] }]]);
+    expect((await s.nextOp((o) => o[0] === REPLY.error && o[1] === 6))[2]).toBe('ERR_BAD_REQUEST');
+    await expectBrokerStillServes();
+  });
+});
+
 describe('operations of the wrong shape: an error naming the request, connection stays open', () => {
   it.each([
     ['a number', 42, 0],

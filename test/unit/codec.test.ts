@@ -131,3 +131,13 @@ function expectArrayOrBadFrame(decode: () => unknown[]): void {
   }
   expect(Array.isArray(result)).toBe(true);
 }
+
+describe('untrusted bytes', () => {
+  it('refuses msgpackr structured-clone references (a 2^30-value graph in 0.5 KB) with ERR_BAD_FRAME / a throw', () => {
+    const id = (type: number, n: number): number[] => [0xd6, type, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+    const level = (k: number): number[] => (k === 0 ? [...id(0x69, 0), 0x91, 0x01] : [...id(0x69, k), 0x92, ...level(k - 1), ...id(0x70, k - 1)]);
+    const bomb = Uint8Array.from(level(30));
+    expect(() => decodeValue(bomb)).toThrow();
+    expect(() => decodeFrame(Uint8Array.from([0x91, ...level(30)]))).toThrow(OrdoError);
+  });
+});
