@@ -1,7 +1,7 @@
-import { OrdoError, codeForCloseStatus } from '../broker/errors/index.js';
+import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
-  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, binHeaderBytes, PROTOCOL_VERSIONS, encodeFrame, visitFrame, type FrameVisitor, encodeValue, topicNameError, topicPatternError,
-  type BrokerStats, type Headers, type PublishWireOptions, type SubscribeWireOptions, type Welcome,
+  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeFrame, encodeValue,
+  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type Welcome,
 } from '../broker/protocol/index.js';
 import { Emitter } from './emitter.js';
 import { EMPTY_HEADERS, Message } from './message.js';
@@ -36,6 +36,13 @@ export interface ClientEvents extends Record<string, unknown> {
 
 
 const RESOLVED = Promise.resolve();
+/**
+ * Errors that end a connection and would end the next one the same way (the
+ * client's version, credentials or handshake): the client gives up instead of
+ * reconnecting. Any other close — a frame too large, a bad frame, a broker
+ * going away — costs what was in flight, and a new connection is tried.
+ */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_VERSION', 'ERR_UNAUTHORIZED', 'ERR_HANDSHAKE']);
 const MAX_FRAME_FROM_BROKER = 256 * 1024 * 1024;
 /** A publish operation's bytes besides topic, payload and options: array and code, reqId, two bin headers. */
 const PUBLISH_OVERHEAD = 2 + 5 + 5 + 5;
@@ -60,7 +67,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private readonly replies: ReplyInbox;
   private readonly reconnector: Reconnector;
   private hasConnected = false;
-  private fatalError: OrdoError | undefined;
+  private endError: OrdoError | undefined;
   private lastReceivedAt = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -110,10 +117,8 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const topicBytes = this.outbox.encodeTopic(topic);
     const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
-    const maxFrame = this.welcome?.limits.maxFrameBytes;
-    if (maxFrame !== undefined && size + FrameBuilder.FIRST_OP_OFFSET > maxFrame) {
-      return Promise.reject(new OrdoError('ERR_LIMIT', `publish of up to ${size} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`));
-    }
+    const tooLarge = this.frameLimitError(size);
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
     if (this.state !== 'connected' && this.outbox.byteLength + size > this.opts.reconnectBufferBytes) {
       return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
     }
@@ -209,10 +214,12 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   call(head: unknown[], ...rest: unknown[]): Promise<unknown> {
     if (this.state !== 'connected') return this.whenConnected().then(() => this.call(head, ...rest));
     const reqId = this.requests.newId();
+    const encoded = encodeValue([...head, reqId, ...rest]);
+    const tooLarge = this.frameLimitError(encoded.length);
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
     return new Promise((resolve, reject) => {
       this.requests.add(reqId, { resolve, reject });
-      const op = [...head, reqId, ...rest];
-      this.enqueue(op);
+      this.enqueueEncoded(encoded);
     });
   }
 
@@ -230,10 +237,23 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
 
   /** Queues any operation but a plain publish. */
   private enqueue(op: readonly unknown[]): void {
-    const encoded = encodeValue(op);
+    this.enqueueEncoded(encodeValue(op));
+  }
+
+  private enqueueEncoded(encoded: Uint8Array): void {
     this.makeRoom(encoded.length);
     this.outbox.appendEncoded(encoded);
     this.afterAppend();
+  }
+
+  /**
+   * ERR_LIMIT when an operation of `bytes` could not travel in one frame: the
+   * broker would close the whole connection for it (1009).
+   */
+  private frameLimitError(bytes: number): OrdoError | undefined {
+    const maxFrame = this.welcome?.limits.maxFrameBytes;
+    if (maxFrame === undefined || bytes + FrameBuilder.FIRST_OP_OFFSET <= maxFrame) return undefined;
+    return new OrdoError('ERR_LIMIT', `an operation of ${bytes} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`);
   }
 
   /** Sends the batch first when `bytes` more would take it past the broker's frame limit. */
@@ -259,8 +279,14 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (this.state !== 'connected' || this.outbox.isEmpty) return;
     // More than one frame's worth is queued only after a reconnect: send it in frames the broker accepts.
     const maxBytes = this.welcome?.limits.maxFrameBytes ?? Infinity;
-    do this.transport!.send(this.outbox.take(maxBytes));
-    while (!this.outbox.isEmpty);
+    do {
+      const frame = this.outbox.take(maxBytes);
+      if (frame !== undefined) this.transport!.send(frame);
+    } while (!this.outbox.isEmpty);
+    if (this.outbox.oversizedDropped > 0) {
+      this.emit('error', new OrdoError('ERR_LIMIT', `${this.outbox.oversizedDropped} buffered publish(es) exceed this broker's frame limit of ${maxBytes} and were dropped`));
+      this.outbox.oversizedDropped = 0;
+    }
   }
 
   private drained(): Promise<void> {
@@ -290,9 +316,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   }
 
   private async attempt(): Promise<void> {
-    this.fatalError = undefined;
+    this.endError = undefined;
+    let transport: Transport;
     try {
-      this.transport = await openTransport(this.url, {
+      transport = await openTransport(this.url, {
         onOpen: () => this.sendHello(),
         onFrame: (frame) => this.onFrame(frame),
         onClose: (code, reason) => this.onTransportClose(code, reason),
@@ -301,9 +328,14 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       this.shutdown(new OrdoError('ERR_UNREACHABLE', `cannot connect to ${this.url}: ${(err as Error).message}`));
       return;
     }
+    if (this.state === 'closed') { // close() came while the transport was loading
+      transport.terminate('client closed');
+      return;
+    }
+    this.transport = transport;
     this.connectTimer = setTimeout(() => {
-      this.fatalError = new OrdoError('ERR_UNREACHABLE', `no welcome from ${this.url} within ${this.opts.connectTimeoutMs} ms`);
-      this.transport?.close(4000, 'connect timeout');
+      this.endError = new OrdoError('ERR_UNREACHABLE', `no welcome from ${this.url} within ${this.opts.connectTimeoutMs} ms`);
+      this.transport?.terminate('connect timeout');
     }, this.opts.connectTimeoutMs);
   }
 
@@ -318,7 +350,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       visitFrame(frame, this.frameVisitor);
     } catch (err) {
       this.emit('error', new OrdoError('ERR_BAD_FRAME', `undecodable frame from the broker: ${(err as Error).message}`));
-      this.transport?.close(1002, 'ERR_BAD_FRAME');
+      this.transport?.terminate('undecodable frame from the broker');
     }
   }
 
@@ -353,7 +385,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
         return;
       case BrokerOp.error: {
         const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
-        if (err.isFatal) this.fatalError = err;
+        if (err.isFatal) this.endError = err;
         if (!this.requests.settle(err.requestId ?? 0, undefined, err) && !err.isFatal) this.emit('error', err);
         return;
       }
@@ -393,7 +425,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.lastReceivedAt = Date.now();
     this.heartbeatTimer = setInterval(() => {
       const quietMs = Date.now() - this.lastReceivedAt;
-      if (quietMs > 2 * heartbeatMs) this.transport?.close(4001, 'broker silent');
+      if (quietMs > 2 * heartbeatMs) this.transport?.terminate('broker silent for two heartbeats');
       // Ping at half the interval: a tick that fires a hair early (quiet just
       // under heartbeatMs) must not skip the ping, or the next tick, a hair
       // late, finds an idle but healthy broker "silent" without having asked.
@@ -413,9 +445,9 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       this.closeWaiter?.();
       return;
     }
-    const error = this.fatalError ?? errorFromClose(code, reason);
+    const error = this.endError ?? errorFromClose(code, reason);
     if (this.state === 'connected') this.emit('disconnect', { code, reason, error });
-    if (error !== undefined && error.isFatal && !error.isRetryable) return this.shutdown(error);
+    if (error !== undefined && REFUSALS.has(error.code)) return this.shutdown(error);
     if (!this.hasConnected && !this.opts.waitOnFirstConnect) {
       return this.shutdown(error ?? new OrdoError('ERR_UNREACHABLE', `cannot reach ${this.url}${reason ? `: ${reason}` : ''}`));
     }

@@ -35,5 +35,9 @@ export function openNodeTransport(url: string, events: TransportEvents, options:
       if (ws.readyState === ws.CONNECTING) ws.terminate();
       else ws.close(code, reason);
     },
+    terminate: (reason) => {
+      lastError = reason;
+      ws.terminate();
+    },
   };
 }

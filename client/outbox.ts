@@ -18,6 +18,8 @@ export interface OutboxContent {
  */
 export class Outbox {
   private content: OutboxContent = emptyContent();
+  /** Operations dropped by take() because no frame under its limit could carry them. */
+  oversizedDropped = 0;
   private readonly topics = new EncodedStrings();
 
   /** Most operations in one frame. */
@@ -61,20 +63,30 @@ export class Outbox {
    * more than `maxBytes` (after a reconnect, the whole reconnect buffer is
    * waiting), as many operations as fit (at least one).
    */
-  take(maxBytes = Infinity): Uint8Array {
+  take(maxBytes = Infinity): Uint8Array | undefined {
     const { frame, ends } = this.content;
     if (frame.byteLength <= maxBytes) {
       this.content = emptyContent(frame.byteLength);
       return frame.take();
     }
-    let n = 1;
-    while (n < ends.length && ends[n] - FrameBuilder.FIRST_OP_OFFSET < maxBytes - FrameBuilder.FIRST_OP_OFFSET) n++;
-    const head = emptyContent(ends[n - 1]);
+    // Split at operation boundaries. An operation no frame can carry (queued
+    // for a broker with a larger limit than the one reconnected to) is
+    // dropped and counted: sent, it would cost the whole connection (1009).
+    const head = emptyContent();
+    let i = 0;
+    for (; i < ends.length; i++) {
+      const size = ends[i] - (i === 0 ? FrameBuilder.FIRST_OP_OFFSET : ends[i - 1]);
+      if (size + FrameBuilder.FIRST_OP_OFFSET > maxBytes) {
+        this.oversizedDropped++;
+        continue;
+      }
+      if (head.frame.byteLength + size > maxBytes) break;
+      this.copyOps(this.content, i, i + 1, head);
+    }
     const rest = emptyContent();
-    this.copyOps(this.content, 0, n, head);
-    this.copyOps(this.content, n, ends.length, rest);
+    this.copyOps(this.content, i, ends.length, rest);
     this.content = rest;
-    return head.frame.take();
+    return head.ends.length > 0 ? head.frame.take() : undefined;
   }
 
   /** Removes everything queued, to be put back behind newer operations with append(). */

@@ -56,7 +56,7 @@ export class ReplyInbox {
     const topicError = topicNameError(topic);
     if (topicError !== undefined) return Promise.reject(new OrdoError('ERR_BAD_TOPIC', topicError));
     const encoded = encodeValue(payload);
-    const token = String(this.nextToken++);
+    const token = `${this.nextToken++}.${randomHex(8)}`;
     return new Promise<Message<T>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(token, new OrdoError('ERR_TIMEOUT', `no reply on '${topic}' within ${timeoutMs} ms`));
@@ -108,4 +108,17 @@ export class ReplyInbox {
     clearTimeout(pending.timer);
     pending.reject(err);
   }
+}
+
+/**
+ * `bytes` random bytes as hex. Reply tokens are unguessable so a responder,
+ * which sees one requester's replyTo, cannot forge replies to its other
+ * requests.
+ */
+function randomHex(bytes: number): string {
+  const buf = new Uint8Array(bytes);
+  globalThis.crypto.getRandomValues(buf);
+  let hex = '';
+  for (const b of buf) hex += b.toString(16).padStart(2, '0');
+  return hex;
 }

@@ -68,16 +68,21 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     this.wake?.();
   }
 
+  /** Iterating ends after unsubscribe(); leaving the loop early (break, throw) unsubscribes. */
   async *[Symbol.asyncIterator](): AsyncIterator<Message<T>> {
-    while (true) {
-      const next = this.queue.shift();
-      if (next !== undefined) {
-        yield next;
-        continue;
+    try {
+      while (true) {
+        const next = this.queue.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        if (this.isClosed) return;
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
       }
-      if (this.isClosed) return;
-      await new Promise<void>((resolve) => { this.wake = resolve; });
-      this.wake = undefined;
+    } finally {
+      if (!this.isClosed) this.unsubscribe().catch((err: unknown) => this.owner.reportError(err));
     }
   }
 

@@ -17,7 +17,14 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** Resolves once bufferedAmount is at most `lowWaterBytes` (or the socket closed). */
   drained(lowWaterBytes: number): Promise<void>;
+  /** Closes with the WebSocket closing handshake (code 1000 or 3000–4999, as browsers require). */
   close(code?: number, reason?: string): void;
+  /**
+   * Gives up on the connection now, without waiting for a closing handshake
+   * the peer may never answer (a dead broker, a connect timeout): onClose
+   * follows at once with 1006.
+   */
+  terminate(reason: string): void;
 }
 
 /** Options of the Node transport; ignored by browsers. */
@@ -43,6 +50,7 @@ function openBrowserTransport(Ctor: typeof WebSocket, url: string, events: Trans
     if (e.data instanceof ArrayBuffer) events.onFrame(new Uint8Array(e.data));
   };
   ws.onclose = (e: CloseEvent) => {
+    if (isClosed) return; // terminated already
     isClosed = true;
     events.onClose(e.code, e.reason);
   };
@@ -54,5 +62,15 @@ function openBrowserTransport(Ctor: typeof WebSocket, url: string, events: Trans
       while (!isClosed && ws.bufferedAmount > lowWater) await new Promise((r) => setTimeout(r, 4));
     },
     close: (code, reason) => ws.close(code, reason),
+    terminate: (reason) => {
+      if (isClosed) return;
+      isClosed = true;
+      try {
+        ws.close(4000, 'abandoned');
+      } catch {
+        // closing a socket that never opened may throw in some browsers: it is abandoned either way
+      }
+      events.onClose(1006, reason);
+    },
   };
 }

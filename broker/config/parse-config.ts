@@ -17,10 +17,12 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
   const l = config.limits;
-  checkRange('limits.maxFrameBytes', l.maxFrameBytes, 1024, 256 * 1024 * 1024);
+  // A frame must hold a publish's payload limit plus its overhead (session/limits.ts): 4 KiB at least.
+  checkRange('limits.maxFrameBytes', l.maxFrameBytes, 4096, 256 * 1024 * 1024);
   checkRange('limits.maxConnections', l.maxConnections, 1, 1_000_000);
   checkRange('limits.maxSubscriptionsPerConnection', l.maxSubscriptionsPerConnection, 1, 10_000_000);
-  checkRange('limits.maxOutboundBytes', l.maxOutboundBytes, 1024, 4 * 1024 * 1024 * 1024);
+  // Below one frame, every large message would be dropped.
+  checkRange('limits.maxOutboundBytes', l.maxOutboundBytes, l.maxFrameBytes, 4 * 1024 * 1024 * 1024);
   // The default flush size follows a smaller maxFrameBytes; only an explicit flushBytes above it is an error.
   if (!inputs.some(hasFlushBytes)) (l as { flushBytes: number }).flushBytes = Math.min(l.flushBytes, l.maxFrameBytes);
   checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);

@@ -1,5 +1,8 @@
+import { INBOX_ROOT } from '../protocol/index.js';
 import { TopicTrie } from '../topics/index.js';
 import { isGroup, type RouteTarget, type Subscription, type SubscriptionGroup } from './subscription.js';
+
+const INBOX_PREFIX = `${INBOX_ROOT}/`;
 
 /**
  * The broker's subscription registry: a topic trie plus a cache of match
@@ -14,12 +17,25 @@ export class Router {
   private readonly trie = new TopicTrie<RouteTarget>();
   private readonly groups = new Map<string, SubscriptionGroup>();
   private readonly cache = new Map<string, RouteTarget[]>();
+  /** Targets held by the cache, summed over its entries. */
+  private cachedTargets = 0;
 
   /** Topics whose match results are kept at most; the cache is emptied when full. */
   static readonly CACHE_SIZE = 4096;
+  /**
+   * Targets the cache holds at most, summed over topics: with many wildcard
+   * subscriptions each cached result can be large, and the cache must stay a
+   * bounded fraction of the subscriptions themselves.
+   */
+  static readonly CACHE_TARGETS = 65_536;
+
+  /** Targets the match cache holds now (bounded by CACHE_TARGETS); for metrics and tests. */
+  get cachedTargetCount(): number {
+    return this.cachedTargets;
+  }
 
   add(sub: Subscription): void {
-    this.cache.clear();
+    this.clearCache();
     if (sub.group === undefined) {
       this.trie.add(sub.pattern, sub);
       return;
@@ -35,7 +51,7 @@ export class Router {
   }
 
   remove(sub: Subscription): void {
-    this.cache.clear();
+    this.clearCache();
     if (sub.group === undefined) {
       this.trie.remove(sub.pattern, sub);
       return;
@@ -57,10 +73,20 @@ export class Router {
     if (targets === undefined) {
       targets = [];
       this.trie.match(topic, targets);
-      if (this.cache.size >= Router.CACHE_SIZE) this.cache.clear();
-      this.cache.set(topic, targets);
+      // Reply inboxes are one topic per request: caching them would only evict the rest.
+      if (topic.startsWith(INBOX_PREFIX)) return targets;
+      if (this.cache.size >= Router.CACHE_SIZE || this.cachedTargets + targets.length > Router.CACHE_TARGETS) this.clearCache();
+      if (targets.length <= Router.CACHE_TARGETS) {
+        this.cache.set(topic, targets);
+        this.cachedTargets += targets.length;
+      }
     }
     return targets;
+  }
+
+  private clearCache(): void {
+    this.cache.clear();
+    this.cachedTargets = 0;
   }
 }
 

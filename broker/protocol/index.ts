@@ -11,8 +11,8 @@ export { EncodedStrings, binHeaderBytes } from './msgpack-write.js';
 export { MessageTailEncoder } from './message-tail.js';
 export { visitFrame } from './message-decoder.js';
 export type { FrameVisitor } from './message-decoder.js';
-export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH, LEVEL_SEPARATOR } from './topic-names.js';
+export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH } from './topic-names.js';
 export {
   requestIdOf, checkHello, checkPublish, checkSubscribe, checkUnsubscribe, checkRequestOnly, MAX_ID,
 } from './validate-op.js';
-export type { HelloOp, PublishOp, SubscribeOp, UnsubscribeOp, RequestOnlyOp } from './validate-op.js';
+export type { HelloOp, PublishOp, SubscribeOp, UnsubscribeOp } from './validate-op.js';

@@ -13,9 +13,6 @@
 /** Longest topic name or pattern, in UTF-16 code units. */
 export const MAX_TOPIC_LENGTH = 1024;
 
-/** Topic level separator. */
-export const LEVEL_SEPARATOR = '/';
-
 /** The reason `topic` is not a valid topic name, or undefined when it is. */
 export function topicNameError(topic: unknown): string | undefined {
   if (typeof topic !== 'string') return 'topic must be a string';

@@ -14,7 +14,6 @@ export type HelloOp = [typeof ClientOp.hello, Hello];
 export type PublishOp = [typeof ClientOp.publish, number, string, Uint8Array, PublishWireOptions | null];
 export type SubscribeOp = [typeof ClientOp.subscribe, number, number, string, SubscribeWireOptions | null];
 export type UnsubscribeOp = [typeof ClientOp.unsubscribe, number, number];
-export type RequestOnlyOp = [number, number];
 
 /** Largest request or subscription id: ids are uint32 on the wire. */
 export const MAX_ID = 0xffff_ffff;

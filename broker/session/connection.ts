@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { OrdoError, errorSpec, type ErrorCode } from '../errors/index.js';
-import { BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, decodeFrame, encodeValue } from '../protocol/index.js';
+import { BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, decodeFrame, encodeValue, requestIdOf } from '../protocol/index.js';
 import type { Subscriber, Subscription } from '../delivery/index.js';
 import type { BrokerContext } from './context.js';
 import { dispatch } from './dispatch.js';
@@ -130,8 +130,8 @@ export class Connection implements Subscriber {
     this.builder = null;
     const frame = builder.take();
     this.nextBuilderBytes = Math.min(Math.max(frame.length, 4096), this.broker.config.limits.flushBytes * 2);
-    this.broker.counters.bytesOut += frame.length;
     if (this.ws.readyState === this.ws.OPEN) {
+      this.broker.counters.bytesOut += frame.length;
       this.ws.send(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), { binary: true });
     }
   }
@@ -169,8 +169,8 @@ export class Connection implements Subscriber {
       try {
         dispatch(this, ops[i]);
       } catch (err) {
-        // A handler bug must not take the broker down; the peer learns of it.
-        this.replyError(0, 'ERR_INTERNAL', (err as Error).message);
+        // A handler bug must not take the broker down; the peer learns of it, for the request it made.
+        this.replyError(requestIdOf(ops[i]), 'ERR_INTERNAL', (err as Error).message);
       }
     }
   }

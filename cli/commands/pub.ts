@@ -36,10 +36,12 @@ export function pubCommand(): Command {
       };
       const client = await connectFromFlags(flags, { reconnect: false });
       try {
+        const failure = firstError(client);
         const published = message === undefined
           ? await publishLines(client, topic, flags, options)
           : await publishRepeated(client, topic, toPayload(message, flags), flags.count ?? 1, options);
-        await client.flush();
+        await client.flush(); // the broker has seen every publish: any refusal has arrived
+        failure.check();
         if (flags.json) process.stdout.write(`${JSON.stringify({ topic, published })}\n`);
       } finally {
         await client.close();
@@ -48,22 +50,16 @@ export function pubCommand(): Command {
 }
 
 async function publishRepeated(client: OrdoClient, topic: string, payload: unknown, count: number, options: PublishOptions): Promise<number> {
-  const failure = firstError(client);
   for (let i = 0; i < count; i++) await client.publish(topic, payload, options);
-  await client.flush();
-  failure.check();
   return count;
 }
 
 async function publishLines(client: OrdoClient, topic: string, flags: PubFlags, options: PublishOptions): Promise<number> {
-  const failure = firstError(client);
   let published = 0;
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
     for (let i = 0; i < (flags.count ?? 1); i++) await client.publish(topic, toPayload(line, flags), options);
     published += flags.count ?? 1;
   }
-  await client.flush();
-  failure.check();
   return published;
 }
 

@@ -111,7 +111,7 @@ describe('slow consumers', () => {
   it('drops (and counts) deliveries to a subscriber that does not read, keeping its buffer bounded, while a fast one gets everything', async () => {
     const maxOutboundBytes = 256 * 1024;
     const flushBytes = 16 * 1024;
-    const b = await broker({ limits: { maxOutboundBytes, flushBytes } });
+    const b = await broker({ limits: { maxOutboundBytes, flushBytes, maxFrameBytes: 64 * 1024 } });
     const slow = await helloSocket(b.url);
     slow.ws.send(pack([[3, 1, 1, 'firehose/#', null]]));
     await waitFor(() => slow.ops.some((op) => op[0] === 65 && op[1] === 1), {}, 'slow subscribe confirmed');
@@ -157,7 +157,7 @@ describe('slow consumers', () => {
 describe('peers that ask without reading', () => {
   it('disconnects a peer whose unread replies pass twice maxOutboundBytes, and serves others meanwhile', async () => {
     const maxOutboundBytes = 64 * 1024;
-    const b = await broker({ limits: { maxOutboundBytes, flushBytes: 4096 } });
+    const b = await broker({ limits: { maxOutboundBytes, flushBytes: 4096, maxFrameBytes: 16 * 1024 } });
     const greedy = await helloSocket(b.url);
     (greedy.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const bystander = await client(b, 'bystander');

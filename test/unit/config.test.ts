@@ -54,7 +54,7 @@ describe('parseConfig', () => {
   });
 
   it('does not share or change the defaults', () => {
-    parseConfig({ port: 1, limits: { maxFrameBytes: 2048 } });
+    parseConfig({ port: 1, limits: { maxFrameBytes: 8192 } });
     expect(DEFAULT_CONFIG.port).toBe(7700);
     expect(DEFAULT_CONFIG.limits.maxFrameBytes).toBe(1024 * 1024);
     expect(parseConfig().limits).not.toBe(DEFAULT_CONFIG.limits);
@@ -80,6 +80,8 @@ describe('parseConfig', () => {
     [{ limits: { maxSubscriptionsPerConnection: -1 } }, 'limits.maxSubscriptionsPerConnection'],
     [{ limits: { maxOutboundBytes: 1 } }, 'limits.maxOutboundBytes'],
     [{ limits: { flushBytes: 2 * 1024 * 1024 } }, 'limits.flushBytes'], // above maxFrameBytes
+    [{ limits: { maxFrameBytes: 2048 } }, 'limits.maxFrameBytes'], // no room for a payload
+    [{ limits: { maxOutboundBytes: 64 * 1024 } }, 'limits.maxOutboundBytes'], // below one frame
     [{ limits: { handshakeTimeoutMs: 1 } }, 'limits.handshakeTimeoutMs'],
   ])('rejects %j naming %s', (input, field) => {
     const err = configError(input);
