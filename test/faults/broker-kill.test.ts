@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, type ConnectOptions, type OrdoClient } from '../../client/index.js';
-import { spawnBrokerProcess, startTestBroker, type BrokerProcess } from '../helpers/broker.js';
+import { makeTempDir, spawnBrokerProcess, startTestBroker, type BrokerProcess } from '../helpers/broker.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -130,5 +132,24 @@ describe('client process killed', () => {
     expect(b.stats().connectionList.map((c) => c.clientId)).toEqual(['survivor']);
     expect(survivor.state).toBe('connected');
     await survivor.flush();
+  });
+});
+
+describe('broker frozen (SIGSTOP): the client gives up on it by heartbeat', () => {
+  it('notices within a few heartbeats, not after a closing handshake that never comes, and reconnects once it thaws', async () => {
+    const dir = await makeTempDir();
+    res.defer(() => rm(dir, { recursive: true, force: true }));
+    const config = join(dir, 'ordo.json');
+    await writeFile(config, JSON.stringify({ heartbeatMs: 200 }));
+    const b = await res.track(await spawnBrokerProcess(['--config', config]), (x) => x.stop());
+    const c = await client(b.url, 'watcher');
+    expect(c.welcome?.heartbeatMs).toBe(200);
+    b.child.kill('SIGSTOP');
+    res.defer(() => { b.child.kill('SIGCONT'); });
+    // ws's closing handshake alone would wait 30 s; the heartbeat must not.
+    await waitFor(() => c.state === 'reconnecting', { timeoutMs: 5000 }, 'the client noticed the frozen broker');
+    b.child.kill('SIGCONT');
+    await waitFor(() => c.state === 'connected', { timeoutMs: 10_000 }, 'reconnected after the broker thawed');
+    await c.flush();
   });
 });
