@@ -176,6 +176,33 @@ describe('reconnect: what was pending', () => {
     expect(got).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('refuses publishes with ERR_BUFFER_FULL once the reconnect buffer is used up, and delivers what fit, in order', async () => {
+    const b1 = await broker();
+    const port = b1.port;
+    const c = await client(b1.url, { reconnectBufferBytes: 4096 });
+    const got: number[] = [];
+    await c.subscribe('buf/#', (m) => { got.push((m.payload as { i: number }).i); });
+    await b1.close();
+    await waitFor(() => c.state === 'reconnecting');
+    const filler = 'x'.repeat(200);
+    let accepted = 0;
+    let refusal: OrdoError | undefined;
+    for (let i = 0; i < 100 && refusal === undefined; i++) {
+      try {
+        await c.publish('buf/x', { i, filler });
+        accepted++;
+      } catch (err) {
+        refusal = err as OrdoError;
+      }
+    }
+    expect(refusal?.code).toBe('ERR_BUFFER_FULL');
+    expect(accepted).toBeGreaterThan(5);
+    expect(accepted).toBeLessThan(100);
+    await broker({ port });
+    await waitFor(() => got.length === accepted, {}, 'the buffered publishes after the reconnect');
+    expect(got).toEqual(Array.from({ length: accepted }, (_, i) => i));
+  });
+
   it('fails a request still waiting for its reply with ERR_DISCONNECTED once the new connection is up', async () => {
     const b1 = await broker();
     const port = b1.port;
