@@ -50,12 +50,12 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
   p = uintEnd(b, p);
   const topicLen = strLength(b, p);
   if (topicLen < 0) return -1;
-  p += strHeaderBytes(b[p]);
+  p += strHeaderLength(b[p]);
   const topic = topicAt(b, p, p + topicLen);
   p += topicLen;
   const payloadLen = binLength(b, p);
   if (payloadLen < 0) return -1;
-  p += binHeaderBytes(b[p]);
+  p += binHeaderLength(b[p]);
   const payloadStart = p;
   p += payloadLen;
   if (b[p] !== 0xc0 || b[p + 1] !== 0xc0) return -1; // headers or replyTo present
@@ -110,7 +110,8 @@ function strLength(b: Uint8Array, at: number): number {
   return -1;
 }
 
-function strHeaderBytes(t: number): number {
+/** Bytes of a str header, from its type byte. */
+function strHeaderLength(t: number): number {
   return t === 0xd9 ? 2 : t === 0xda ? 3 : 1;
 }
 
@@ -122,7 +123,8 @@ function binLength(b: Uint8Array, at: number): number {
   return -1;
 }
 
-function binHeaderBytes(t: number): number {
+/** Bytes of a bin header, from its type byte. */
+function binHeaderLength(t: number): number {
   return t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5;
 }
 

@@ -1,5 +1,5 @@
 import { encodeValue } from './codec.js';
-import { EncodedStrings, writeBinHeader } from './msgpack-write.js';
+import { EncodedStrings, MAX_UINT_BYTES, writeBinHeader, writeUint } from './msgpack-write.js';
 
 /**
  * Encodes the six fields every subscriber of a message shares
@@ -13,13 +13,12 @@ import { EncodedStrings, writeBinHeader } from './msgpack-write.js';
  */
 export class MessageTailEncoder {
   private scratch = new Uint8Array(64 * 1024);
-  private view = new DataView(this.scratch.buffer);
   private readonly topics = new EncodedStrings();
 
   encode(topic: string, payload: Uint8Array, headers: unknown, replyTo: string | null, seq: number, timestamp: number): Uint8Array {
     const topicBytes = this.topics.get(topic);
     const extra = headers === null && replyTo === null ? undefined : encodeValue([headers, replyTo]);
-    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 9 + 9);
+    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 2 * MAX_UINT_BYTES);
     const buf = this.scratch;
     let at = 0;
     buf[at++] = 0x96; // fixarray of 6
@@ -35,27 +34,13 @@ export class MessageTailEncoder {
       buf.set(extra.subarray(1), at); // the two values without their fixarray header
       at += extra.length - 1;
     }
-    at = this.writeUint64(at, seq);
-    at = this.writeUint64(at, timestamp);
+    at = writeUint(buf, at, seq);
+    at = writeUint(buf, at, timestamp);
     return buf.subarray(0, at);
-  }
-
-  /** Writes a non-negative integer as uint32 when it fits, else uint64. */
-  private writeUint64(at: number, n: number): number {
-    if (n <= 0xffff_ffff) {
-      this.scratch[at] = 0xce;
-      this.view.setUint32(at + 1, n);
-      return at + 5;
-    }
-    this.scratch[at] = 0xcf;
-    this.view.setUint32(at + 1, Math.floor(n / 0x1_0000_0000));
-    this.view.setUint32(at + 5, n >>> 0);
-    return at + 9;
   }
 
   private reserve(bytes: number): void {
     if (bytes <= this.scratch.length) return;
     this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
-    this.view = new DataView(this.scratch.buffer);
   }
 }

@@ -1,4 +1,4 @@
-import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
+import { fanOutAtMostOnce, unsupportedGuarantee, type FanOutResult } from '../../delivery/index.js';
 import {
   BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
 } from '../../protocol/index.js';
@@ -42,7 +42,7 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     }
   }
   if (options) {
-    const unsupported = unsupportedOption(options.qos, options.order, options.retain === true);
+    const unsupported = unsupportedGuarantee(options.qos, options.order, options.retain === true);
     if (unsupported !== undefined) {
       conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
       return;
@@ -61,12 +61,4 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.send([BrokerOp.ok, reqId, { matched: result.matched, dropped: result.dropped }]);
-}
-
-/** This broker delivers at-most-once, fifo; stronger guarantees come with storage. */
-export function unsupportedOption(qos: string | null | undefined, order: string | null | undefined, retain: boolean): string | undefined {
-  if (qos != null && qos !== 'at-most-once') return `qos '${qos}' is not supported yet; this broker delivers at-most-once`;
-  if (order != null && order !== 'fifo') return `order '${order}' is not supported yet; this broker orders fifo`;
-  if (retain) return 'retained messages are not supported yet';
-  return undefined;
 }

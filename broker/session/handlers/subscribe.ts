@@ -2,7 +2,7 @@ import {
   BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp,
 } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { unsupportedOption } from './publish.js';
+import { unsupportedGuarantee } from '../../delivery/index.js';
 
 /**
  * SUBSCRIBE [protocol 2.4]: a pattern under a client-chosen subscription id.
@@ -26,8 +26,7 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
     return;
   }
   if (options) {
-    const unsupported = unsupportedOption(options.qos, options.order, false)
-      ?? (options.durable ? 'durable subscriptions are not supported yet' : undefined);
+    const unsupported = unsupportedGuarantee(options.qos, options.order, false, options.durable);
     if (unsupported !== undefined) {
       conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
       return;
