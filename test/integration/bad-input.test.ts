@@ -429,8 +429,23 @@ describe('oversized frames: close 1009', () => {
     const err = await disconnected;
     expect(err?.code).toBe('ERR_FRAME_TOO_LARGE');
     expect((await closed)?.code).toBe('ERR_FRAME_TOO_LARGE');
-    expect(c.state).toBe('closed'); // fatal and not retryable: no reconnect loop
+    expect(c.state).toBe('closed'); // reconnect: false
     await expectBrokerStillServes();
+  });
+
+  it('with reconnect on, an oversized frame costs only what was in flight: the client reconnects', async () => {
+    const c = res.track(await connect(broker.url, { reconnectDelayMs: 10 }), (x) => x.close());
+    const got: unknown[] = [];
+    await c.subscribe('big/after', (m) => { got.push(m.payload); });
+    c.welcome!.limits.maxFrameBytes = 1024 * 1024; // stale limits, as above
+    c.welcome!.limits.maxPayloadBytes = 1024 * 1024;
+    const disconnected = new Promise<OrdoError | undefined>((resolve) => c.on('disconnect', (d) => resolve(d.error)));
+    await c.publish('big/stale', new Uint8Array(10 * 1024));
+    expect((await disconnected)?.code).toBe('ERR_FRAME_TOO_LARGE');
+    await waitFor(() => c.state === 'connected', {}, 'reconnected');
+    await c.publish('big/after', 'fine');
+    await waitFor(() => got.length === 1, {}, 'the renewed subscription works');
+    expect(got).toEqual(['fine']);
   });
 });
 
