@@ -1,0 +1,42 @@
+/**
+ * store/: where the broker keeps what it promised to keep. One interface
+ * (store.ts), two implementations: SqliteStore (durable; SQLite in a worker
+ * thread) and MemoryStore (tests, at-most-once-only brokers). Both pass the
+ * one contract suite, test/contract/store.contract.ts.
+ *
+ * Invariants:
+ * - Only this module imports better-sqlite3, and only sqlite-worker.ts and
+ *   the files it loads touch a database: no SQLite call ever runs on the
+ *   broker's event loop.
+ * - Batches commit atomically and in commit() call order; a commit()
+ *   resolves only once its batch is as durable as the store's durability
+ *   promises (fsync: a power cut; os: a crash of the broker; memory: nothing).
+ * - Group commit: batches of one event-loop turn share one transaction, and
+ *   those arriving while a transaction runs share the next one.
+ * - Reads see every commit called before them (read-your-writes).
+ * - Message ids come from the broker and are never reused, even after
+ *   compaction deletes the newest messages (recover().nextMessageId).
+ * - An entry or a retained slot keeps its message alive; compaction removes
+ *   only messages nothing holds and that are outside their topic's retention.
+ * - The SQLite schema changes only by appending to migrations.ts; a file from
+ *   a newer Ordo is refused, never opened.
+ */
+import { SqliteStore } from './sqlite-store.js';
+import type { Durability, Store } from './store.js';
+
+export type {
+  CommitInfo, Durability, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
+} from './store.js';
+export { SqliteStore, STORE_FILE } from './sqlite-store.js';
+export type { SqliteStoreOptions } from './sqlite-store.js';
+export { MemoryStore } from './memory-store.js';
+export { SCHEMA_VERSION } from './migrations.js';
+
+/**
+ * The broker's store for `dataDir` (which must exist) at `durability`: a
+ * {@link SqliteStore} on `<dataDir>/ordo.db`, or on an in-memory database for
+ * `memory`. Nothing is opened until its open().
+ */
+export function openStore(options: { readonly dataDir: string; readonly durability: Durability }): Store {
+  return new SqliteStore(options);
+}

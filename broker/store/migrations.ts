@@ -1,0 +1,101 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. The schema version
+ * lives in the file's `PRAGMA user_version` (0 for a new file); opening a
+ * store applies every migration above it, in one transaction, so a crash
+ * mid-upgrade leaves the old schema intact.
+ *
+ * Rules for adding one: append, never edit or reorder a released entry
+ * (files in the field were built by it); the next version is the last + 1.
+ */
+import type { Database } from 'better-sqlite3';
+import { OrdoError } from '../errors/index.js';
+
+/** One schema step. */
+export interface Migration {
+  /** The schema version after this step: 1, 2, 3, … with no gaps. */
+  readonly version: number;
+  readonly sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      -- Key/value facts about the store. 'maxMessageId': at least the highest
+      -- id ever stored that compaction has deleted (it is written just before
+      -- each compaction); with max(id) of messages it keeps ids from being
+      -- reused [store.ts: ids are never reused].
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('maxMessageId', 0);
+
+      -- id is the rowid: appends go to the end of the b-tree.
+      CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        topic        TEXT    NOT NULL,
+        payload      BLOB    NOT NULL,
+        headers      TEXT,             -- JSON object, or NULL
+        reply_to     TEXT,
+        published_at INTEGER NOT NULL, -- ms since the epoch
+        expires_at   INTEGER,          -- ms since the epoch, or NULL
+        priority     INTEGER NOT NULL
+      );
+      -- Replay and per-topic retention walk a topic's messages in id order.
+      CREATE INDEX messages_by_topic ON messages (topic, id);
+
+      CREATE TABLE queues (
+        name       TEXT PRIMARY KEY,
+        settings   TEXT    NOT NULL,   -- JSON object, opaque to the store
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- No index on message_id: it would cost every publish and ack a second
+      -- b-tree write; compaction, the only reader by message, builds one on the fly.
+      CREATE TABLE entries (
+        queue        TEXT    NOT NULL,
+        message_id   INTEGER NOT NULL,
+        priority     INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        expires_at   INTEGER,
+        deliveries   INTEGER NOT NULL,
+        PRIMARY KEY (queue, message_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE retained (
+        topic      TEXT PRIMARY KEY,
+        message_id INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings `db` (the file `file`, named in errors) to {@link SCHEMA_VERSION}.
+ * Throws ERR_BAD_CONFIG when the file was written by a newer Ordo: opening it
+ * anyway could misread or corrupt what that version stored.
+ */
+export function applyMigrations(db: Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new OrdoError(
+      'ERR_BAD_CONFIG',
+      `store ${file} has schema version ${current}, newer than this Ordo understands (${SCHEMA_VERSION}): ` +
+        'run a newer Ordo, or point dataDir at another directory',
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      // user_version lives in the file header, which is written in the same transaction.
+      db.pragma(`user_version = ${m.version}`);
+    }
+  })();
+}

@@ -1,0 +1,304 @@
+/**
+ * One open SQLite store file: its prepared statements, the op semantics
+ * shared with every store (see memory-store.ts), reads and compaction.
+ * Synchronous: it runs only inside sqlite-worker.ts, never on the broker's
+ * event loop.
+ */
+import type { Database } from 'better-sqlite3';
+import { patternMatches } from '../topics/index.js';
+import type { DecodedOp } from './op-codec.js';
+import type { RecoveredState, RetentionLimits, StoredMessage } from './store.js';
+import { describe, StoreFault, type BatchFailure, type CommitResult } from './worker-protocol.js';
+
+type Batches = readonly (readonly DecodedOp[])[];
+
+/** A messages row, columns renamed to StoredMessage's fields. */
+interface MessageRow {
+  id: number; topic: string; payload: Uint8Array; headers: string | null;
+  replyTo: string | null; publishedAt: number; expiresAt: number | null; priority: number;
+}
+
+const MESSAGE_COLUMNS = 'm.id, m.topic, m.payload, m.headers, m.reply_to AS replyTo, m.published_at AS publishedAt, m.expires_at AS expiresAt, m.priority';
+
+/**
+ * Deletes every message that no entry holds, no retained slot points at, and
+ * that falls outside its topic's history: past the newest `maxMessages`, past
+ * `maxBytes` of payload counted from the newest, or published before `oldest`.
+ * NOT IN builds each id set once per run, instead of an index on
+ * entries.message_id that every publish and ack would pay for.
+ */
+const COMPACT_SQL = `
+  DELETE FROM messages WHERE id IN (
+    SELECT id FROM (
+      SELECT id, published_at,
+             row_number()         OVER newest AS n,
+             sum(length(payload)) OVER newest AS bytes
+      FROM messages
+      WINDOW newest AS (PARTITION BY topic ORDER BY id DESC ROWS UNBOUNDED PRECEDING)
+    )
+    WHERE (n > @maxMessages OR bytes > @maxBytes OR published_at < @oldest)
+      AND id NOT IN (SELECT message_id FROM entries)
+      AND id NOT IN (SELECT message_id FROM retained)
+  )`;
+
+/** Every statement the store runs, prepared once: parsing SQL per op would cost more than running it. */
+function prepareStatements(db: Database) {
+  const p = (sql: string) => db.prepare(sql);
+  const pluck = (sql: string) => db.prepare(sql).pluck();
+  return {
+    putMessage: p('INSERT INTO messages (id, topic, payload, headers, reply_to, published_at, expires_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    hasMessage: pluck('SELECT 1 FROM messages WHERE id = ?'),
+    putQueue: p('INSERT OR REPLACE INTO queues (name, settings, created_at) VALUES (?, ?, ?)'),
+    deleteQueue: p('DELETE FROM queues WHERE name = ?'),
+    addEntry: p('INSERT INTO entries (queue, message_id, priority, available_at, expires_at, deliveries) VALUES (?, ?, ?, ?, ?, ?)'),
+    deleteEntry: p('DELETE FROM entries WHERE queue = ? AND message_id = ?'),
+    setDeliveries: p('UPDATE entries SET deliveries = ? WHERE queue = ? AND message_id = ?'),
+    setAvailableAt: p('UPDATE entries SET available_at = ? WHERE queue = ? AND message_id = ?'),
+    moveEntry: p('UPDATE entries SET queue = ? WHERE queue = ? AND message_id = ?'),
+    purgeQueue: p('DELETE FROM entries WHERE queue = ?'),
+    setRetained: p('INSERT OR REPLACE INTO retained (topic, message_id) VALUES (?, ?)'),
+    clearRetained: p('DELETE FROM retained WHERE topic = ?'),
+    getMaxMessageId: pluck("SELECT max((SELECT value FROM meta WHERE key = 'maxMessageId'), coalesce((SELECT max(id) FROM messages), 0))"),
+    keepMaxMessageId: p("UPDATE meta SET value = max(value, coalesce((SELECT max(id) FROM messages), 0)) WHERE key = 'maxMessageId'"),
+    getMessage: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE id = ?`),
+    replayFromId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic = ? AND id >= ? ORDER BY id LIMIT ?`),
+    replayFromTime: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic = ? AND published_at >= ? ORDER BY id LIMIT ?`),
+    retainedAll: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id ORDER BY r.topic`),
+    // [prefix, prefix + '0'): the topic `prefix` and all below it ('/' sorts just before '0'), plus siblings the matcher drops.
+    retainedRange: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id WHERE r.topic >= ? AND r.topic < ? ORDER BY r.topic`),
+    compact: p(COMPACT_SQL),
+  };
+}
+
+/** An open store file. */
+export class SqliteFile {
+  private readonly s: ReturnType<typeof prepareStatements>;
+  /** The usual path: every batch in one transaction, no savepoints. */
+  private readonly applyTogether: (batches: Batches) => void;
+  /** After a failure: one savepoint per batch, so only the failing batches roll back. */
+  private readonly applyIsolated: (batches: Batches) => CommitResult;
+  /** Compaction and its meta update, in one transaction. */
+  private readonly compactNow: (limits: { maxMessages: number; maxBytes: number; oldest: number }) => number;
+  /** Backups still copying: close() waits for them. */
+  private readonly backups = new Set<Promise<unknown>>();
+  /**
+   * Queue names as the current transaction sees them, so addEntry need not
+   * ask SQLite (a tenth of the worker's time). Reloaded after any rollback,
+   * which would leave it ahead of the file.
+   */
+  private queueNames: Set<string>;
+
+  constructor(private readonly db: Database, readonly file: string) {
+    const s = this.s = prepareStatements(db);
+    this.queueNames = this.loadQueueNames();
+    this.applyTogether = db.transaction((batches: Batches) => {
+      for (const batch of batches) for (const op of batch) this.apply(op);
+    });
+    // Called inside applyIsolated, better-sqlite3 runs it as a SAVEPOINT.
+    const applyBatch = db.transaction((batch: readonly DecodedOp[]) => {
+      batch.forEach((op, i) => {
+        try {
+          this.apply(op);
+        } catch (err) {
+          throw new StoreFault(err instanceof StoreFault ? err.code : 'ERR_INTERNAL', `batch op ${i} (${String(op.op)}): ${describe(err)}`);
+        }
+      });
+    });
+    this.applyIsolated = db.transaction((batches: Batches) => {
+      let ops = 0;
+      let committed = 0;
+      const failed: BatchFailure[] = [];
+      batches.forEach((batch, index) => {
+        try {
+          applyBatch(batch);
+          ops += batch.length;
+          committed += 1;
+        } catch (err) {
+          failed.push({ index, code: err instanceof StoreFault ? err.code : 'ERR_INTERNAL', message: describe(err) });
+          // Its savepoint is rolled back: a queue it made or deleted must not count for the next batches.
+          this.queueNames = this.loadQueueNames();
+        }
+      });
+      return { ops, batches: committed, failed };
+    });
+    this.compactNow = db.transaction((limits: { maxMessages: number; maxBytes: number; oldest: number }) => {
+      // Compaction is the only delete of messages, so the only way the highest id could
+      // vanish: record it first, instead of paying a meta write in every commit.
+      s.keepMaxMessageId.run();
+      return s.compact.run(limits).changes;
+    });
+  }
+
+  /**
+   * Commits `batches` in one transaction (one fsync). A batch whose op fails
+   * is rolled back alone and reported; the others commit. Throws only when
+   * the transaction itself fails (disk full, I/O error): then nothing committed.
+   */
+  commit(batches: Batches): CommitResult {
+    try {
+      this.applyTogether(batches);
+      let ops = 0;
+      for (const batch of batches) ops += batch.length;
+      return { ops, batches: batches.length, failed: [] };
+    } catch {
+      // Rare: redo with a savepoint per batch to find the failing ones and keep the rest.
+      this.queueNames = this.loadQueueNames();
+    }
+    try {
+      return this.applyIsolated(batches);
+    } catch (err) {
+      throw new StoreFault('ERR_INTERNAL', `commit to store ${this.file} failed, ${batches.length} batch(es) rolled back: ${describe(err)}`);
+    } finally {
+      this.queueNames = this.loadQueueNames();
+    }
+  }
+
+  private loadQueueNames(): Set<string> {
+    return new Set(this.db.prepare('SELECT name FROM queues').pluck().all() as string[]);
+  }
+
+  /** Runs one op. Rules (what fails, what is a no-op): see memory-store.ts. */
+  private apply(op: DecodedOp): void {
+    const s = this.s;
+    switch (op.op) {
+      case 'putMessage':
+        try {
+          s.putMessage.run(op.id, op.topic, op.payload, op.headers, op.replyTo, op.publishedAt, op.expiresAt, op.priority);
+        } catch (err) {
+          throw conflictOr(err, `message ${op.id} exists`);
+        }
+        return;
+      case 'putQueue': s.putQueue.run(op.name, op.settings, op.createdAt); this.queueNames.add(op.name); return;
+      case 'deleteQueue': s.deleteQueue.run(op.name); s.purgeQueue.run(op.name); this.queueNames.delete(op.name); return;
+      case 'addEntry': {
+        const e = op.entry;
+        this.needQueue(e.queue);
+        if (s.hasMessage.get(e.messageId) === undefined) throw new StoreFault('ERR_NOT_FOUND', `no message ${e.messageId}`);
+        try {
+          s.addEntry.run(e.queue, e.messageId, e.priority, e.availableAt, e.expiresAt, e.deliveries);
+        } catch (err) {
+          throw conflictOr(err, `queue ${e.queue} holds message ${e.messageId}`);
+        }
+        return;
+      }
+      case 'deleteEntry': s.deleteEntry.run(op.queue, op.messageId); return;
+      case 'setDeliveries': s.setDeliveries.run(op.deliveries, op.queue, op.messageId); return;
+      case 'setAvailableAt': s.setAvailableAt.run(op.availableAt, op.queue, op.messageId); return;
+      case 'moveEntry':
+        this.needQueue(op.to);
+        try {
+          s.moveEntry.run(op.to, op.from, op.messageId);
+        } catch (err) {
+          throw conflictOr(err, `queue ${op.to} holds message ${op.messageId}`);
+        }
+        return;
+      case 'purgeQueue': s.purgeQueue.run(op.queue); return;
+      case 'setRetained':
+        if (op.messageId === null) s.clearRetained.run(op.topic);
+        else if (s.hasMessage.get(op.messageId) === undefined) throw new StoreFault('ERR_NOT_FOUND', `no message ${op.messageId}`);
+        else s.setRetained.run(op.topic, op.messageId);
+        return;
+      default:
+        throw new StoreFault('ERR_INTERNAL', `unknown store op ${JSON.stringify((op as { op?: unknown }).op)}`);
+    }
+  }
+
+  private needQueue(name: string): void {
+    if (!this.queueNames.has(name)) throw new StoreFault('ERR_NOT_FOUND', `no queue ${name}`);
+  }
+
+  /** Everything the broker rebuilds in memory at start. */
+  recover(): RecoveredState {
+    const queues = this.db.prepare('SELECT name, settings, created_at AS createdAt FROM queues ORDER BY name').all() as { name: string; settings: string; createdAt: number }[];
+    const entries = this.db.prepare(
+      'SELECT queue, message_id AS messageId, priority, available_at AS availableAt, expires_at AS expiresAt, deliveries FROM entries ORDER BY queue, priority DESC, message_id',
+    ).all() as RecoveredState['entries'];
+    return {
+      queues: queues.map((q) => ({ name: q.name, settings: JSON.parse(q.settings) as Record<string, unknown>, createdAt: q.createdAt })),
+      entries,
+      nextMessageId: (this.s.getMaxMessageId.get() as number) + 1,
+    };
+  }
+
+  getMessages(ids: readonly number[]): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    for (const id of ids) {
+      const row = this.s.getMessage.get(id) as MessageRow | undefined;
+      if (row !== undefined) out.push(toMessage(row));
+    }
+    return out;
+  }
+
+  getRetained(patterns: readonly string[]): StoredMessage[] {
+    const prefixes = patterns.map(literalPrefix);
+    const rows = prefixes.includes('')
+      ? this.s.retainedAll.all() as MessageRow[]
+      : [...new Set(prefixes)].flatMap((p) => this.s.retainedRange.all(p, `${p}0`) as MessageRow[]);
+    const seen = new Set<number>();
+    const out: StoredMessage[] = [];
+    for (const row of rows) {
+      if (seen.has(row.id) || !patterns.some((p) => patternMatches(p, row.topic))) continue;
+      seen.add(row.id);
+      out.push(toMessage(row));
+    }
+    return out;
+  }
+
+  replay(topic: string, from: { readonly id: number } | { readonly time: number }, limit: number): StoredMessage[] {
+    if (limit <= 0) return [];
+    const rows = 'id' in from ? this.s.replayFromId.all(topic, from.id, limit) : this.s.replayFromTime.all(topic, from.time, limit);
+    return (rows as MessageRow[]).map(toMessage);
+  }
+
+  compact(retention: RetentionLimits, now: number): number {
+    const { maxMessages, maxBytes, maxAgeMs } = retention;
+    return this.compactNow({ maxMessages, maxBytes, oldest: now - maxAgeMs });
+  }
+
+  /** Online backup: it copies in steps, so commits keep running in between. */
+  backup(path: string): Promise<unknown> {
+    const copy = this.db.backup(path).catch((err: unknown) => {
+      throw new StoreFault('ERR_INTERNAL', `backup of store ${this.file} to ${path} failed: ${describe(err)}`);
+    });
+    this.backups.add(copy);
+    const forget = () => this.backups.delete(copy);
+    copy.then(forget, forget);
+    return copy;
+  }
+
+  /** Closes the file once running backups have finished (closing under them would fail them). */
+  close(): Promise<void> | undefined {
+    if (this.backups.size === 0) {
+      this.db.close();
+      return undefined;
+    }
+    return Promise.allSettled([...this.backups]).then(() => {
+      this.db.close();
+    });
+  }
+}
+
+/** A duplicate primary key (message id, or queue + message id) is the caller's ERR_CONFLICT; anything else stays as is. */
+function conflictOr(err: unknown, conflict: string): unknown {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new StoreFault('ERR_CONFLICT', conflict) : err;
+}
+
+/** The literal levels before a pattern's first wildcard ('' when it starts with one). */
+function literalPrefix(pattern: string): string {
+  const levels = pattern.split('/');
+  const wild = levels.findIndex((l) => l === '+' || l === '#');
+  return wild === -1 ? pattern : levels.slice(0, wild).join('/');
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    topic: row.topic,
+    payload: row.payload,
+    headers: row.headers === null ? null : JSON.parse(row.headers) as Record<string, string>,
+    replyTo: row.replyTo,
+    publishedAt: row.publishedAt,
+    expiresAt: row.expiresAt,
+    priority: row.priority,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The storage interface of the broker [semantics 1.2]. One implementation
+ * per backend (SQLite in a worker thread, memory for tests and
+ * at-most-once-only brokers); every one passes the contract suite in
+ * test/contract/store.contract.ts.
+ *
+ * Model: a message is stored once (its payload and metadata, under a
+ * broker-assigned id), and referenced by entries: one entry per queue that
+ * holds it (a durable queue, or a durable subscription's queue). Acking
+ * deletes an entry; a message no entry, retained slot or topic history
+ * needs any more is removed by compaction. The broker keeps its queue
+ * state (ready, in flight) in memory and writes every change here first:
+ * after a restart, recover() gives every unacked entry back, ready.
+ *
+ * Invariants every implementation keeps:
+ * - commit() applies a batch atomically and in order; once its promise
+ *   resolves, the batch survives what the durability setting promises
+ *   (fsync: a power cut; os: a crash of the broker process; memory: nothing);
+ * - batches commit in the order commit() was called;
+ * - ids are assigned by the broker and never reused (RecoveredState.nextMessageId
+ *   stays above every id ever committed, compacted ones included);
+ * - within a group commit each batch stays atomic and isolated: a failing
+ *   batch rejects alone, the others commit; CommitInfo counts only batches
+ *   that committed;
+ * - callers may reuse the buffers in `ops` as soon as commit() returns;
+ * - after close(), every call rejects with ERR_SHUTTING_DOWN.
+ *
+ * Op rules (test/contract/store.contract.ts holds them):
+ * - fail (the batch rejects, ERR_CONFLICT or ERR_NOT_FOUND): putMessage of an
+ *   existing id; addEntry to a missing queue, of a missing message, or of an
+ *   existing entry; moveEntry to a missing queue or onto an existing entry;
+ *   setRetained of a missing message;
+ * - no-ops (an ack can cross a purge): deleteEntry, setDeliveries and
+ *   setAvailableAt of a missing entry; deleteQueue and purgeQueue of a missing
+ *   queue; moveEntry of a missing source entry;
+ * - putQueue of an existing name replaces its record and keeps its entries;
+ *   moveEntry keeps priority, availableAt, expiresAt and deliveries.
+ */
+
+/** How far a confirmed write survives [operations 3]. */
+export type Durability = 'fsync' | 'os' | 'memory';
+
+/** A message as stored. */
+export interface StoredMessage {
+  /** Broker-assigned, increasing, never reused. */
+  readonly id: number;
+  readonly topic: string;
+  /** The MessagePack encoding of the application's value [protocol 1.6]. */
+  readonly payload: Uint8Array;
+  /** Headers, or null. */
+  readonly headers: Readonly<Record<string, string>> | null;
+  readonly replyTo: string | null;
+  /** When the broker accepted it, ms since the epoch. */
+  readonly publishedAt: number;
+  /** When it expires (per-message TTL), ms since the epoch, or null. */
+  readonly expiresAt: number | null;
+  /** 0 (lowest) to 9. */
+  readonly priority: number;
+}
+
+/** A queue's settings, as stored (the queue engine interprets them). */
+export interface QueueRecord {
+  readonly name: string;
+  /** The engine's settings (max length, TTL, DLQ, …): JSON data only (no undefined, Date, BigInt, Infinity). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+}
+
+/** One message held by one queue. */
+export interface EntryRecord {
+  readonly queue: string;
+  readonly messageId: number;
+  readonly priority: number;
+  /** Not deliverable before this time (delayed delivery), ms since the epoch. */
+  readonly availableAt: number;
+  /** The entry expires at this time (message or queue TTL), or null. */
+  readonly expiresAt: number | null;
+  /** Deliveries so far (for `redelivered`, `deliveries` and dead-lettering). */
+  readonly deliveries: number;
+}
+
+/** One change; a batch is a list of them, applied in order. */
+export type StoreOp =
+  | { readonly op: 'putMessage'; readonly message: StoredMessage }
+  | { readonly op: 'putQueue'; readonly queue: QueueRecord }
+  | { readonly op: 'deleteQueue'; readonly name: string }
+  | { readonly op: 'addEntry'; readonly entry: EntryRecord }
+  /** Ack: the entry is gone for good. */
+  | { readonly op: 'deleteEntry'; readonly queue: string; readonly messageId: number }
+  | { readonly op: 'setDeliveries'; readonly queue: string; readonly messageId: number; readonly deliveries: number }
+  /** Nack with a delay, or a delivery deadline moved: when the entry is deliverable again. */
+  | { readonly op: 'setAvailableAt'; readonly queue: string; readonly messageId: number; readonly availableAt: number }
+  /** Dead-lettering: the entry leaves `from` and joins `to` in one step. */
+  | { readonly op: 'moveEntry'; readonly from: string; readonly to: string; readonly messageId: number }
+  | { readonly op: 'purgeQueue'; readonly queue: string }
+  /** The topic's retained message; null clears it. */
+  | { readonly op: 'setRetained'; readonly topic: string; readonly messageId: number | null };
+
+/** What open() and recover() return: everything the broker needs in memory after a start. */
+export interface RecoveredState {
+  readonly queues: QueueRecord[];
+  /** Every entry, per queue in (priority desc, messageId asc) order. */
+  readonly entries: EntryRecord[];
+  /** The id after the highest ever assigned (ids are never reused). */
+  readonly nextMessageId: number;
+}
+
+/** What one commit did, for metrics (fsync batches and their sizes). */
+export interface CommitInfo {
+  /** Operations in the transaction that carried this batch (batches may share one). */
+  readonly ops: number;
+  /** Batches that shared the transaction. */
+  readonly batches: number;
+}
+
+/** Topic history kept for replay and retained messages [semantics 1.2]. */
+export interface RetentionLimits {
+  /** Most messages kept per topic. */
+  readonly maxMessages: number;
+  /** Most payload bytes kept per topic. */
+  readonly maxBytes: number;
+  /** Oldest message kept, ms. */
+  readonly maxAgeMs: number;
+}
+
+/** The storage backend. All methods may be called before the previous ones settled. */
+export interface Store {
+  readonly durability: Durability;
+  /** Opens (creating or migrating) the store. Called once, before anything else. */
+  open(): Promise<RecoveredState>;
+  /** The state a reopen would give, read in place (after the commits called before it). */
+  recover(): Promise<RecoveredState>;
+  /**
+   * Applies `ops` atomically, after every batch committed before it. Batches
+   * given in one event-loop turn share one transaction (group commit).
+   */
+  commit(ops: readonly StoreOp[]): Promise<CommitInfo>;
+  /** The messages with these ids that still exist, in the order asked. */
+  getMessages(ids: readonly number[]): Promise<StoredMessage[]>;
+  /** The retained messages whose topic matches any of `patterns` (`+`/`#` as in topics/), each once, in no set order. */
+  getRetained(patterns: readonly string[]): Promise<StoredMessage[]>;
+  /** A topic's stored history from a message id or a time (both inclusive), oldest first, at most `limit`. */
+  replay(topic: string, from: { readonly id: number } | { readonly time: number }, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Removes messages nothing needs: no entry, not retained, and outside
+   * their topic's retention. Returns how many were removed.
+   */
+  compact(retention: RetentionLimits, now: number): Promise<number>;
+  /** Writes a consistent copy of the store to `path` (SQLite online backup); ERR_UNSUPPORTED for memory durability. */
+  backup(path: string): Promise<void>;
+  /** Finishes pending commits and releases the files. */
+  close(): Promise<void>;
+}
