@@ -6,7 +6,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --peers              also run Mosquitto, NATS and RabbitMQ (default: when any is installed)
   --no-peers           Ordo only
   --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq)
-  --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency, trie)
+  --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency, trie, store)
   --messages N         messages per publisher (throughput) or samples (latency)
   --timeout MS         bound on each workload run (default 20000)
   --json               print the results as JSON instead of a table`;

@@ -22,6 +22,7 @@ import { runLatency } from './workloads/latency.js';
 import { DEFAULT_WORKLOADS, type WorkloadSpec } from './workloads/spec.js';
 import { runThroughput } from './workloads/throughput.js';
 import { benchTrie, formatTrieBench } from './trie-bench.js';
+import { benchStore, formatStoreBench } from './store-bench.js';
 
 export type { BenchResult } from './result.js';
 export { UsageError } from './args.js';
@@ -34,7 +35,7 @@ export interface BenchOptions {
   messages?: number;
   /** Run only these targets, by name (`ordo`, `nats`, `mosquitto`, `rabbitmq`). */
   only?: readonly string[];
-  /** Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`, `latency`, `trie`). */
+  /** Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`, `latency`, `trie`, `store`). */
   workloads?: readonly string[];
   /** Bound on each workload run, ms. Default 20000. */
   timeoutMs?: number;
@@ -48,6 +49,8 @@ export interface BenchOptions {
 
 /** The in-process topic-matching workload (no target, no network). */
 const TRIE_WORKLOAD = 'trie';
+/** The storage workload: the SQLite store alone, in this process (no network). */
+const STORE_WORKLOAD = 'store';
 
 /** Bound on a target's start, on top of the target's own (RabbitMQ takes the longest), ms. */
 const START_TIMEOUT_MS = 90_000;
@@ -59,23 +62,27 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
-  const isTrieSelected = options.workloads?.includes(TRIE_WORKLOAD) ?? (options.only === undefined || options.only.includes('ordo'));
+  const isOrdoSelected = options.only === undefined || options.only.includes('ordo');
+  const isTrieSelected = options.workloads?.includes(TRIE_WORKLOAD) ?? isOrdoSelected;
+  const isStoreSelected = options.workloads?.includes(STORE_WORKLOAD) ?? isOrdoSelected;
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
   if (isTrieSelected) log('topic trie: matching with 100k subscriptions');
   const trie = isTrieSelected ? benchTrie() : undefined;
+  if (isStoreSelected) log('store: group commit under fsync durability');
+  const store = isStoreSelected ? await benchStore() : undefined;
   if (options.quiet !== true) {
     process.stdout.write(options.json === true
-      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }) }, null, 2)}\n`
-      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}`);
+      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }), ...(store !== undefined && { store }) }, null, 2)}\n`
+      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
   }
   return results;
 }
 
 function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
-  const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
+  const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && id !== STORE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   return DEFAULT_WORKLOADS.filter((spec) => ids === undefined || ids.includes(spec.id)).map((spec) => ({
     ...spec,

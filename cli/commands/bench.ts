@@ -22,7 +22,7 @@ export function benchCommand(): Command {
     .option('--no-peers', 'run Ordo only')
     .addOption(new Option('--messages <n>', 'messages per throughput run').argParser(parsePositiveInt))
     .addOption(new Option('--only <targets>', 'comma-separated targets, e.g. ordo,nats'))
-    .addOption(new Option('--workloads <ids>', 'comma-separated workloads: throughput-1-1, throughput-1-10, latency, trie'))
+    .addOption(new Option('--workloads <ids>', 'comma-separated workloads: throughput-1-1, throughput-1-10, latency, trie, store'))
     .option('--json', 'print results as JSON')
     .addHelpText('after', '\nExample:\n  $ ordo bench --no-peers --messages 200000\n')
     .action((flags: BenchFlags) => runCommand(async () => {
