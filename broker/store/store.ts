@@ -88,7 +88,7 @@ export type StoreOp =
   /** Ack: the entry is gone for good. */
   | { readonly op: 'deleteEntry'; readonly queue: string; readonly messageId: number }
   | { readonly op: 'setDeliveries'; readonly queue: string; readonly messageId: number; readonly deliveries: number }
-  /** Nack with a delay, or a delivery deadline moved: when the entry is deliverable again. */
+  /** Nack with a delay: when the entry is deliverable again. (Ack deadlines are never stored: after a restart everything in flight is ready at once.) */
   | { readonly op: 'setAvailableAt'; readonly queue: string; readonly messageId: number; readonly availableAt: number }
   /** Dead-lettering: the entry leaves `from` and joins `to` in one step. */
   | { readonly op: 'moveEntry'; readonly from: string; readonly to: string; readonly messageId: number }
