@@ -66,7 +66,7 @@ export type ReturnOutcome = 'requeued' | 'dead-lettered';
 export interface ReturnedEntry {
   readonly consumerId: string;
   readonly outcome: ReturnOutcome;
-  /** The entry as it was in this queue when it came back (for a dead letter: what the DLQ receives). */
+  /** The entry as it was in this queue when it came back (for a dead letter: hand it to the DLQ's acceptDeadLetter()). */
   readonly entry: EntryRecord;
 }
 

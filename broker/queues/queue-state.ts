@@ -93,21 +93,26 @@ export class QueueState {
 
   /**
    * Takes an entry another queue dead-lettered into this one with moveEntry.
-   * Commit that queue's ops first: the move puts the entry in the store with
-   * all its fields kept, and these ops change it there. Its delivery count
-   * starts again at 0 here. A dead letter is never refused (under
-   * reject-publish the queue may pass maxLength: refusing would lose a
+   * Commit that queue's ops first, and call this with the `now` of the call
+   * that dead-lettered it: the move put the entry in the store afresh — its
+   * priority kept, no deliveries, no expiry (the source's TTL does not follow
+   * a dead letter), available at that time — and this state takes it so. If
+   * this queue already holds the message (two queues sharing this dead-letter
+   * queue held it), the move only deleted the source's entry: the existing
+   * entry stays as it is and nothing changes. A dead letter is never refused
+   * (under reject-publish the queue may pass maxLength: refusing would lose a
    * confirmed message); under drop-oldest the oldest waiting entries make
-   * room, and the arrival may be the oldest.
+   * room, and the arrival may be the oldest. `record` is the entry as it was
+   * in the source queue.
    */
   acceptDeadLetter(record: EntryRecord, now: number): AcceptResult {
     const t = this.tick(now);
-    this.checkNew(record.messageId, record.priority, record.availableAt, record.expiresAt);
-    const entry = newEntry(record.messageId, record.priority, record.availableAt, record.expiresAt, 0);
+    checkEntryFields(record.messageId, record.priority, record.availableAt, record.expiresAt);
+    if (this.entries.has(record.messageId)) return { ops: [], droppedMessageIds: NONE, expiredMessageIds: NONE };
+    const entry = newEntry(record.messageId, record.priority, t, null, 0);
     this.entries.set(entry.messageId, entry);
     this.waiting.add(entry, t);
     const ops: StoreOp[] = [];
-    if (record.deliveries !== 0) ops.push({ op: 'setDeliveries', queue: this.name, messageId: entry.messageId, deliveries: 0 });
     const room = this.makeRoom(t, ops, 1);
     return { ops, droppedMessageIds: room.dropped, expiredMessageIds: room.expired };
   }
@@ -131,7 +136,7 @@ export class QueueState {
         (expired ??= []).push(head.messageId);
       } else if (head.deliveries >= this.settings.maxDeliveries) {
         (deadLettered ??= []).push(toRecord(this.name, head));
-        this.deadLetter(head, ops);
+        this.deadLetter(head, t, ops);
       } else {
         head.deliveries += 1;
         this.inFlight.add(head, consumerId, t + this.settings.ackDeadlineMs);
@@ -168,7 +173,7 @@ export class QueueState {
     const t = this.tick(now);
     this.inFlight.remove(entry);
     const ops: StoreOp[] = [];
-    const outcome = options.requeue ? this.comeBack(entry, t, ops, delayMs) : this.deadLetter(entry, ops);
+    const outcome = options.requeue ? this.comeBack(entry, t, ops, delayMs) : this.deadLetter(entry, t, ops);
     return { ops, outcome, entry: toRecord(this.name, entry) };
   }
 
@@ -315,7 +320,7 @@ export class QueueState {
 
   /** An entry out of flight waits again (after `delayMs`), unless it reached maxDeliveries. */
   private comeBack(entry: Entry, t: number, ops: StoreOp[], delayMs: number): ReturnOutcome {
-    if (entry.deliveries >= this.settings.maxDeliveries) return this.deadLetter(entry, ops);
+    if (entry.deliveries >= this.settings.maxDeliveries) return this.deadLetter(entry, t, ops);
     if (delayMs > 0) {
       entry.availableAt = t + delayMs;
       ops.push({ op: 'setAvailableAt', queue: this.name, messageId: entry.messageId, availableAt: entry.availableAt });
@@ -325,11 +330,17 @@ export class QueueState {
     return 'requeued';
   }
 
-  /** Dead-letters an entry out of every place: moved to the dead-letter queue, or deleted when there is none. */
-  private deadLetter(entry: Entry, ops: StoreOp[]): ReturnOutcome {
+  /**
+   * Dead-letters an entry out of every place at `t`: moved to the dead-letter
+   * queue afresh (no deliveries, no expiry, available at `t`: what
+   * acceptDeadLetter() takes), or deleted when there is none.
+   */
+  private deadLetter(entry: Entry, t: number, ops: StoreOp[]): ReturnOutcome {
     this.entries.delete(entry.messageId);
     const to = this.settings.deadLetterQueue;
-    ops.push(to === null ? this.deleteOp(entry) : { op: 'moveEntry', from: this.name, to, messageId: entry.messageId });
+    ops.push(to === null ? this.deleteOp(entry) : {
+      op: 'moveEntry', from: this.name, to, messageId: entry.messageId, deliveries: 0, expiresAt: null, availableAt: t,
+    });
     return 'dead-lettered';
   }
 

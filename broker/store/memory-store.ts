@@ -21,8 +21,12 @@ import type {
  *   so callers cannot come to rely on a timing the SQLite store does not have;
  * - ops that must fail: putMessage of an id that exists (ERR_CONFLICT),
  *   addEntry to a missing queue or of a missing message (ERR_NOT_FOUND),
- *   addEntry or moveEntry onto an entry that exists (ERR_CONFLICT), moveEntry
- *   to a missing queue and setRetained of a missing message (ERR_NOT_FOUND);
+ *   addEntry of an entry that exists (ERR_CONFLICT), moveEntry to a missing
+ *   queue and setRetained of a missing message (ERR_NOT_FOUND), moveEntry
+ *   from a queue to itself (ERR_BAD_REQUEST);
+ * - moveEntry onto an entry that exists deletes the source entry and keeps
+ *   the target's unchanged; otherwise the moved entry keeps its priority and
+ *   takes the op's deliveries, expiresAt and availableAt;
  * - ops on an entry or queue that is not there (deleteEntry, setDeliveries,
  *   setAvailableAt, moveEntry, deleteQueue, purgeQueue) do nothing: an ack
  *   that crosses a purge is not an error of the store;
@@ -199,7 +203,10 @@ export class MemoryStore implements Store {
         const entry = from?.get(op.messageId);
         if (entry === undefined) return;
         from!.delete(op.messageId);
-        this.queues.get(op.to)!.entries.set(op.messageId, { ...entry, queue: op.to });
+        const to = this.queues.get(op.to)!.entries;
+        if (to.has(op.messageId)) return;
+        const { deliveries, expiresAt, availableAt } = op;
+        to.set(op.messageId, { ...entry, queue: op.to, deliveries, expiresAt, availableAt });
         return;
       }
       case 'setRetained':
@@ -312,9 +319,9 @@ class BatchCheck {
       case 'setAvailableAt':
         return undefined;
       case 'moveEntry':
+        if (op.from === op.to) return ['ERR_BAD_REQUEST', `moveEntry from queue ${op.to} to itself`];
         if (!this.hasQueue(op.to)) return ['ERR_NOT_FOUND', `no queue ${op.to}`];
         if (!this.hasEntry(op.from, op.messageId)) return undefined;
-        if (this.hasEntry(op.to, op.messageId)) return ['ERR_CONFLICT', `queue ${op.to} holds message ${op.messageId}`];
         this.setEntry(op.from, op.messageId, false);
         this.setEntry(op.to, op.messageId, true);
         return undefined;

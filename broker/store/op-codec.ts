@@ -75,7 +75,10 @@ export class OpEncoder {
       case 'deleteEntry': this.str(op.queue); this.num(op.messageId); return;
       case 'setDeliveries': this.str(op.queue); this.num(op.messageId); this.num(op.deliveries); return;
       case 'setAvailableAt': this.str(op.queue); this.num(op.messageId); this.num(op.availableAt); return;
-      case 'moveEntry': this.str(op.from); this.str(op.to); this.num(op.messageId); return;
+      case 'moveEntry':
+        this.str(op.from); this.str(op.to); this.num(op.messageId);
+        this.num(op.deliveries); this.nullableNum(op.expiresAt); this.num(op.availableAt);
+        return;
       case 'purgeQueue': this.str(op.queue); return;
       case 'setRetained': this.str(op.topic); this.nullableNum(op.messageId); return;
     }
@@ -169,7 +172,7 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
         case TAGS.deleteEntry: batch.push({ op: 'deleteEntry', queue: str(), messageId: num() }); break;
         case TAGS.setDeliveries: batch.push({ op: 'setDeliveries', queue: str(), messageId: num(), deliveries: num() }); break;
         case TAGS.setAvailableAt: batch.push({ op: 'setAvailableAt', queue: str(), messageId: num(), availableAt: num() }); break;
-        case TAGS.moveEntry: batch.push({ op: 'moveEntry', from: str(), to: str(), messageId: num() }); break;
+        case TAGS.moveEntry: batch.push({ op: 'moveEntry', from: str(), to: str(), messageId: num(), deliveries: num(), expiresAt: flag() ? num() : null, availableAt: num() }); break;
         case TAGS.purgeQueue: batch.push({ op: 'purgeQueue', queue: str() }); break;
         case TAGS.setRetained: batch.push({ op: 'setRetained', topic: str(), messageId: flag() ? num() : null }); break;
         default: throw new Error(`corrupt op batch: tag ${buf[pos - 1]} at byte ${pos - 1}`);

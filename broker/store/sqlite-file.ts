@@ -54,7 +54,9 @@ function prepareStatements(db: Database) {
     deleteEntry: p('DELETE FROM entries WHERE queue = ? AND message_id = ?'),
     setDeliveries: p('UPDATE entries SET deliveries = ? WHERE queue = ? AND message_id = ?'),
     setAvailableAt: p('UPDATE entries SET available_at = ? WHERE queue = ? AND message_id = ?'),
-    moveEntry: p('UPDATE entries SET queue = ? WHERE queue = ? AND message_id = ?'),
+    // OR IGNORE: onto an entry the target holds, the row stays in `from` (and moveEntryDrop deletes it).
+    moveEntry: p('UPDATE OR IGNORE entries SET queue = ?, deliveries = ?, expires_at = ?, available_at = ? WHERE queue = ? AND message_id = ?'),
+    moveEntryDrop: p('DELETE FROM entries WHERE queue = ? AND message_id = ?'),
     purgeQueue: p('DELETE FROM entries WHERE queue = ?'),
     setRetained: p('INSERT OR REPLACE INTO retained (topic, message_id) VALUES (?, ?)'),
     clearRetained: p('DELETE FROM retained WHERE topic = ?'),
@@ -185,11 +187,11 @@ export class SqliteFile {
       case 'setDeliveries': s.setDeliveries.run(op.deliveries, op.queue, op.messageId); return;
       case 'setAvailableAt': s.setAvailableAt.run(op.availableAt, op.queue, op.messageId); return;
       case 'moveEntry':
+        if (op.from === op.to) throw new StoreFault('ERR_BAD_REQUEST', `moveEntry from queue ${op.to} to itself`);
         this.needQueue(op.to);
-        try {
-          s.moveEntry.run(op.to, op.from, op.messageId);
-        } catch (err) {
-          throw conflictOr(err, `queue ${op.to} holds message ${op.messageId}`);
+        // Onto an entry `to` holds, the update is ignored: the source entry goes, the target's stays as it is.
+        if (s.moveEntry.run(op.to, op.deliveries, op.expiresAt, op.availableAt, op.from, op.messageId).changes === 0) {
+          s.moveEntryDrop.run(op.from, op.messageId);
         }
         return;
       case 'purgeQueue': s.purgeQueue.run(op.queue); return;

@@ -26,15 +26,20 @@
  * - after close(), every call rejects with ERR_SHUTTING_DOWN.
  *
  * Op rules (test/contract/store.contract.ts holds them):
- * - fail (the batch rejects, ERR_CONFLICT or ERR_NOT_FOUND): putMessage of an
- *   existing id; addEntry to a missing queue, of a missing message, or of an
- *   existing entry; moveEntry to a missing queue or onto an existing entry;
- *   setRetained of a missing message;
+ * - fail (the batch rejects, ERR_CONFLICT, ERR_NOT_FOUND or ERR_BAD_REQUEST):
+ *   putMessage of an existing id; addEntry to a missing queue, of a missing
+ *   message, or of an existing entry; moveEntry to a missing queue, or from a
+ *   queue to itself; setRetained of a missing message;
  * - no-ops (an ack can cross a purge): deleteEntry, setDeliveries and
  *   setAvailableAt of a missing entry; deleteQueue and purgeQueue of a missing
  *   queue; moveEntry of a missing source entry;
+ * - moveEntry onto an entry the target already holds (two queues sharing a
+ *   dead-letter queue held the same message) deletes the source entry and
+ *   keeps the target's entry unchanged;
  * - putQueue of an existing name replaces its record and keeps its entries;
- *   moveEntry keeps priority, availableAt, expiresAt and deliveries.
+ * - moveEntry keeps priority and takes the op's deliveries, expiresAt and
+ *   availableAt (a dead letter starts afresh: no delivery history, no expiry
+ *   from the source).
  */
 
 /** How far a confirmed write survives [operations 3]. */
@@ -90,8 +95,14 @@ export type StoreOp =
   | { readonly op: 'setDeliveries'; readonly queue: string; readonly messageId: number; readonly deliveries: number }
   /** Nack with a delay: when the entry is deliverable again. (Ack deadlines are never stored: after a restart everything in flight is ready at once.) */
   | { readonly op: 'setAvailableAt'; readonly queue: string; readonly messageId: number; readonly availableAt: number }
-  /** Dead-lettering: the entry leaves `from` and joins `to` in one step. */
-  | { readonly op: 'moveEntry'; readonly from: string; readonly to: string; readonly messageId: number }
+  /**
+   * Dead-lettering: the entry leaves `from` and joins `to` in one step, keeping
+   * its priority and taking these fields (its fresh state as a dead letter).
+   */
+  | {
+    readonly op: 'moveEntry'; readonly from: string; readonly to: string; readonly messageId: number;
+    readonly deliveries: number; readonly expiresAt: number | null; readonly availableAt: number;
+  }
   | { readonly op: 'purgeQueue'; readonly queue: string }
   /** The topic's retained message; null clears it. */
   | { readonly op: 'setRetained'; readonly topic: string; readonly messageId: number | null };

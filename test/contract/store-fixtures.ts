@@ -43,7 +43,11 @@ export const op = {
     ({ op: 'setDeliveries', queue: queueName, messageId, deliveries }),
   setAvailableAt: (queueName: string, messageId: number, availableAt: number): StoreOp =>
     ({ op: 'setAvailableAt', queue: queueName, messageId, availableAt }),
-  moveEntry: (from: string, to: string, messageId: number): StoreOp => ({ op: 'moveEntry', from, to, messageId }),
+  /** Dead-lettering; the moved entry takes `fields` (by default: no deliveries, no expiry, available at T0). */
+  moveEntry: (
+    from: string, to: string, messageId: number,
+    fields: Partial<Pick<EntryRecord, 'deliveries' | 'expiresAt' | 'availableAt'>> = {},
+  ): StoreOp => ({ op: 'moveEntry', from, to, messageId, deliveries: 0, expiresAt: null, availableAt: T0, ...fields }),
   purgeQueue: (queueName: string): StoreOp => ({ op: 'purgeQueue', queue: queueName }),
   setRetained: (topic: string, messageId: number | null): StoreOp => ({ op: 'setRetained', topic, messageId }),
 };

@@ -21,7 +21,10 @@ export type Command =
   | { readonly k: 'deleteEntry'; readonly e: number }
   | { readonly k: 'setDeliveries'; readonly e: number; readonly n: number }
   | { readonly k: 'setAvailableAt'; readonly e: number; readonly delay: number }
-  | { readonly k: 'moveEntry'; readonly e: number; readonly q: number }
+  | {
+    readonly k: 'moveEntry'; readonly e: number; readonly q: number; readonly n: number;
+    readonly delay: number; readonly ttl: number | null;
+  }
   | { readonly k: 'fail' };
 
 /** The queue names commands use (after the model's prefix); `nowhere` is never created. */
@@ -46,7 +49,13 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('deleteEntry' as const), e: index }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('setDeliveries' as const), e: index, n: fc.nat({ max: 10 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('setAvailableAt' as const), e: index, delay: fc.nat({ max: 60_000 }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('moveEntry' as const), e: index, q: index }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('moveEntry' as const), e: index, q: index, n: fc.nat({ max: 10 }),
+      delay: fc.nat({ max: 60_000 }), ttl: fc.option(fc.nat({ max: 60_000 }), { nil: null }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ k: 'fail' as const }) },
 );
 
@@ -95,8 +104,11 @@ export class StoreModel {
       case 'moveEntry': {
         const e = pick(all, command.e);
         if (e === undefined) return undefined;
-        const to = pick(names.filter((n) => !this.entries.get(n)!.has(e.messageId)), command.q);
-        return to === undefined ? undefined : op.moveEntry(e.queue, to, e.messageId);
+        // The target may hold the message already (then only the source entry goes).
+        const to = pick(names.filter((n) => n !== e.queue), command.q);
+        return to === undefined ? undefined : op.moveEntry(e.queue, to, e.messageId, {
+          deliveries: command.n, availableAt: T0 + command.delay, expiresAt: command.ttl === null ? null : T0 + command.ttl,
+        });
       }
       case 'fail': return op.addEntry(NOWHERE, 1);
     }
@@ -122,7 +134,10 @@ export class StoreModel {
       case 'moveEntry': {
         const moved = this.entries.get(change.from)!.get(change.messageId)!;
         this.entries.get(change.from)!.delete(change.messageId);
-        this.entries.get(change.to)!.set(change.messageId, { ...moved, queue: change.to });
+        const target = this.entries.get(change.to)!;
+        if (target.has(change.messageId)) return;
+        const { deliveries, expiresAt, availableAt } = change;
+        target.set(change.messageId, { ...moved, queue: change.to, deliveries, expiresAt, availableAt });
         return;
       }
       case 'setRetained': return;

@@ -237,15 +237,34 @@ export function storeContract(
         });
       });
 
-      it('moveEntry moves one entry, with its fields, from one queue to another', async ({ s, skip }) => {
-        // Reading: the op carries no fields, so the entry keeps priority, availableAt,
-        // expiresAt and deliveries; a broker that wants them reset adds ops to the batch.
-        const fields = { priority: 2, availableAt: T0 + 7, expiresAt: T0 + 70, deliveries: 5 };
-        await s.commit(op.putQueue('jobs'), op.putQueue('jobs.dlq'), op.putQueue('audit'), ...putMessages([1, 2]),
-          op.addEntry('jobs', 1, fields), op.addEntry('jobs', 2), op.addEntry('audit', 1));
-        await s.commit(op.moveEntry('jobs', 'jobs.dlq', 1));
+      it('moveEntry moves one entry from one queue to another: priority kept, the rest from the op', async ({ s, skip }) => {
+        // A dead letter starts afresh: the op gives its deliveries, expiresAt and availableAt.
+        await s.commit(op.putQueue('jobs'), op.putQueue('jobs.dlq'), op.putQueue('audit'), ...putMessages([1, 2, 3]),
+          op.addEntry('jobs', 1, { priority: 2, availableAt: T0 + 7, expiresAt: T0 + 70, deliveries: 5 }),
+          op.addEntry('jobs', 2), op.addEntry('audit', 1), op.addEntry('jobs', 3, { priority: 6, expiresAt: T0 + 5, deliveries: 1 }));
+        await s.commit(op.moveEntry('jobs', 'jobs.dlq', 1, { deliveries: 0, expiresAt: null, availableAt: T0 + 100 }),
+          op.moveEntry('jobs', 'jobs.dlq', 3, { deliveries: 2, expiresAt: T0 + 900, availableAt: T0 + 50 }));
         expect(byQueue(await stateOf(s, skip))).toEqual({
-          audit: [entry('audit', 1)], jobs: [entry('jobs', 2)], 'jobs.dlq': [entry('jobs.dlq', 1, fields)],
+          audit: [entry('audit', 1)],
+          jobs: [entry('jobs', 2)],
+          'jobs.dlq': [
+            entry('jobs.dlq', 3, { priority: 6, deliveries: 2, expiresAt: T0 + 900, availableAt: T0 + 50 }),
+            entry('jobs.dlq', 1, { priority: 2, deliveries: 0, expiresAt: null, availableAt: T0 + 100 }),
+          ],
+        });
+      });
+
+      it('moveEntry onto an entry the target holds deletes the source entry and keeps the target\'s unchanged', async ({ s, skip }) => {
+        // Two queues sharing a dead-letter queue held the same message: it is dead-lettered once.
+        const held = { priority: 1, availableAt: T0 + 3, expiresAt: T0 + 30, deliveries: 2 };
+        await s.commit(op.putQueue('a'), op.putQueue('b'), op.putQueue('dlq'), ...putMessages([1, 2]),
+          op.addEntry('a', 1, { priority: 7 }), op.addEntry('b', 1, { priority: 8 }), op.addEntry('dlq', 2, held),
+          op.addEntry('a', 2));
+        await s.commit(op.moveEntry('a', 'dlq', 1, { deliveries: 0, availableAt: T0 + 9 }),
+          op.moveEntry('b', 'dlq', 1, { deliveries: 4, expiresAt: T0 + 99, availableAt: T0 + 99 }));
+        await s.commit(op.moveEntry('a', 'dlq', 2, { deliveries: 0, expiresAt: null, availableAt: T0 + 99 }));
+        expect(byQueue(await stateOf(s, skip))).toEqual({
+          a: [], b: [], dlq: [entry('dlq', 1, { priority: 7, availableAt: T0 + 9 }), entry('dlq', 2, held)],
         });
       });
 
@@ -262,7 +281,7 @@ export function storeContract(
         // Reading: acking, counting or delaying a missing entry, and deleting or
         // purging a missing queue, are no-ops (as DELETE/UPDATE matching no row):
         // an ack may cross a purge, and a retried batch must not fail on them.
-        // addEntry, moveEntry onto a missing queue and the like do fail (batches, below).
+        // addEntry, moveEntry to a missing queue and the like do fail (batches, below).
         await s.commit(op.putQueue('q'), ...putMessages([1]), op.addEntry('q', 1));
         await s.commit(op.purgeQueue('q'));
         await s.commit(op.deleteEntry('q', 1), op.setDeliveries('q', 1, 2), op.setAvailableAt('q', 1, T0),
@@ -300,7 +319,7 @@ export function storeContract(
         ['putMessage of an id that exists', [op.putMessage(message(2))]],
         ['putMessage of an id put earlier in the batch', [op.putMessage(message(10))]],
         ['moveEntry to a queue that does not exist', [op.moveEntry('jobs', 'nowhere', 1)]],
-        ['moveEntry onto an entry that exists', [op.moveEntry('extra', 'jobs', 1)]],
+        ['moveEntry from a queue to itself', [op.moveEntry('jobs', 'jobs', 1)]],
         ['setRetained of a message that does not exist', [op.setRetained('orders/eu', 99)]],
       ];
 
@@ -566,7 +585,8 @@ export function storeContract(
           op.addEntry('jobs', 1, { priority: 9, availableAt: T0 + 1, expiresAt: T0 + 5, deliveries: 1 }),
           op.addEntry('jobs', 2), op.addEntry('gone', 3), op.addEntry('purged', 4), op.addEntry('jobs', 5, { deliveries: 4 }),
           op.setRetained('sensors/a', 3), op.setRetained('x', 4));
-        await s.commit(op.setDeliveries('jobs', 1, 2), op.setAvailableAt('jobs', 1, T0 + 500), op.moveEntry('jobs', 'dlq', 5),
+        await s.commit(op.setDeliveries('jobs', 1, 2), op.setAvailableAt('jobs', 1, T0 + 500),
+          op.moveEntry('jobs', 'dlq', 5, { deliveries: 0, expiresAt: T0 + 9_000, availableAt: T0 + 3 }),
           op.deleteEntry('jobs', 2), op.deleteQueue('gone'), op.purgeQueue('purged'), op.setRetained('x', null),
           op.setRetained('sensors/a', 2));
         expect(await s.store.compact(KEEP_NONE, T0 + 1e6)).toBe(2); // 3 and 4: nothing holds them any more
@@ -574,7 +594,7 @@ export function storeContract(
           const state = await s.reopen();
           expect(queuesOf(state)).toEqual([queue('dlq'), queue('jobs', settings), queue('purged')]);
           expect(byQueue(state)).toEqual({
-            dlq: [entry('dlq', 5, { deliveries: 4 })],
+            dlq: [entry('dlq', 5, { deliveries: 0, expiresAt: T0 + 9_000, availableAt: T0 + 3 })],
             jobs: [entry('jobs', 1, { priority: 9, availableAt: T0 + 500, expiresAt: T0 + 5, deliveries: 2 })],
             purged: [],
           });

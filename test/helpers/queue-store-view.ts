@@ -1,7 +1,8 @@
 /**
  * The store as QueueState's ops leave it, for the queue tests: entries per
  * queue in Maps, each op applied as broker/store/store.ts specifies it
- * (moveEntry keeps every field; ops on a missing entry do nothing). What the
+ * (moveEntry keeps priority and takes the op's other fields, and onto an
+ * entry the target holds only deletes the source; ops on a missing entry do nothing). What the
  * ops of a QueueState build here must always equal its records().
  */
 import type { EntryRecord, StoreOp } from '../../broker/store/index.js';
@@ -25,9 +26,10 @@ export class StoreView {
         case 'moveEntry': {
           const entry = this.queue(op.from).get(op.messageId);
           if (entry === undefined) break;
-          if (this.queue(op.to).has(op.messageId)) throw new Error(`moveEntry onto existing ${op.to}/${op.messageId}`);
           this.queue(op.from).delete(op.messageId);
-          this.queue(op.to).set(op.messageId, { ...entry, queue: op.to });
+          if (this.queue(op.to).has(op.messageId)) break;
+          const { deliveries, expiresAt, availableAt } = op;
+          this.queue(op.to).set(op.messageId, { ...entry, queue: op.to, deliveries, expiresAt, availableAt });
           break;
         }
         case 'purgeQueue': this.queue(op.queue).clear(); break;

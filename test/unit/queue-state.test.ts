@@ -108,7 +108,9 @@ describe('QueueState: ack, nack, dead letters', () => {
     q.deliver('c1', T0);
     const r = nacked(q.nack(1, 'c1', { requeue: false }, T0));
     expect(r.outcome).toBe('dead-lettered');
-    expect(r.ops).toEqual([{ op: 'moveEntry', from: 'jobs', to: 'jobs.dlq', messageId: 1 }]);
+    expect(r.ops).toEqual([{
+      op: 'moveEntry', from: 'jobs', to: 'jobs.dlq', messageId: 1, deliveries: 0, expiresAt: null, availableAt: T0,
+    }]);
     const none = queue({ deadLetterQueue: null });
     send(none, [1]);
     none.deliver('c1', T0);
@@ -129,20 +131,49 @@ describe('QueueState: ack, nack, dead letters', () => {
     expect(q.counts(T0 + 11).total).toBe(0);
   });
 
+  it('moves a dead letter afresh: no deliveries, no expiry, available at the time it was dead-lettered', () => {
+    const q = queue({ maxDeliveries: 1, messageTtlMs: 1_000 });
+    send(q, [1], { priority: 5, expiresAt: T0 + 500 });
+    q.deliver('c1', T0);
+    const r = nacked(q.nack(1, 'c1', { requeue: true }, T0 + 20));
+    expect(r.outcome).toBe('dead-lettered');
+    expect(r.ops).toEqual([{
+      op: 'moveEntry', from: 'jobs', to: 'jobs.dlq', messageId: 1, deliveries: 0, expiresAt: null, availableAt: T0 + 20,
+    }]);
+    const dlq = new QueueState('jobs.dlq', { deadLetterQueue: null });
+    expect(dlq.acceptDeadLetter(r.entry, T0 + 20).ops).toEqual([]);
+    expect(dlq.records()).toEqual([
+      { queue: 'jobs.dlq', messageId: 1, priority: 5, availableAt: T0 + 20, expiresAt: null, deliveries: 0 },
+    ]);
+  });
+
   it('takes a dead letter with its delivery count reset, and never refuses one', () => {
     const dlq = new QueueState('jobs.dlq', { deadLetterQueue: null, maxLength: 1 });
-    const record: EntryRecord = { queue: 'jobs', messageId: 4, priority: 3, availableAt: T0, expiresAt: null, deliveries: 10 };
-    expect(dlq.acceptDeadLetter(record, T0).ops).toEqual([{ op: 'setDeliveries', queue: 'jobs.dlq', messageId: 4, deliveries: 0 }]);
+    const record: EntryRecord = { queue: 'jobs', messageId: 4, priority: 3, availableAt: T0, expiresAt: T0 + 5, deliveries: 10 };
+    expect(dlq.acceptDeadLetter(record, T0)).toEqual({ ops: [], droppedMessageIds: [], expiredMessageIds: [] });
     expect(dlq.acceptDeadLetter({ ...record, messageId: 5, deliveries: 0 }, T0)).toEqual({
       ops: [], droppedMessageIds: [], expiredMessageIds: [],
     });
     expect(dlq.counts(T0).ready).toBe(2);
-    expect(dlq.deliver('c1', T0).delivery).toMatchObject({ messageId: 4, deliveries: 1, redelivered: false });
-    expect(() => dlq.acceptDeadLetter({ ...record, messageId: 5 }, T0)).toThrow(OrdoError);
+    expect(dlq.deliver('c1', T0 + 10).delivery).toMatchObject({ messageId: 4, deliveries: 1, redelivered: false, expiresAt: null });
     const dropping = new QueueState('jobs.dlq', { deadLetterQueue: null, maxLength: 1, overflow: 'drop-oldest' });
     send(dropping, [7]);
     expect(dropping.acceptDeadLetter({ ...record, messageId: 6 }, T0).droppedMessageIds).toEqual([6]);
     expect(dropping.acceptDeadLetter({ ...record, messageId: 8 }, T0).droppedMessageIds).toEqual([7]);
+  });
+
+  it('keeps the entry it holds when a second queue dead-letters the same message into it', () => {
+    const dlq = new QueueState('shared.dlq', { deadLetterQueue: null });
+    const record: EntryRecord = { queue: 'a', messageId: 4, priority: 3, availableAt: T0, expiresAt: null, deliveries: 2 };
+    dlq.acceptDeadLetter(record, T0);
+    dlq.deliver('c1', T0);
+    const before = dlq.records();
+    expect(dlq.acceptDeadLetter({ ...record, queue: 'b', priority: 9 }, T0 + 5)).toEqual({
+      ops: [], droppedMessageIds: [], expiredMessageIds: [],
+    });
+    expect(dlq.records()).toEqual(before);
+    expect(dlq.counts(T0 + 5)).toEqual({ ready: 0, delayed: 0, inFlight: 1, total: 1 });
+    expect(() => dlq.acceptDeadLetter({ ...record, messageId: 5, priority: 10 }, T0)).toThrow(OrdoError);
   });
 });
 
