@@ -3,7 +3,9 @@
  *
  * Module map and who may import whom (one way only):
  *   errors/ ← protocol/ ← topics/ ← delivery/ ← session/ ← broker.ts ← server.ts
- *   config/ is read by broker.ts and server.ts. client/ shares only errors/ and protocol/.
+ *   config/ is read by broker.ts and server.ts; store/ (the only importer of
+ *   better-sqlite3) is opened by server.ts; queues/ is pure and drives no I/O.
+ *   client/ shares only errors/ and protocol/.
  */
 export { startBroker } from './server.js';
 export type { BrokerHandle, StartBrokerOptions } from './server.js';

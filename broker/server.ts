@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Broker } from './broker.js';
 import { parseConfig, type BrokerConfig, type BrokerConfigInput } from './config/index.js';
+import { openStore, type Store } from './store/index.js';
 import type { BrokerStats } from './protocol/index.js';
 
 /** Options of startBroker: any subset of the configuration (see config/defaults.ts). */
@@ -24,12 +25,25 @@ export interface BrokerHandle {
 
 /**
  * Starts a broker: validates the configuration (ERR_BAD_CONFIG naming the
- * field), prepares the data directory, and listens for WebSocket connections.
- * Resolves once it accepts connections.
+ * field), opens the store in the data directory (`ordo.db`, created or
+ * migrated; no file with durability 'memory'), and listens for WebSocket
+ * connections. Resolves once it accepts connections.
  */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const config = parseConfig(options);
   await mkdir(config.dataDir, { recursive: true });
+  // Opened now so a bad data directory fails the start; durable delivery (issue 3) builds on it.
+  const store = openStore({ dataDir: config.dataDir, durability: config.durability });
+  await store.open();
+  try {
+    return await listenWithStore(config, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function listenWithStore(config: Readonly<BrokerConfig>, store: Store): Promise<BrokerHandle> {
   const broker = new Broker(config);
   const http = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('ordo speaks WebSocket here\n');
@@ -57,6 +71,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     close: () => closing ??= (async () => {
       http.close();
       await broker.shutdown();
+      await store.close();
       wss.close();
       http.closeAllConnections();
     })(),

@@ -1,3 +1,5 @@
+import type { Durability } from '../store/store.js';
+
 /**
  * Every setting of the broker with its default. Every limit is finite by
  * default; docs/operations.md lists the same values with the reason for each.
@@ -7,8 +9,13 @@ export const DEFAULT_CONFIG = {
   host: '127.0.0.1',
   /** TCP port; 0 picks a free one. */
   port: 7700,
-  /** Directory for the broker's files. */
+  /** Directory for the broker's files (the SQLite store, `ordo.db`). */
   dataDir: './ordo-data',
+  /**
+   * How far a confirmed durable write survives: 'fsync' (a power cut),
+   * 'os' (a crash of the broker process), 'memory' (nothing; no file).
+   */
+  durability: 'fsync' as Durability,
   limits: {
     /** Largest WebSocket message (frame) accepted, in bytes; larger closes the connection with 1009. */
     maxFrameBytes: 1024 * 1024,
@@ -34,7 +41,7 @@ export const DEFAULT_CONFIG = {
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };
 
 /** The broker's configuration, validated and frozen. */
-export type BrokerConfig = Widen<typeof DEFAULT_CONFIG>;
+export type BrokerConfig = Widen<Omit<typeof DEFAULT_CONFIG, 'durability'>> & { durability: Durability };
 
 /** Any subset of the configuration, as a file, flags or code give it. */
 export type BrokerConfigInput = { [K in keyof BrokerConfig]?: BrokerConfig[K] extends object ? Partial<BrokerConfig[K]> : BrokerConfig[K] };

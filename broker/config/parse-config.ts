@@ -16,6 +16,7 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('port', config.port, 0, 65535);
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
+  if (!DURABILITIES.includes(config.durability)) fail('durability', `must be one of ${DURABILITIES.join(', ')}, got ${JSON.stringify(config.durability)}`);
   const l = config.limits;
   // A frame must hold a publish's payload limit plus its overhead (session/limits.ts): 4 KiB at least.
   checkRange('limits.maxFrameBytes', l.maxFrameBytes, 4096, 256 * 1024 * 1024);
@@ -30,6 +31,8 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
   return deepFreeze(config);
 }
+
+const DURABILITIES: readonly string[] = ['fsync', 'os', 'memory'];
 
 function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>): void {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
