@@ -92,9 +92,7 @@ export interface ReturnResult {
 }
 
 /** What advance() did: in-flight entries past their deadline, then waiting entries past their TTL. */
-export interface AdvanceResult {
-  readonly ops: StoreOp[];
-  readonly returned: readonly ReturnedEntry[];
+export interface AdvanceResult extends ReturnResult {
   readonly expiredMessageIds: readonly number[];
 }
 

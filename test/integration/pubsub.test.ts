@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Message, type OrdoClient } from '../../client/index.js';
-import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import type { Message, OrdoClient } from '../../client/index.js';
 import { useResources } from '../helpers/resources.js';
+import { useSharedBroker } from '../helpers/shared-broker.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let broker: TestBroker;
-beforeAll(async () => { broker = await startTestBroker(); });
-afterAll(async () => { await broker.cleanup(); });
-
 const res = useResources();
-
-async function client(): Promise<OrdoClient> {
-  return res.track(await connect(broker.url, { reconnect: false }), (c) => c.close());
-}
+const shared = useSharedBroker(res);
+const client = (): Promise<OrdoClient> => shared.client();
 
 /** Subscribes and collects every message into the returned array. */
 async function collect(c: OrdoClient, pattern: string, options?: { group?: string }): Promise<Message[]> {
@@ -116,9 +110,9 @@ describe('topic matching end to end', () => {
     const sentinel = await collect(sub, 'unsub/#');
     await pub.publish('unsub/t', 'before');
     await waitFor(() => got.length === 1);
-    const before = broker.stats().subscriptions;
+    const before = shared.broker.stats().subscriptions;
     await s.unsubscribe();
-    expect(broker.stats().subscriptions).toBe(before - 1);
+    expect(shared.broker.stats().subscriptions).toBe(before - 1);
     await pub.publish('unsub/t', 'after');
     await barrier(pub, 'unsub/end', sentinel);
     expect(payloadsOf(sentinel)).toEqual(['before', 'after']);
@@ -250,6 +244,6 @@ describe('messages', () => {
     await pub.flush();
     expect(count).toBe(n);
     expect(outOfOrder).toBe(0);
-    expect(broker.stats().dropped).toBe(0);
+    expect(shared.broker.stats().dropped).toBe(0);
   });
 });

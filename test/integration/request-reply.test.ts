@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, OrdoError, type OrdoClient } from '../../client/index.js';
-import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { startTestBroker } from '../helpers/broker.js';
 import { useResources } from '../helpers/resources.js';
+import { useSharedBroker } from '../helpers/shared-broker.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let broker: TestBroker;
-beforeAll(async () => { broker = await startTestBroker(); });
-afterAll(async () => { await broker.cleanup(); });
-
 const res = useResources();
-
-async function client(): Promise<OrdoClient> {
-  return res.track(await connect(broker.url, { reconnect: false }), (c) => c.close());
-}
+const shared = useSharedBroker(res);
+const client = (): Promise<OrdoClient> => shared.client();
 
 /** The OrdoError code a promise rejects with (fails the test if it resolves). */
 async function rejectionCode(p: Promise<unknown>): Promise<string> {
