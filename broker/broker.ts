@@ -1,6 +1,8 @@
 import type { WebSocket } from 'ws';
 import type { BrokerConfig } from './config/index.js';
 import { Router } from './delivery/index.js';
+import { DurableEngine } from './durable/index.js';
+import type { Store } from './store/index.js';
 import { OrdoError } from './errors/index.js';
 import type { BrokerStats } from './protocol/index.js';
 import { Connection, type BrokerContext, type BrokerCounters } from './session/index.js';
@@ -19,8 +21,10 @@ export class Broker implements BrokerContext {
   readonly counters: BrokerCounters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
   readonly serverName = SERVER_NAME;
   readonly connections = new Set<Connection>();
+  readonly durable: DurableEngine;
 
-  private seq = 0;
+  /** The last message id given out: at-most-once messages and stored ones share one sequence [protocol 2.10]. */
+  private seq: number;
   private readonly dirty: Connection[] = [];
   private isFlushScheduled = false;
   private readonly startedAt = Date.now();
@@ -28,7 +32,16 @@ export class Broker implements BrokerContext {
   private readonly rateOut = new RateMeter();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
-  constructor(readonly config: Readonly<BrokerConfig>) {
+  /** `firstSeq`: the store's next message id (ids are never reused). Call start() before attaching connections. */
+  constructor(readonly config: Readonly<BrokerConfig>, store: Store, firstSeq: number) {
+    this.seq = firstSeq - 1;
+    const { queues, retention } = config;
+    this.durable = new DurableEngine(store, this.router, {
+      autoCreateQueues: queues.autoCreate,
+      messageCacheBytes: queues.messageCacheBytes,
+      retention,
+      compactIntervalMs: retention.compactIntervalMs,
+    }, () => this.nextSeq());
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));
     for (const t of this.timers) t.unref();
@@ -80,6 +93,8 @@ export class Broker implements BrokerContext {
         dropped: c.dropped,
         bufferedBytes: c.queuedBytes,
       })),
+      queues: this.durable.queueInfos(),
+      store: this.durable.storeStats(),
     };
   }
 
@@ -101,6 +116,7 @@ export class Broker implements BrokerContext {
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all(closing), timeout]);
     for (const c of this.connections) c.ws.terminate();
+    this.durable.close();
   }
 
   private flushAll(): void {
@@ -124,5 +140,6 @@ export class Broker implements BrokerContext {
   private sampleRates(): void {
     this.rateIn.sample(this.counters.messagesIn);
     this.rateOut.sample(this.counters.messagesOut);
+    this.durable.sampleRates();
   }
 }

@@ -32,19 +32,20 @@ export interface BrokerHandle {
 export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const config = parseConfig(options);
   await mkdir(config.dataDir, { recursive: true });
-  // Opened now so a bad data directory fails the start; durable delivery (issue 3) builds on it.
   const store = openStore({ dataDir: config.dataDir, durability: config.durability });
-  await store.open();
+  const recovered = await store.open();
   try {
-    return await listenWithStore(config, store);
+    const broker = new Broker(config, store, recovered.nextMessageId);
+    await broker.durable.start(recovered);
+    return await listen(broker, store);
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
-async function listenWithStore(config: Readonly<BrokerConfig>, store: Store): Promise<BrokerHandle> {
-  const broker = new Broker(config);
+async function listen(broker: Broker, store: Store): Promise<BrokerHandle> {
+  const { config } = broker;
   const http = createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('ordo speaks WebSocket here\n');
   });
@@ -58,7 +59,7 @@ async function listenWithStore(config: Readonly<BrokerConfig>, store: Store): Pr
     broker.attach(ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`);
   });
   wss.on('error', () => { /* errors of the listening socket surface through listen() below */ });
-  await listen(http, config.host, config.port);
+  await listenOn(http, config.host, config.port);
   const { port } = http.address() as AddressInfo;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
@@ -78,7 +79,7 @@ async function listenWithStore(config: Readonly<BrokerConfig>, store: Store): Pr
   };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listenOn(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -7,9 +7,9 @@ export function payloadText(payload: unknown): string {
   return JSON.stringify(payload, jsonReplacer);
 }
 
-/** A message as one JSON object (the `--json` line of `ordo sub`). */
+/** A message as one JSON object (the `--json` line of `ordo sub` and `ordo consume`). */
 export function messageJson(msg: Message): string {
-  return JSON.stringify({
+  return jsonLine({
     topic: msg.topic,
     payload: msg.payload,
     headers: msg.headers,
@@ -19,12 +19,22 @@ export function messageJson(msg: Message): string {
     redelivered: msg.redelivered,
     deliveries: msg.deliveries,
     ...(msg.replyTo !== undefined && { replyTo: msg.replyTo }),
-  }, jsonReplacer);
+  });
 }
 
-/** Bytes become { "$base64": "..." }; bigints become strings. */
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return { $base64: Buffer.from(value).toString('base64') };
+/** `value` as one line of JSON: bytes as { "$base64": "..." }, bigints as strings. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer);
+}
+
+/**
+ * Bytes become { "$base64": "..." }; bigints become strings. The value is
+ * read from its holder: JSON.stringify hands the replacer what toJSON()
+ * returned, and a Buffer's toJSON() hides that it is bytes.
+ */
+function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  if (original instanceof Uint8Array) return { $base64: Buffer.from(original).toString('base64') };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -2,23 +2,56 @@ import { Command } from 'commander';
 import { brokerCommand } from './commands/broker.js';
 import { pubCommand } from './commands/pub.js';
 import { subCommand } from './commands/sub.js';
+import { queueCommand } from './commands/queue.js';
+import { sendCommand } from './commands/send.js';
+import { consumeCommand } from './commands/consume.js';
 import { statsCommand } from './commands/stats.js';
 import { benchCommand } from './commands/bench.js';
 
 /** The `ordo` program: the only place that uses commander. */
 export function program(): Command {
-  return new Command('ordo')
-    .description('Ordo message broker: run a broker, publish, subscribe, inspect, benchmark')
+  const ordo = new Command('ordo')
+    .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect, benchmark')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n")
+    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n")
     .addCommand(brokerCommand())
     .addCommand(pubCommand())
     .addCommand(subCommand())
+    .addCommand(queueCommand())
+    .addCommand(sendCommand())
+    .addCommand(consumeCommand())
     .addCommand(statsCommand())
     .addCommand(benchCommand());
+  forEachCommand(ordo, oneLineUsageErrors);
+  return ordo;
 }
 
 export async function main(argv: string[]): Promise<void> {
   await program().parseAsync(argv);
+}
+
+/**
+ * Usage errors (a bad flag value, an unknown option, a missing argument) as
+ * one line, `ordo: <what is wrong> (see ordo CMD --help)`, like every other
+ * failure; commander still exits with status 1.
+ */
+function oneLineUsageErrors(cmd: Command): void {
+  cmd.configureOutput({
+    outputError: (message, write) => {
+      write(`ordo: ${message.replace(/^error: /, '').trim()} (see ${commandPath(cmd)} --help)\n`);
+    },
+  });
+}
+
+/** `ordo queue create` for the create subcommand of queue. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = cmd; at !== null; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** addCommand() does not pass settings down (only command() does): apply them to every command. */
+function forEachCommand(cmd: Command, apply: (cmd: Command) => void): void {
+  apply(cmd);
+  for (const sub of cmd.commands) forEachCommand(sub, apply);
 }

@@ -50,6 +50,34 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+/** A parser of an integer from `min` to `max` (both included). */
+export function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** A duration flag in whole milliseconds: at least 1 ms, or at least 0 when `allowZero` (e.g. a delay). */
+export function durationOption(flags: string, description: string, { allowZero = false } = {}): Option {
+  const min = allowZero ? 0 : 1;
+  return new Option(flags, description).argParser((value: string): number => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected a whole number of milliseconds, ${min} or more`);
+    }
+    return n;
+  });
+}
+
+/** Highest message priority of a queue (0 is the lowest and the default). */
+export const MAX_PRIORITY = 9;
+
+/** Bounds of a consumer's prefetch, as the broker checks them [protocol 2.12]. */
+export const PREFETCH_MIN = 1;
+export const PREFETCH_MAX = 10_000;
+
 export function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535');

@@ -28,6 +28,16 @@ export function connectFromFlags(flags: ClientFlags, options: ConnectOptions = {
   return connect(flags.url, { token: flags.token, connectTimeoutMs: 5000, clientId: 'ordo-cli', ...options });
 }
 
+/** Connects (without reconnecting), runs `body` with the client, and closes it whatever happened. */
+export async function withClient<T>(flags: ClientFlags, body: (client: OrdoClient) => Promise<T>): Promise<T> {
+  const client = await connectFromFlags(flags, { reconnect: false });
+  try {
+    return await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
 /** Resolves on SIGINT or SIGTERM, so long-running commands end cleanly. */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

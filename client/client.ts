@@ -1,18 +1,24 @@
 import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
   BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeFrame, encodeValue,
-  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type Welcome,
+  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type PeekedMessage,
+  type QueueInfo, type Welcome,
 } from '../broker/protocol/index.js';
 import { Emitter } from './emitter.js';
-import { EMPTY_HEADERS, Message } from './message.js';
-import type { ConnectOptions, PublishOptions, RequestOptions, SubscribeOptions } from './options.js';
+import { EMPTY_HEADERS, Message, type DeliveryInfo } from './message.js';
+import type {
+  ConnectOptions, ConsumeOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
+} from './options.js';
 import { Outbox, scheduleMacrotask } from './outbox.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { Subscription, type MessageHandler, type SubscriptionOwner } from './subscription.js';
 import { openTransport, type Transport } from './transport.js';
 import { Reconnector } from './reconnector.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
-import { errorFromClose, publishWireOptions, subscribeWireOptions } from './wire.js';
+import { Unconfirmed } from './unconfirmed.js';
+import { Acker } from './acker.js';
+import { QueuedMessage } from './queued-message.js';
+import { consumeWireOptions, errorFromClose, publishWireOptions, sendWireOptions, subscribeWireOptions } from './wire.js';
 
 /** The client's connection state, as one value. */
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -61,6 +67,11 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private isFlushScheduled = false;
   private nextSubId = 1;
   private readonly requests = new PendingRequests();
+  /** At-least-once publishes and sends waiting for their confirm; sent again after a reconnect. */
+  private readonly unconfirmed = new Unconfirmed();
+  private readonly acker = new Acker(this);
+  /** The connection's number, counted by welcomes: deliveries of an earlier connection cannot be acked. */
+  epoch = 0;
   private readonly subs = new Map<number, Subscription<any>>();
   /** subscribe() calls waiting for the broker's confirmation, by subscription id. */
   private readonly pendingSubscribes = new PendingRequests();
@@ -113,6 +124,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
     const wire = publishWireOptions(options);
+    if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
+      const encoded = isRawBytes ? encodeValue(payload) : body;
+      return this.sendConfirmed((reqId) => [ClientOp.publish, reqId, topic, encoded, wire]).then(() => undefined);
+    }
     const optionsBytes = wire === null ? null : encodeValue(wire);
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const topicBytes = this.outbox.encodeTopic(topic);
@@ -137,13 +152,33 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
     const patternError = topicPatternError(pattern);
     if (patternError !== undefined) throw new OrdoError('ERR_BAD_PATTERN', patternError);
-    const id = this.nextSubId++;
-    const sub = new Subscription<T>(id, pattern, options, handler, this);
-    this.subs.set(id, sub);
-    const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.add(id, { resolve, reject }));
+    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, pattern, options, handler, this));
+  }
+
+  private async startSubscription<T>(sub: Subscription<T>): Promise<Subscription<T>> {
+    this.subs.set(sub.id, sub);
+    const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.add(sub.id, { resolve, reject }));
     if (this.state === 'connected') this.sendSubscribe(sub);
     await confirmed;
     return sub;
+  }
+
+  /**
+   * Sends an operation that waits for its confirm across reconnects (see
+   * Unconfirmed); `build` makes it from its request id.
+   */
+  private sendConfirmed(build: (reqId: number) => unknown[]): Promise<unknown> {
+    const reqId = this.requests.newId();
+    const op = encodeValue(build(reqId));
+    const tooLarge = this.frameLimitError(op.length);
+    if (tooLarge !== undefined) return Promise.reject(tooLarge);
+    if (this.state !== 'connected' && this.unconfirmed.byteLength + op.length > this.opts.reconnectBufferBytes) {
+      return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
+    }
+    return new Promise((resolve, reject) => {
+      this.unconfirmed.add(reqId, op, { resolve, reject });
+      if (this.state === 'connected') this.enqueueEncoded(op);
+    });
   }
 
   /** Sends a request and resolves with the first reply (ERR_TIMEOUT, ERR_NO_RESPONDERS otherwise). */
@@ -154,6 +189,73 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   /** Serves requests on `pattern`: the handler's return value is the reply; a throw replies with ERR_REMOTE. */
   reply<T = unknown>(pattern: string, handler: (msg: Message<T>) => unknown, options?: SubscribeOptions): Promise<Subscription<T>> {
     return this.subscribe<T>(pattern, (msg) => this.replies.serve(msg, handler), options);
+  }
+
+  /**
+   * Sends `payload` to queue `queue`: one consumer gets it. At-least-once
+   * (default): resolves once the broker committed it; refused with
+   * ERR_NOT_FOUND (no such queue, when the broker does not create queues on
+   * first use), ERR_LIMIT (the queue is full and rejects), ERR_BAD_REQUEST.
+   */
+  send(queue: string, payload: unknown, options: SendOptions = {}): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
+    if (typeof queue !== 'string' || queue.length === 0) return Promise.reject(new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string'));
+    const body = encodeValue(payload);
+    const wire = sendWireOptions(options);
+    if (options.qos === 'at-most-once') {
+      const op = encodeValue([ClientOp.send, 0, queue, body, wire]);
+      const tooLarge = this.frameLimitError(op.length);
+      if (tooLarge !== undefined) return Promise.reject(tooLarge);
+      this.makeRoom(op.length);
+      this.outbox.appendEncoded(op, true);
+      this.afterAppend();
+      return this.isWritable ? RESOLVED : this.drained();
+    }
+    return this.sendConfirmed((reqId) => [ClientOp.send, reqId, queue, body, wire]).then(() => undefined);
+  }
+
+  /**
+   * Consumes queue `queue`: deliveries are handed to the handler one at a
+   * time (resolving acks, throwing nacks with requeue), or, without a
+   * handler, iterated (a message not acked or nacked by the application is
+   * acked when the next one is asked for). At most `prefetch` deliveries are
+   * unacked at once. Resolves once the broker confirmed the consumer.
+   */
+  async consume<T = unknown>(queue: string, handler?: MessageHandler<T>, options: ConsumeOptions = {}): Promise<Subscription<T>> {
+    if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
+    if (typeof queue !== 'string' || queue.length === 0) throw new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string');
+    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, queue, options, handler, this, 'queue'));
+  }
+
+  /** Creates queue `name` (and its dead-letter queue); the same settings again is a no-op, others ERR_CONFLICT. */
+  async createQueue(name: string, settings: QueueSettingsInput = {}): Promise<QueueInfo> {
+    return await this.call([ClientOp.queue], 'create', name, settings) as QueueInfo;
+  }
+
+  /** Deletes queue `name` with its messages; resolves with how many messages went. ERR_NOT_FOUND if there is none. */
+  async deleteQueue(name: string): Promise<{ deleted: number }> {
+    return await this.call([ClientOp.queue], 'delete', name, null) as { deleted: number };
+  }
+
+  /** Removes the waiting messages of `name` (unacked deliveries stay); resolves with how many. */
+  async purgeQueue(name: string): Promise<{ purged: number }> {
+    return await this.call([ClientOp.queue], 'purge', name, null) as { purged: number };
+  }
+
+  /** Up to `count` waiting messages of `name`, in delivery order, without delivering them. */
+  async peekQueue<T = unknown>(name: string, count = 10): Promise<QueuedMessage<T>[]> {
+    const peeked = await this.call([ClientOp.queue], 'peek', name, { count }) as PeekedMessage[];
+    return peeked.map((m) => new QueuedMessage<T>(m));
+  }
+
+  /** Every queue with its depth, consumers and rates. */
+  async listQueues(): Promise<QueueInfo[]> {
+    return await this.call([ClientOp.queue], 'list', null, null) as QueueInfo[];
+  }
+
+  /** One queue's depth, consumers, rates and settings. ERR_NOT_FOUND if there is none. */
+  async queueInfo(name: string): Promise<QueueInfo> {
+    return await this.call([ClientOp.queue], 'info', name, null) as QueueInfo;
   }
 
   /** Resolves once the broker has processed everything sent before. */
@@ -169,6 +271,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   /** Sends what is queued, closes the connection and ends every subscription. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    if (this.state === 'connected') this.acker.flush();
     this.flushNow();
     const transport = this.transport;
     this.shutdown(undefined);
@@ -194,6 +297,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   /** @internal */
   async unsubscribeById(id: number): Promise<void> {
     if (!this.subs.delete(id) || this.state !== 'connected') return;
+    this.acker.flush();
     try {
       await this.call([ClientOp.unsubscribe], id);
     } catch (err) {
@@ -298,8 +402,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   }
 
   private sendSubscribe(sub: Subscription<any>): void {
-    const options = subscribeWireOptions(sub.options);
-    this.call([ClientOp.subscribe], sub.id, sub.pattern, options).then(
+    const sent = sub.kind === 'queue'
+      ? this.call([ClientOp.consume], sub.id, sub.pattern, consumeWireOptions(sub.options))
+      : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(sub.options));
+    sent.then(
       () => this.settleSubscribe(sub.id, undefined),
       (err: OrdoError) => {
         if (err.code === 'ERR_DISCONNECTED') return; // renewed after the reconnect
@@ -355,8 +461,10 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   }
 
   private readonly frameVisitor: FrameVisitor = {
-    message: (subId, topic, payload, seq, timestamp) => {
-      this.deliver(subId, new Message(topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder));
+    message: (subId, topic, payload, seq, timestamp, deliveries, flags) => {
+      this.deliver(subId, new Message(
+        topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder, this.deliveryInfo(subId, deliveries, flags),
+      ));
     },
     other: (op) => {
       if (Array.isArray(op)) this.onOp(op);
@@ -377,16 +485,22 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
         this.deliver(op[1] as number, new Message(
           op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
           (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
+          this.deliveryInfo(op[1] as number, (op[8] as number | undefined) ?? 0, (op[9] as number | undefined) ?? 0),
         ));
         return;
       case BrokerOp.ok:
-      case BrokerOp.pong:
-        this.requests.settle(op[1] as number, op[0] === BrokerOp.ok ? op[2] : undefined, undefined);
+      case BrokerOp.pong: {
+        const result = op[0] === BrokerOp.ok ? op[2] : undefined;
+        if (!this.requests.settle(op[1] as number, result, undefined)) this.unconfirmed.settle(op[1] as number, result, undefined);
         return;
+      }
       case BrokerOp.error: {
         const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
         if (err.isFatal) this.endError = err;
-        if (!this.requests.settle(err.requestId ?? 0, undefined, err) && !err.isFatal) this.emit('error', err);
+        const reqId = err.requestId ?? 0;
+        if (!this.requests.settle(reqId, undefined, err) && !this.unconfirmed.settle(reqId, undefined, err) && !err.isFatal) {
+          this.emit('error', err);
+        }
         return;
       }
       case BrokerOp.welcome:
@@ -395,6 +509,12 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       default:
         return; // a newer broker's operation: ignore
     }
+  }
+
+  /** What a delivery needs to be acked: undefined for a plain at-most-once message. */
+  private deliveryInfo(subId: number, deliveries: number, flags: number): DeliveryInfo | undefined {
+    if (deliveries === 0 && flags === 0) return undefined;
+    return { subId, deliveries, flags, epoch: this.epoch, settler: this.acker };
   }
 
   private readonly responder = (replyTo: string, payload: unknown, headers?: Headers): Promise<void> =>
@@ -407,11 +527,14 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.hasConnected = true;
     this.reconnector.reset();
     this.replies.onWelcome(welcome.inbox);
+    this.epoch++;
     this.setState('connected');
     // Subscriptions first, then what was published while away: a client
     // receives its own buffered publishes on its renewed subscriptions.
+    // Unconfirmed at-least-once operations go again, in their order.
     const buffered = this.outbox.detach();
     for (const sub of this.subs.values()) this.sendSubscribe(sub);
+    for (const op of this.unconfirmed.ops()) this.outbox.appendEncoded(op);
     this.outbox.append(buffered);
     this.flushNow();
     this.startHeartbeat(welcome.heartbeatMs);
@@ -476,6 +599,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.replies.cancelAll(reason);
+    this.unconfirmed.rejectAll(reason);
     if (error !== undefined) this.requests.rejectAll(error);
     this.emit('close', { error });
   }

@@ -23,10 +23,15 @@ export async function connect(url: string, options?: ConnectOptions): Promise<Or
 export { OrdoClient } from './client.js';
 export type { ClientEvents, ClientState } from './client.js';
 export { Message } from './message.js';
+export { QueuedMessage } from './queued-message.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler } from './subscription.js';
-export type { ConnectOptions, PublishOptions, SubscribeOptions, RequestOptions } from './options.js';
+export type {
+  ConnectOptions, ConsumeOptions, NackOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
+} from './options.js';
 export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
 export type { ErrorCode } from '../broker/errors/index.js';
-export type { BrokerStats, ConnectionStats, Headers, Qos, Order, Welcome } from '../broker/protocol/index.js';
+export type {
+  BrokerStats, ConnectionStats, Headers, PeekedMessage, Qos, Order, QueueInfo, StoreStats, Welcome,
+} from '../broker/protocol/index.js';
 export { QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';

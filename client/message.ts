@@ -1,58 +1,132 @@
 import { OrdoError } from '../broker/errors/index.js';
-import { decodeValue, type Headers } from '../broker/protocol/index.js';
+import { decodeValue, type Headers, type NackWireOptions } from '../broker/protocol/index.js';
 
 /** Publishes a reply; given by the client to each message so `respond` works. */
 export type Responder = (replyTo: string, payload: unknown, headers?: Headers) => Promise<void>;
 
+/** Settles deliveries that wait for an ack (see Acker). */
+export interface Settler {
+  ack(subId: number, seq: number, epoch: number): Promise<void>;
+  nack(subId: number, seq: number, epoch: number, options: NackWireOptions): Promise<void>;
+  extend(subId: number, seq: number, epoch: number, ms: number): Promise<void>;
+}
+
+/** Where a delivery that waits for an ack came from: its subscription, connection and count. */
+export interface DeliveryInfo {
+  readonly subId: number;
+  /** Deliveries so far, this one included; 0 when no ack is expected. */
+  readonly deliveries: number;
+  /** MESSAGE flags [protocol 2.10]: 1 retained, 2 replayed. */
+  readonly flags: number;
+  /** The client's connection number when it arrived. */
+  readonly epoch: number;
+  readonly settler: Settler | undefined;
+}
+
+const AT_MOST_ONCE: DeliveryInfo = Object.freeze({ subId: 0, deliveries: 0, flags: 0, epoch: 0, settler: undefined });
+
 /**
  * A delivered message. The payload is decoded on first access, so a
  * subscriber that only counts or forwards messages never pays for decoding.
+ * An at-least-once delivery waits for ack() or nack() (a subscription's
+ * handler does it: resolving acks, throwing nacks).
  */
 export class Message<T = unknown> {
-  /** Always false for at-most-once deliveries: they are never repeated. */
-  readonly redelivered = false;
-  /** How many times this message has been delivered to this subscription. */
-  readonly deliveries = 1;
   private decoded = false;
   private value: unknown;
+  private isSettled = false;
 
   constructor(
-    /** The topic it was published to. */
+    /** The topic it was published to (the queue's name for a message sent to a queue). */
     readonly topic: string,
     /** The MessagePack encoding of the payload, as it travelled. */
     readonly rawPayload: Uint8Array,
     readonly headers: Headers,
     /** Where the publisher wants a reply, for requests. */
     readonly replyTo: string | undefined,
-    /** The broker's sequence number: increasing in the order the broker accepted messages. */
+    /** The broker's sequence number: increasing in the order the broker accepted messages; a stored message keeps it. */
     readonly seq: number,
     /** When the broker accepted it, in ms since the epoch. */
     readonly timestamp: number,
     private readonly responder: Responder,
+    private readonly delivery: DeliveryInfo = AT_MOST_ONCE,
   ) {}
 
   /** The published value: what the publisher passed, bytes stay bytes. Throws ERR_BAD_PAYLOAD on undecodable bytes. */
   get payload(): T {
     if (!this.decoded) {
-      try {
-        this.value = decodeValue(this.rawPayload);
-      } catch (err) {
-        throw new OrdoError('ERR_BAD_PAYLOAD', `payload on '${this.topic}': ${(err as Error).message}`);
-      }
+      this.value = decodePayload(this.rawPayload, this.topic);
       this.decoded = true;
     }
     return this.value as T;
   }
 
-  /** An id unique among the messages of one broker run. */
+  /** The message's id: its seq, unique among the messages of one broker (stored ones across restarts). */
   get id(): string {
     return String(this.seq);
+  }
+
+  /** How many times this message has been delivered to this subscription or queue, this time included. */
+  get deliveries(): number {
+    return Math.max(1, this.delivery.deliveries);
+  }
+
+  /** True when it was delivered before (and not acked): the application may have seen it already. */
+  get redelivered(): boolean {
+    return this.delivery.deliveries > 1;
+  }
+
+  /** True when this is the topic's retained message, sent because the subscription began. */
+  get retained(): boolean {
+    return (this.delivery.flags & 1) !== 0;
+  }
+
+  /** True when this comes from the topic's stored history (subscribe with `from`). */
+  get replayed(): boolean {
+    return (this.delivery.flags & 2) !== 0;
+  }
+
+  /** True while an ack or nack is expected and not yet given. */
+  get needsSettling(): boolean {
+    return this.delivery.deliveries > 0 && !this.isSettled;
+  }
+
+  /** Acks an at-least-once delivery: resolves once the broker committed it. A no-op for others, or when settled already. */
+  ack(): Promise<void> {
+    const { settler, subId, epoch } = this.delivery;
+    if (!this.needsSettling || settler === undefined) return Promise.resolve();
+    this.isSettled = true;
+    return settler.ack(subId, this.seq, epoch);
+  }
+
+  /** Gives the delivery back: requeued (default; after `delayMs`) or, with `requeue: false`, dead-lettered. */
+  nack(options: { requeue?: boolean; delayMs?: number } = {}): Promise<void> {
+    const { settler, subId, epoch } = this.delivery;
+    if (!this.needsSettling || settler === undefined) return Promise.resolve();
+    this.isSettled = true;
+    return settler.nack(subId, this.seq, epoch, options);
+  }
+
+  /** Moves this delivery's ack deadline to `ms` from now (up to 12 h). */
+  extend(ms: number): Promise<void> {
+    const { settler, subId, epoch } = this.delivery;
+    if (!this.needsSettling || settler === undefined) return Promise.resolve();
+    return settler.extend(subId, this.seq, epoch, ms);
   }
 
   /** Answers a request (a message with replyTo). */
   respond(payload: unknown, headers?: Headers): Promise<void> {
     if (this.replyTo === undefined) return Promise.resolve();
     return this.responder(this.replyTo, payload, headers);
+  }
+}
+
+/** A payload's value from its MessagePack bytes; ERR_BAD_PAYLOAD when they do not decode. */
+export function decodePayload(raw: Uint8Array, topic: string): unknown {
+  try {
+    return decodeValue(raw);
+  } catch (err) {
+    throw new OrdoError('ERR_BAD_PAYLOAD', `payload on '${topic}': ${(err as Error).message}`);
   }
 }
 

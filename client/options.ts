@@ -28,11 +28,16 @@ export interface ConnectOptions {
 
 /** Options of publish(). */
 export interface PublishOptions {
-  /** Delivery guarantee. This broker delivers at-most-once. Default 'at-most-once'. */
+  /**
+   * Delivery guarantee. Default 'at-most-once': publish() resolves once the
+   * message is queued. 'at-least-once': publish() resolves once the broker
+   * committed the message (its confirm); unconfirmed ones are sent again
+   * after a reconnect.
+   */
   qos?: Qos;
   /** Ordering guarantee. Default 'fifo'. */
   order?: Order;
-  /** Keep as the topic's retained message (not supported yet). */
+  /** Keep as the topic's retained message (stored); an empty payload (null, '' or no bytes) clears it. */
   retain?: boolean;
   headers?: Headers;
   /** Where receivers should reply (request/reply). */
@@ -41,12 +46,17 @@ export interface PublishOptions {
 
 /** Options of subscribe(). */
 export interface SubscribeOptions {
+  /** 'at-least-once': deliveries of at-least-once publishes wait for an ack and repeat until acked. Default 'at-most-once'. */
   qos?: Qos;
   order?: Order;
-  /** Durable subscription name (not supported yet). */
+  /** Durable subscription name: its messages are kept while the subscriber is away (implies at-least-once). */
   durable?: string;
   /** Shared-subscription group: each message goes to one member of the group. */
   group?: string;
+  /** At-least-once: most unacked deliveries at once (1 to 10,000). Default 100. */
+  prefetch?: number;
+  /** Replay the topic's stored history first, from a sequence number or a time (ms since the epoch). */
+  from?: { seq: number } | { time: number };
   /** Messages held in the client for a slow handler or iterator before dropping. Default 65536. */
   maxPending?: number;
 }
@@ -56,4 +66,56 @@ export interface RequestOptions {
   /** Give up after this many ms with ERR_TIMEOUT. Default: the client's requestTimeoutMs. */
   timeoutMs?: number;
   headers?: Headers;
+}
+
+/** Options of send(). */
+export interface SendOptions {
+  /**
+   * 'at-least-once' (default): send() resolves once the broker committed the
+   * message. 'at-most-once': resolves once queued, without waiting for the commit.
+   */
+  qos?: Qos;
+  headers?: Headers;
+  /** 0 (lowest, default) to 9: higher priorities are delivered first. */
+  priority?: number;
+  /** Deliverable only after this many ms. */
+  delayMs?: number;
+  /** Dropped, never delivered, if not acked within this many ms. */
+  ttlMs?: number;
+  /** Where consumers should reply. */
+  replyTo?: string;
+}
+
+/** Options of consume(). */
+export interface ConsumeOptions {
+  /** 'at-least-once' (default): each delivery waits for an ack. 'at-most-once': acked as sent. */
+  qos?: Qos;
+  /** Most unacked deliveries at once (1 to 10,000). Default 100. */
+  prefetch?: number;
+  /** Messages held in the client for a slow handler or iterator. Default 65536. */
+  maxPending?: number;
+}
+
+/** Options of nack(). */
+export interface NackOptions {
+  /** true (default): back to the queue; false: to the dead-letter queue now. */
+  requeue?: boolean;
+  /** With requeue: deliverable again only after this many ms. */
+  delayMs?: number;
+}
+
+/** A queue's settings at creation; every field optional (docs/semantics.md lists the defaults). */
+export interface QueueSettingsInput {
+  /** Most messages waiting (ready and delayed). Default 1,000,000. */
+  maxLength?: number;
+  /** At maxLength: 'reject-publish' (default) or 'drop-oldest'. */
+  overflow?: 'drop-oldest' | 'reject-publish';
+  /** Queue TTL: messages expire this long after they entered. Default none. */
+  messageTtlMs?: number | null;
+  /** Deliveries after which a message is dead-lettered. Default 10. */
+  maxDeliveries?: number;
+  /** Where dead letters go; null deletes them. Default `<name>.dlq`. */
+  deadLetterQueue?: string | null;
+  /** Time a consumer has to ack before redelivery, ms. Default 30,000. */
+  ackDeadlineMs?: number;
 }

@@ -53,9 +53,9 @@ export class Outbox {
   }
 
   /** Queues any other operation, already encoded. */
-  appendEncoded(op: Uint8Array): void {
+  appendEncoded(op: Uint8Array, isPlain = false): void {
     this.content.frame.appendEncoded(op);
-    this.mark(false);
+    this.mark(isPlain);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Message } from './message.js';
 import type { SubscribeOptions } from './options.js';
 
-/** A subscription's handler: resolving (or returning) acks; throwing nacks. */
+/** A subscription's handler: resolving (or returning) acks; throwing nacks (an at-least-once delivery comes back). */
 export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
 
 /** What a Subscription needs of its client. */
@@ -10,12 +10,19 @@ export interface SubscriptionOwner {
   reportError(err: unknown): void;
 }
 
+/** What a subscription receives: a topic pattern's messages, or a queue's (consume). */
+export type SubscriptionKind = 'topic' | 'queue';
+
 /**
- * One subscription. With a handler, messages are handed to it one at a time
- * in delivery order (an async handler is awaited before the next message);
- * without one, the subscription is an async iterable. Either way at most
- * `maxPending` messages wait in the client; past that, at-most-once
- * messages are dropped and counted in `dropped`.
+ * One subscription (or consumer of a queue). With a handler, messages are
+ * handed to it one at a time in delivery order (an async handler is awaited
+ * before the next message), and an at-least-once delivery is acked when the
+ * handler returns or resolves, nacked when it throws — unless the handler
+ * settled it itself. Without a handler, the subscription is an async
+ * iterable, and a delivery not settled by the application is acked when the
+ * next one is asked for or the loop ends. At most `maxPending` at-most-once
+ * messages wait in the client; past that they are dropped and counted in
+ * `dropped` (at-least-once ones are bounded by the prefetch window instead).
  */
 export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** Messages dropped because the application did not keep up. */
@@ -34,6 +41,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     readonly options: SubscribeOptions,
     private readonly handler: MessageHandler<T> | undefined,
     private readonly owner: SubscriptionOwner,
+    /** For a queue, `pattern` is the queue's name. */
+    readonly kind: SubscriptionKind = 'topic',
   ) {
     this.maxPending = options.maxPending ?? 65_536;
   }
@@ -49,7 +58,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   push(msg: Message<T>): void {
     if (this.isClosed) return;
     this.received++;
-    if (this.queue.length >= this.maxPending) {
+    if (this.queue.length >= this.maxPending && !msg.needsSettling) {
       this.dropped++;
       return;
     }
@@ -70,11 +79,15 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
 
   /** Iterating ends after unsubscribe(); leaving the loop early (break, throw) unsubscribes. */
   async *[Symbol.asyncIterator](): AsyncIterator<Message<T>> {
+    let current: Message<T> | undefined;
     try {
       while (true) {
         const next = this.queue.shift();
         if (next !== undefined) {
+          current = next;
           yield next;
+          if (current.needsSettling) this.settle(current.ack());
+          current = undefined;
           continue;
         }
         if (this.isClosed) return;
@@ -82,6 +95,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
         this.wake = undefined;
       }
     } finally {
+      if (current?.needsSettling) this.settle(current.ack());
       if (!this.isClosed) this.unsubscribe().catch((err: unknown) => this.owner.reportError(err));
     }
   }
@@ -92,15 +106,33 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       result = this.handler!(msg);
     } catch (err) {
       this.owner.reportError(err);
+      if (msg.needsSettling) this.settle(msg.nack());
       return;
     }
     if (result instanceof Promise) {
       this.isBusy = true;
-      result.then(() => this.drain(), (err) => {
+      result.then(() => {
+        if (msg.needsSettling) this.settle(msg.ack());
+        this.drain();
+      }, (err) => {
         this.owner.reportError(err);
+        if (msg.needsSettling) this.settle(msg.nack());
         this.drain();
       });
+    } else {
+      if (msg.needsSettling) this.settle(msg.ack());
     }
+  }
+
+  /**
+   * An ack or nack the application does not wait for: its failure is
+   * reported, not thrown — except a lost connection, after which the broker
+   * delivers the message again anyway.
+   */
+  private settle(done: Promise<void>): void {
+    done.catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'ERR_DISCONNECTED') this.owner.reportError(err);
+    });
   }
 
   private drain(): void {

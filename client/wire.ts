@@ -1,6 +1,6 @@
 import { OrdoError, codeForCloseStatus } from '../broker/errors/index.js';
-import type { PublishWireOptions, SubscribeWireOptions } from '../broker/protocol/index.js';
-import type { PublishOptions, SubscribeOptions } from './options.js';
+import type { ConsumeWireOptions, PublishWireOptions, SendWireOptions, SubscribeWireOptions } from '../broker/protocol/index.js';
+import type { ConsumeOptions, PublishOptions, SendOptions, SubscribeOptions } from './options.js';
 
 /** Publish options as the wire carries them [protocol 2.3]; null (nil) when all are defaults. */
 export function publishWireOptions(o: PublishOptions | undefined): PublishWireOptions | null {
@@ -12,9 +12,24 @@ export function publishWireOptions(o: PublishOptions | undefined): PublishWireOp
 
 /** Subscribe options as the wire carries them [protocol 2.4]; null (nil) when all are defaults. */
 export function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions | null {
-  const { qos, order, durable, group } = o;
-  if (qos === undefined && order === undefined && durable === undefined && group === undefined) return null;
-  return withoutUndefined({ qos, order, durable, group });
+  const { qos, order, durable, group, prefetch, from } = o;
+  return nullWhenEmpty(withoutUndefined({ qos, order, durable, group, prefetch, from }));
+}
+
+/** Send options as the wire carries them [protocol 2.11]; null when all are defaults. */
+export function sendWireOptions(o: SendOptions): SendWireOptions | null {
+  const { qos, headers, priority, delayMs, ttlMs, replyTo } = o;
+  return nullWhenEmpty(withoutUndefined({ qos, headers, priority, delayMs, ttlMs, replyTo }));
+}
+
+/** Consume options as the wire carries them [protocol 2.12]; null when all are defaults. */
+export function consumeWireOptions(o: ConsumeOptions): ConsumeWireOptions | null {
+  const { qos, prefetch } = o;
+  return nullWhenEmpty(withoutUndefined({ qos, prefetch }));
+}
+
+function nullWhenEmpty<T extends object>(o: T): T | null {
+  return Object.keys(o).length === 0 ? null : o;
 }
 
 /** The error a broker's WebSocket close status stands for [protocol 1.3], if any. */

@@ -36,6 +36,27 @@ export const DEFAULT_CONFIG = {
   },
   /** How often the broker pings each connection; silent for two intervals means dead. */
   heartbeatMs: 15_000,
+  queues: {
+    /** A send or consume naming a missing queue creates it with default settings; false: ERR_NOT_FOUND. */
+    autoCreate: true,
+    /** Bytes of recently stored messages kept in memory so deliveries need not read the store. */
+    messageCacheBytes: 64 * 1024 * 1024,
+  },
+  /**
+   * Stored history per topic (at-least-once and retained publishes), for
+   * replay: a message goes once it is past any limit and nothing (a queue,
+   * a retained slot) holds it.
+   */
+  retention: {
+    /** Newest messages kept per topic. */
+    maxMessages: 10_000,
+    /** Payload bytes kept per topic, newest first. */
+    maxBytes: 64 * 1024 * 1024,
+    /** Oldest message kept, ms (7 days). */
+    maxAgeMs: 7 * 24 * 3_600_000,
+    /** How often messages past retention and acked queue messages are removed from the store, ms. */
+    compactIntervalMs: 5_000,
+  },
 } as const;
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };

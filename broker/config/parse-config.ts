@@ -29,6 +29,12 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);
   checkRange('limits.handshakeTimeoutMs', l.handshakeTimeoutMs, 10, 3_600_000);
   checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
+  checkRange('queues.messageCacheBytes', config.queues.messageCacheBytes, 0, 64 * 1024 * 1024 * 1024);
+  const r = config.retention;
+  checkRange('retention.maxMessages', r.maxMessages, 0, 1_000_000_000);
+  checkRange('retention.maxBytes', r.maxBytes, 0, Number.MAX_SAFE_INTEGER);
+  checkRange('retention.maxAgeMs', r.maxAgeMs, 0, 100 * 365 * 24 * 3_600_000);
+  checkRange('retention.compactIntervalMs', r.compactIntervalMs, 10, 3_600_000);
   return deepFreeze(config);
 }
 

@@ -9,3 +9,4 @@ export { unsupportedGuarantee } from './supported.js';
 export type { FanOutResult } from './at-most-once.js';
 export { isGroup } from './subscription.js';
 export type { Subscriber, Subscription, SubscriptionGroup, RouteTarget } from './subscription.js';
+export { GatedSubscriber } from './gated-subscriber.js';

@@ -63,6 +63,24 @@ export class FrameBuilder {
   }
 
   /**
+   * Appends a MESSAGE that waits for an ack (`deliveries` ≥ 1) or carries
+   * flags (retained, replayed): the 8 fields of appendMessage plus
+   * `deliveries` and `flags` [protocol 2.10].
+   */
+  appendDelivery(subId: number, tail: Uint8Array, deliveries: number, flags: number): void {
+    this.reserve(1 + 1 + 5 + tail.length + 2 * MAX_UINT_BYTES);
+    const buf = this.buf;
+    buf[this.length++] = 0x9a; // fixarray of 10
+    buf[this.length++] = BrokerOp.message;
+    this.length = writeUint(buf, this.length, subId);
+    buf.set(tail.subarray(1), this.length);
+    this.length += tail.length - 1;
+    this.length = writeUint(buf, this.length, deliveries);
+    this.length = writeUint(buf, this.length, flags);
+    this.count++;
+  }
+
+  /**
    * Appends a PUBLISH [protocol 2.3] without building it as an array first
    * (the client's hot path). `topic` is the topic's MessagePack encoding;
    * `payload` is the MessagePack encoding of the value — or, when

@@ -13,8 +13,11 @@ import { BrokerOp } from './ops.js';
  * Pure but for a one-entry cache of the last topic decoded; no I/O.
  */
 export interface FrameVisitor {
-  /** A MESSAGE; `payload` is a view into the frame (no copy). */
-  message(subId: number, topic: string, payload: Uint8Array, seq: number, timestamp: number): void;
+  /**
+   * A MESSAGE; `payload` is a view into the frame (no copy). `deliveries` is
+   * 0 for a delivery that waits for no ack; `flags` as [protocol 2.10].
+   */
+  message(subId: number, topic: string, payload: Uint8Array, seq: number, timestamp: number, deliveries: number, flags: number): void;
   /** Any other operation, decoded generically. */
   other(op: unknown): void;
 }
@@ -43,7 +46,8 @@ export function visitFrame(frame: Uint8Array, visitor: FrameVisitor): void {
 
 /** Reads one MESSAGE without headers or replyTo at `at`; returns its end, or -1 to fall back. */
 function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): number {
-  if (b[at] !== 0x98 || b[at + 1] !== BrokerOp.message) return -1;
+  const isDelivery = b[at] === 0x9a;
+  if ((b[at] !== 0x98 && !isDelivery) || b[at + 1] !== BrokerOp.message) return -1;
   let p = at + 2;
   const subId = readUint(b, p);
   if (subId < 0) return -1;
@@ -66,8 +70,18 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
   const timestamp = readUint(b, p);
   if (timestamp < 0) return -1;
   p = uintEnd(b, p);
+  let deliveries = 0;
+  let flags = 0;
+  if (isDelivery) {
+    deliveries = readUint(b, p);
+    if (deliveries < 0) return -1;
+    p = uintEnd(b, p);
+    flags = readUint(b, p);
+    if (flags < 0) return -1;
+    p = uintEnd(b, p);
+  }
   if (p > b.length) return -1;
-  visitor.message(subId, topic, b.subarray(payloadStart, payloadStart + payloadLen), seq, timestamp);
+  visitor.message(subId, topic, b.subarray(payloadStart, payloadStart + payloadLen), seq, timestamp, deliveries, flags);
   return p;
 }
 

@@ -23,6 +23,18 @@ export const ClientOp = {
   ping: 5,
   /** [6, reqId] — answered by OK carrying broker statistics [protocol 2.7]. */
   stats: 6,
+  /** [7, reqId, queue, payload, options|nil] — a message for a queue [protocol 2.11]. */
+  send: 7,
+  /** [8, reqId, subId, queue, options|nil] — become a consumer of a queue [protocol 2.12]. */
+  consume: 8,
+  /** [9, reqId, subId, ids] — acks deliveries of a subscription or consumer [protocol 2.13]. */
+  ack: 9,
+  /** [10, reqId, subId, ids, options|nil] — gives deliveries back [protocol 2.13]. */
+  nack: 10,
+  /** [11, reqId, subId, ids, ms] — moves deliveries' ack deadline to now + ms [protocol 2.13]. */
+  extend: 11,
+  /** [12, reqId, action, name|nil, args|nil] — queue administration [protocol 2.14]. */
+  queue: 12,
 } as const;
 export type ClientOpCode = (typeof ClientOp)[keyof typeof ClientOp];
 
@@ -34,7 +46,10 @@ export const BrokerOp = {
   ok: 65,
   /** [66, reqId, code, message] — a request failed; reqId 0 when none [protocol 2.9]. */
   error: 66,
-  /** [67, subId, topic, payload, headers|nil, replyTo|nil, seq, timestamp] [protocol 2.10]. */
+  /**
+   * [67, subId, topic, payload, headers|nil, replyTo|nil, seq, timestamp, deliveries?, flags?]
+   * [protocol 2.10]: `deliveries` (≥ 1) is present when the delivery waits for an ack.
+   */
   message: 67,
   /** [68, reqId] — answer to ping [protocol 2.6]. */
   pong: 68,
@@ -100,12 +115,87 @@ export interface PublishWireOptions {
   confirm?: boolean;
 }
 
+/** Options of a send to a queue [protocol 2.11]. */
+export interface SendWireOptions {
+  qos?: Qos;
+  headers?: Headers;
+  /** 0 (lowest) to 9; default 0. */
+  priority?: number;
+  /** Not deliverable before this many ms from now. */
+  delayMs?: number;
+  /** Expires this many ms from now unless delivered and acked. */
+  ttlMs?: number;
+  replyTo?: string;
+}
+
+/** Options of a consume [protocol 2.12]. */
+export interface ConsumeWireOptions {
+  /** at-least-once (default): deliveries wait for an ack; at-most-once: acked as they are sent. */
+  qos?: Qos;
+  /** Most unacked deliveries at once (1 to 10,000; default 100). */
+  prefetch?: number;
+}
+
+/** Options of a nack [protocol 2.13]. */
+export interface NackWireOptions {
+  /** true (default): back to the queue; false: dead-lettered now. */
+  requeue?: boolean;
+  /** With requeue: deliverable again after this many ms. */
+  delayMs?: number;
+}
+
+/** The queue administration actions [protocol 2.14]. */
+export const QUEUE_ACTIONS = ['create', 'delete', 'purge', 'peek', 'list', 'info'] as const;
+export type QueueAction = (typeof QUEUE_ACTIONS)[number];
+
+/** A queue as `queue info` and `queue list` show it [protocol 2.14]. */
+export interface QueueInfo {
+  name: string;
+  /** Deliverable now. */
+  ready: number;
+  /** Waiting for their delay. */
+  delayed: number;
+  /** Delivered, not yet acked. */
+  unacked: number;
+  /** ready + delayed + unacked. */
+  total: number;
+  consumers: number;
+  /** Messages accepted, delivered and acked since the broker started. */
+  messagesIn: number;
+  messagesOut: number;
+  acked: number;
+  /** Messages per second over the last few seconds. */
+  rateIn: number;
+  rateOut: number;
+  /** The settings given at creation (defaults left out). */
+  settings: Record<string, unknown>;
+  /** The topic pattern, for the queue behind an at-least-once subscription. */
+  pattern?: string;
+}
+
+/** A message as `queue peek` shows it. */
+export interface PeekedMessage {
+  id: number;
+  topic: string;
+  payload: Uint8Array;
+  headers: Headers | null;
+  priority: number;
+  deliveries: number;
+  timestamp: number;
+  expiresAt: number | null;
+}
+
 /** Options of a subscribe [protocol 2.4]. */
 export interface SubscribeWireOptions {
   qos?: Qos;
   order?: Order;
+  /** A durable subscription's name: its messages are kept while its subscriber is away. */
   durable?: string;
   group?: string;
+  /** At-least-once: most unacked deliveries at once (1 to 10,000; default 100). */
+  prefetch?: number;
+  /** Replay the topic's stored history first, from this sequence number or time (ms since the epoch). */
+  from?: { seq: number } | { time: number };
 }
 
 /** Statistics returned by the stats operation [protocol 2.7]. */
@@ -123,6 +213,20 @@ export interface BrokerStats {
   rateIn: number;
   rateOut: number;
   connectionList: ConnectionStats[];
+  /** Durable queues (subscription queues included), by name. */
+  queues: QueueInfo[];
+  store: StoreStats;
+}
+
+/** What the store did since the broker started. */
+export interface StoreStats {
+  durability: string;
+  /** Transactions committed (each one fsync under 'fsync' durability). */
+  commits: number;
+  /** Batches (publishes, acks, deliveries …) they carried. */
+  batches: number;
+  /** Messages stored. */
+  messages: number;
 }
 
 /** One connection as stats shows it. */

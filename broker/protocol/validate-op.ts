@@ -65,7 +65,28 @@ export function checkSubscribe(op: unknown[]): string | undefined {
   if (!isPlainObject(options)) return 'subscribe options must be a map or nil';
   return qosOrderError(options)
     ?? nameError(options, 'durable')
-    ?? nameError(options, 'group');
+    ?? nameError(options, 'group')
+    ?? integerOption(options, 'prefetch', 1, MAX_PREFETCH)
+    ?? replayFromError(options.from);
+}
+
+/** Most unacked deliveries one consumer or subscription may hold. */
+export const MAX_PREFETCH = 10_000;
+
+/** An optional integer option in [min, max]. */
+export function integerOption(options: Record<string, unknown>, key: string, min: number, max: number): string | undefined {
+  const v = options[key];
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `${key} must be an integer from ${min} to ${max}`;
+}
+
+function replayFromError(from: unknown): string | undefined {
+  if (from === undefined || from === null) return undefined;
+  if (!isPlainObject(from)) return 'from must be a map {seq} or {time}';
+  const keys = Object.keys(from);
+  if (keys.length !== 1 || (keys[0] !== 'seq' && keys[0] !== 'time')) return 'from must be a map {seq} or {time}';
+  const v = from[keys[0]];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : `from.${keys[0]} must be an integer of 0 or more`;
 }
 
 export function checkUnsubscribe(op: unknown[]): string | undefined {
@@ -81,18 +102,18 @@ export function checkRequestOnly(op: unknown[]): string | undefined {
   return undefined;
 }
 
-function isId(value: unknown, allowZero: boolean): value is number {
+export function isId(value: unknown, allowZero: boolean): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value <= MAX_ID && (allowZero ? value >= 0 : value > 0);
 }
 
 /** A MessagePack map decoded as an object: not an array, bytes, or an extension type (Set, Date, Error…). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
 }
 
-function qosOrderError(options: Record<string, unknown>): string | undefined {
+export function qosOrderError(options: Record<string, unknown>): string | undefined {
   if (options.qos != null && !(QOS_LEVELS as readonly unknown[]).includes(options.qos)) {
     return `qos must be one of ${QOS_LEVELS.join(', ')}`;
   }
@@ -102,19 +123,19 @@ function qosOrderError(options: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-function optionalType(options: Record<string, unknown>, key: string, type: 'string' | 'boolean'): string | undefined {
+export function optionalType(options: Record<string, unknown>, key: string, type: 'string' | 'boolean'): string | undefined {
   const v = options[key];
   return v === undefined || v === null || typeof v === type ? undefined : `${key} must be a ${type}`;
 }
 
-function nameError(options: Record<string, unknown>, key: string): string | undefined {
+export function nameError(options: Record<string, unknown>, key: string): string | undefined {
   const v = options[key];
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' && v.length > 0 && v.length <= 256 ? undefined : `${key} must be a non-empty string of at most 256 characters`;
 }
 
 /** Headers: a map of at most 64 string keys to string values. */
-function headersError(headers: unknown): string | undefined {
+export function headersError(headers: unknown): string | undefined {
   if (headers === undefined || headers === null) return undefined;
   if (!isPlainObject(headers)) return 'headers must be a map of strings';
   const keys = Object.keys(headers);

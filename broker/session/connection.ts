@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { OrdoError, errorSpec, type ErrorCode } from '../errors/index.js';
-import { BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, decodeFrame, encodeValue, requestIdOf } from '../protocol/index.js';
+import {
+  BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, MessageTailEncoder, decodeFrame, encodeValue, requestIdOf,
+} from '../protocol/index.js';
 import type { Subscriber, Subscription } from '../delivery/index.js';
+import { shownTopic, type Consumer, type DeliveryTarget, type DurableQueue } from '../durable/index.js';
+import type { StoredMessage } from '../store/index.js';
 import type { BrokerContext } from './context.js';
 import { dispatch } from './dispatch.js';
 
@@ -14,20 +18,31 @@ export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
 let connectionCounter = 0;
 
+/** Encodes stored messages for delivery (one at a time: each delivery has its own subscription and count). */
+const deliveryEncoder = new MessageTailEncoder();
+
+/** A consumer of this connection: which queue, which Consumer. */
+export interface ConsumerBinding {
+  readonly queue: DurableQueue;
+  readonly consumer: Consumer;
+}
+
 /**
  * One client connection: reads frames, hands each operation to its handler,
  * and batches everything it sends into one frame per I/O turn. Errors a peer
  * causes are answered on the wire (and, if fatal, end with a close); nothing
  * here throws out of a socket callback.
  */
-export class Connection implements Subscriber {
+export class Connection implements Subscriber, DeliveryTarget {
   readonly connectionId = `c${++connectionCounter}`;
   state: ConnectionState = 'handshake';
   clientId = '';
   /** The private reply inbox id (128 random bits): `$inbox/<inbox>/...` is delivered here alone [protocol 3.3]. */
   readonly inbox = randomBytes(16).toString('hex');
-  /** The client's subscriptions by id; the inbox subscription is not among them. */
+  /** The client's at-most-once subscriptions by id; the inbox subscription is not among them. */
   readonly subscriptions = new Map<number, Subscription>();
+  /** The client's consumers (of queues, and of at-least-once subscriptions' queues) by subscription id. */
+  readonly consumers = new Map<number, ConsumerBinding>();
   /** Delivers `$inbox/<inbox>/#` under subscription id 0 [protocol 3.3]. */
   private readonly inboxSubscription: Subscription = {
     subscriber: this, subId: INBOX_SUB_ID, pattern: `${INBOX_ROOT}/${this.inbox}/#`, qos: 'at-most-once', group: undefined,
@@ -84,6 +99,27 @@ export class Connection implements Subscriber {
     this.broker.counters.messagesOut++;
     this.afterAppend();
     return true;
+  }
+
+  /** True when `subId` names a subscription or a consumer of this connection. */
+  hasSubId(subId: number): boolean {
+    return this.subscriptions.has(subId) || this.consumers.has(subId);
+  }
+
+  /**
+   * Queues a MESSAGE of a stored message, with its delivery count (0: no ack
+   * expected) and flags [protocol 2.10]. Never dropped: at-least-once
+   * deliveries are bounded by the consumer's prefetch.
+   */
+  sendDelivery(subId: number, message: StoredMessage, deliveries: number, flags: number): void {
+    if (this.state !== 'open') return;
+    const tail = deliveryEncoder.encode(
+      shownTopic(message.topic), message.payload, message.headers, message.replyTo, message.id, message.publishedAt,
+    );
+    this.frame().appendDelivery(subId, tail, deliveries, flags);
+    this.messagesOut++;
+    this.broker.counters.messagesOut++;
+    this.afterAppend();
   }
 
   /**
@@ -183,6 +219,10 @@ export class Connection implements Subscriber {
     this.broker.router.remove(this.inboxSubscription);
     for (const sub of this.subscriptions.values()) this.broker.router.remove(sub);
     this.subscriptions.clear();
+    for (const { queue, consumer } of this.consumers.values()) {
+      this.broker.durable.detach(queue, consumer).catch(() => { /* the broker is closing its store */ });
+    }
+    this.consumers.clear();
     this.broker.forget(this);
   }
 }

@@ -1,5 +1,6 @@
 import type { BrokerConfig } from '../config/index.js';
 import type { Router } from '../delivery/index.js';
+import type { DurableEngine } from '../durable/index.js';
 import type { BrokerStats } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 
@@ -19,6 +20,8 @@ export interface BrokerCounters {
 export interface BrokerContext {
   readonly config: Readonly<BrokerConfig>;
   readonly router: Router;
+  /** Queues, stored publishes, retained messages and replay. */
+  readonly durable: DurableEngine;
   readonly counters: BrokerCounters;
   readonly serverName: string;
   /** The broker-wide sequence number of the next message. */

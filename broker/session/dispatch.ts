@@ -7,6 +7,10 @@ import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { handlePing } from './handlers/ping.js';
 import { handleStats } from './handlers/stats.js';
+import { handleSend } from './handlers/send.js';
+import { handleConsume } from './handlers/consume.js';
+import { handleSettle } from './handlers/settle.js';
+import { handleQueueAdmin } from './handlers/queue-admin.js';
 
 type Handler = (conn: Connection, op: unknown[]) => void;
 
@@ -17,6 +21,12 @@ const HANDLERS: Record<number, Handler> = {
   [ClientOp.unsubscribe]: handleUnsubscribe,
   [ClientOp.ping]: handlePing,
   [ClientOp.stats]: handleStats,
+  [ClientOp.send]: handleSend,
+  [ClientOp.consume]: handleConsume,
+  [ClientOp.ack]: handleSettle,
+  [ClientOp.nack]: handleSettle,
+  [ClientOp.extend]: handleSettle,
+  [ClientOp.queue]: handleQueueAdmin,
 };
 
 /**

@@ -28,6 +28,7 @@ export type {
   CommitInfo, Durability, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
 } from './store.js';
 export { SqliteStore, STORE_FILE } from './sqlite-store.js';
+export { NO_HISTORY_PREFIX, keepsNoHistory } from './store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
 export { SCHEMA_VERSION } from './migrations.js';

@@ -1,5 +1,6 @@
 import { OrdoError, type ErrorCode } from '../errors/index.js';
 import { patternMatches } from '../topics/index.js';
+import { keepsNoHistory } from './store.js';
 import type {
   CommitInfo, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage,
 } from './store.js';
@@ -142,7 +143,7 @@ export class MemoryStore implements Store {
         const message = this.messages.get(ids[i])!;
         count += 1;
         bytes += message.payload.byteLength;
-        const isWithin = count <= retention.maxMessages && bytes <= retention.maxBytes
+        const isWithin = !keepsNoHistory(topic) && count <= retention.maxMessages && bytes <= retention.maxBytes
           && now - message.publishedAt <= retention.maxAgeMs;
         if (isWithin || held.has(message.id)) {
           kept.push(message.id);

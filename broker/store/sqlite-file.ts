@@ -7,7 +7,7 @@
 import type { Database } from 'better-sqlite3';
 import { patternMatches } from '../topics/index.js';
 import type { DecodedOp } from './op-codec.js';
-import type { RecoveredState, RetentionLimits, StoredMessage } from './store.js';
+import { NO_HISTORY_PREFIX, type RecoveredState, type RetentionLimits, type StoredMessage } from './store.js';
 import { describe, StoreFault, type BatchFailure, type CommitResult } from './worker-protocol.js';
 
 type Batches = readonly (readonly DecodedOp[])[];
@@ -30,13 +30,13 @@ const MESSAGE_COLUMNS = 'm.id, m.topic, m.payload, m.headers, m.reply_to AS repl
 const COMPACT_SQL = `
   DELETE FROM messages WHERE id IN (
     SELECT id FROM (
-      SELECT id, published_at,
+      SELECT id, topic, published_at,
              row_number()         OVER newest AS n,
              sum(length(payload)) OVER newest AS bytes
       FROM messages
       WINDOW newest AS (PARTITION BY topic ORDER BY id DESC ROWS UNBOUNDED PRECEDING)
     )
-    WHERE (n > @maxMessages OR bytes > @maxBytes OR published_at < @oldest)
+    WHERE (n > @maxMessages OR bytes > @maxBytes OR published_at < @oldest OR substr(topic, 1, 3) = '${NO_HISTORY_PREFIX}')
       AND id NOT IN (SELECT message_id FROM entries)
       AND id NOT IN (SELECT message_id FROM retained)
   )`;

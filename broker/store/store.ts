@@ -42,6 +42,17 @@
  *   from the source).
  */
 
+/**
+ * Messages whose topic starts with this (messages sent to a queue: `$q/<queue>`)
+ * keep no topic history: compaction removes them once no entry holds them.
+ */
+export const NO_HISTORY_PREFIX = '$q/';
+
+/** True for a topic whose messages keep no history (see NO_HISTORY_PREFIX). */
+export function keepsNoHistory(topic: string): boolean {
+  return topic.startsWith(NO_HISTORY_PREFIX);
+}
+
 /** How far a confirmed write survives [operations 3]. */
 export type Durability = 'fsync' | 'os' | 'memory';
 

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { startBroker } from '../../broker/index.js';
 import { OrdoError } from '../../broker/errors/index.js';
 import { parsePort } from '../options.js';
 import { runCommand, untilSignal } from '../run-command.js';
@@ -23,6 +22,8 @@ export function brokerCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ ordo broker --port 7700 --data ./ordo-data\n')
     .action((flags: BrokerFlags) => runCommand(async () => {
       const fromFile = flags.config === undefined ? undefined : await readConfigFile(flags.config);
+      // Loaded here, not at the top: the client commands start faster without the broker and its store.
+      const { startBroker } = await import('../../broker/index.js');
       const broker = await startBroker({
         ...fromFile,
         ...(flags.host !== undefined && { host: flags.host }),

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import type { BrokerStats } from '../../client/index.js';
 import { table } from '../format.js';
+import { queueTable, storeLine } from '../queue-format.js';
 import { withClientOptions, type ClientFlags } from '../options.js';
 import { connectFromFlags, runCommand } from '../run-command.js';
 
 /** `ordo stats`: the broker's counters, rates and connections. */
 export function statsCommand(): Command {
   return withClientOptions(new Command('stats'))
-    .description('show broker statistics: connections, subscriptions, message counts and rates, drops')
+    .description('show broker statistics: connections, subscriptions, message counts and rates, drops, queues and the store')
     .addHelpText('after', '\nExample:\n  $ ordo stats --url ws://127.0.0.1:7700\n')
     .action((flags: ClientFlags) => runCommand(async () => {
       const client = await connectFromFlags(flags, { reconnect: false });
@@ -30,10 +31,11 @@ function formatStats(s: BrokerStats): string {
     ['messages out', `${s.messagesOut} (${s.rateOut}/s)`],
     ['bytes in / out', `${s.bytesIn} / ${s.bytesOut}`],
     ['dropped', s.dropped],
+    ['store', storeLine(s.store)],
   ]);
   const conns = table(
     ['connection', 'client', 'address', 'subs', 'in', 'out', 'dropped', 'buffered'],
     s.connectionList.map((c) => [c.connectionId, c.clientId || '-', c.address, c.subscriptions, c.messagesIn, c.messagesOut, c.dropped, c.bufferedBytes]),
   );
-  return `${summary.split('\n').slice(1).join('\n')}\n\n${conns}`;
+  return `${summary.split('\n').slice(1).join('\n')}\n\n${conns}\n\n${queueTable(s.queues)}`;
 }

@@ -3,15 +3,17 @@ import {
   BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
 } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { maxPayloadBytes } from '../limits.js';
+import { messageError, replyFailure } from './message-checks.js';
 
 const result: FanOutResult = { matched: 0, dropped: 0 };
 
 /**
- * PUBLISH [protocol 2.3]. At-most-once, fifo: fanned out now, never stored.
- * Only failures are answered, unless the publisher asked for a confirm; a
- * request (replyTo + confirm) that matches no subscriber gets
- * ERR_NO_RESPONDERS at once instead of waiting for its timeout.
+ * PUBLISH [protocol 2.3]. At-most-once: fanned out now, never stored; only
+ * failures are answered, unless the publisher asked for a confirm (a request
+ * — replyTo + confirm — that matches no subscriber gets ERR_NO_RESPONDERS at
+ * once instead of waiting for its timeout). At-least-once or retained:
+ * stored, and confirmed with OK {id, matched, dropped} after the commit
+ * (reqId 0 asks for no OK) [semantics 1.2].
  */
 export function handlePublish(conn: Connection, op: unknown[]): void {
   const bad = checkPublish(op);
@@ -29,28 +31,30 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${`${INBOX_ROOT}/`}... may be published to`);
     return;
   }
-  const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
-  if (payload.length > maxPayload) {
-    conn.replyError(reqId, 'ERR_LIMIT', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload}`);
+  const refused = messageError(conn, payload, options?.replyTo);
+  if (refused !== undefined) {
+    conn.replyError(reqId, ...refused);
     return;
   }
-  if (options?.replyTo != null) {
-    const replyToError = topicNameError(options.replyTo);
-    if (replyToError !== undefined) {
-      conn.replyError(reqId, 'ERR_BAD_REQUEST', `replyTo: ${replyToError}`);
-      return;
-    }
-  }
-  if (options) {
-    const unsupported = unsupportedGuarantee(options.qos, options.order, options.retain === true);
-    if (unsupported !== undefined) {
-      conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
-      return;
-    }
+  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  if (unsupported !== undefined) {
+    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
+    return;
   }
   conn.messagesIn++;
   conn.broker.counters.messagesIn++;
   const replyTo = options?.replyTo ?? null;
+  const isAtLeastOnce = options?.qos === 'at-least-once';
+  if (isAtLeastOnce || options?.retain === true) {
+    const incoming = { topic, payload, headers: options?.headers ?? null, replyTo };
+    conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true).then(
+      (stored) => {
+        if (reqId !== 0) conn.send([BrokerOp.ok, reqId, stored]);
+      },
+      (err: unknown) => replyFailure(conn, reqId, err),
+    );
+    return;
+  }
   fanOutAtMostOnce(
     conn.broker.router, topic, payload, options?.headers ?? null, replyTo,
     conn.broker.nextSeq(), Date.now(), result,

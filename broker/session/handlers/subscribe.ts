@@ -1,13 +1,24 @@
+import { GatedSubscriber, unsupportedGuarantee } from '../../delivery/index.js';
+import { Consumer, MessageFlags, subscriptionQueueName } from '../../durable/index.js';
 import {
-  BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp,
+  BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp, type SubscribeWireOptions,
 } from '../../protocol/index.js';
+import type { StoredMessage, StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
-import { unsupportedGuarantee } from '../../delivery/index.js';
+import { DEFAULT_PREFETCH } from './consume.js';
+import { replyFailure } from './message-checks.js';
+
+/** Most history messages one subscribe replays; a subscriber wanting more subscribes again from the last seq. */
+export const MAX_REPLAY = 10_000;
 
 /**
  * SUBSCRIBE [protocol 2.4]: a pattern under a client-chosen subscription id.
- * Nothing under `$inbox` can be subscribed: each connection gets its own
- * inbox delivered without asking, so replies stay private [protocol 3.3].
+ * The OK comes first, then the topic's retained messages (and, with `from`,
+ * its stored history), then live messages.
+ * At-least-once (or durable) subscriptions are backed by a queue [semantics
+ * 1.2]: their deliveries wait for acks, as a consumer's do. Nothing under
+ * `$inbox` can be subscribed: each connection gets its own inbox delivered
+ * without asking, so replies stay private [protocol 3.3].
  */
 export function handleSubscribe(conn: Connection, op: unknown[]): void {
   const bad = checkSubscribe(op);
@@ -16,33 +27,85 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
     return;
   }
   const [, reqId, subId, pattern, options] = op as SubscribeOp;
+  const refusal = refusalOf(conn, subId, pattern, options);
+  if (refusal !== undefined) {
+    conn.replyError(reqId, ...refusal);
+    return;
+  }
+  if (options?.qos === 'at-least-once' || options?.durable != null) subscribeDurably(conn, reqId, subId, pattern, options);
+  else subscribeAtMostOnce(conn, reqId, subId, pattern, options);
+}
+
+function refusalOf(conn: Connection, subId: number, pattern: string, options: SubscribeWireOptions | null): [Parameters<Connection['replyError']>[1], string] | undefined {
   const patternError = topicPatternError(pattern);
-  if (patternError !== undefined) {
-    conn.replyError(reqId, 'ERR_BAD_PATTERN', patternError);
-    return;
+  if (patternError !== undefined) return ['ERR_BAD_PATTERN', patternError];
+  if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing'];
+  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
+  if (options?.from != null) {
+    if (options.qos === 'at-least-once' || options.durable != null) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
+    if (/(^|\/)[+#](\/|$)/.test(pattern)) return ['ERR_BAD_REQUEST', 'replay (from) needs a topic name, not a pattern with + or #'];
   }
-  if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) {
-    conn.replyError(reqId, 'ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing');
-    return;
-  }
-  if (options) {
-    const unsupported = unsupportedGuarantee(options.qos, options.order, false, options.durable);
-    if (unsupported !== undefined) {
-      conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
-      return;
-    }
-  }
-  if (conn.subscriptions.has(subId)) {
-    conn.replyError(reqId, 'ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`);
-    return;
-  }
+  if (conn.hasSubId(subId)) return ['ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`];
   const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
-  if (conn.subscriptions.size >= max) {
-    conn.replyError(reqId, 'ERR_LIMIT', `a connection may hold at most ${max} subscriptions`);
+  if (conn.subscriptions.size + conn.consumers.size >= max) return ['ERR_LIMIT', `a connection may hold at most ${max} subscriptions`];
+  return undefined;
+}
+
+function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pattern: string, options: SubscribeWireOptions | null): void {
+  const { durable, router, config } = conn.broker;
+  const group = options?.group ?? undefined;
+  const from = options?.from;
+  if (from == null) {
+    const sub = { subscriber: conn, subId, pattern, qos: 'at-most-once' as const, group };
+    conn.subscriptions.set(subId, sub);
+    router.add(sub);
+    conn.send([BrokerOp.ok, reqId, null]);
+    // As in MQTT, a shared subscription gets no retained messages: its members would each get them.
+    if (group === undefined) sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
     return;
   }
-  const sub = { subscriber: conn, subId, pattern, qos: 'at-most-once' as const, group: options?.group ?? undefined };
+  // Replay reads the store: live messages wait behind the gate meanwhile, so
+  // none is missed and none overtakes the history (the read sees every commit
+  // issued before it; what is published after it arrives live).
+  const gate = new GatedSubscriber(conn, config.limits.maxOutboundBytes);
+  const sub = { subscriber: gate, subId, pattern, qos: 'at-most-once' as const, group };
   conn.subscriptions.set(subId, sub);
-  conn.broker.router.add(sub);
-  conn.send([BrokerOp.ok, reqId, null]);
+  router.add(sub);
+  durable.replay(pattern, from, MAX_REPLAY).then((history) => {
+    if (conn.subscriptions.get(subId) !== sub) return;
+    conn.send([BrokerOp.ok, reqId, null]);
+    sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
+    sendStored(conn, subId, history, MessageFlags.replayed);
+    gate.open();
+  }, (err: unknown) => {
+    conn.subscriptions.delete(subId);
+    router.remove(sub);
+    replyFailure(conn, reqId, err);
+  });
+}
+
+function subscribeDurably(conn: Connection, reqId: number, subId: number, pattern: string, options: SubscribeWireOptions | null): void {
+  const { durable } = conn.broker;
+  const owner = { connectionId: conn.connectionId, clientId: conn.clientId, subId };
+  const { name, transient } = subscriptionQueueName(owner, pattern, options?.durable ?? undefined, options?.group ?? undefined);
+  const batch: StoreOp[] = [];
+  // A non-durable subscription's dead letters are dropped with it; a durable one keeps them in `<name>.dlq`.
+  const queue = durable.queues.create(name, transient ? { deadLetterQueue: null } : {}, batch, { pattern, transient });
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false);
+  const binding = { queue, consumer };
+  conn.consumers.set(subId, binding);
+  durable.persister.commit(batch).then(() => {
+    if (conn.consumers.get(subId) !== binding) return;
+    conn.send([BrokerOp.ok, reqId, { queue: name }]);
+    sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
+    queue.addConsumer(consumer);
+  }, (err: unknown) => {
+    conn.consumers.delete(subId);
+    replyFailure(conn, reqId, err);
+  });
+}
+
+function sendStored(conn: Connection, subId: number, messages: readonly StoredMessage[], flags: number): void {
+  for (const message of messages) conn.sendDelivery(subId, message, 0, flags);
 }

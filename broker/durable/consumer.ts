@@ -1,0 +1,38 @@
+import type { StoredMessage } from '../store/index.js';
+
+/** Where a consumer's deliveries go: one connection. */
+export interface DeliveryTarget {
+  readonly connectionId: string;
+  /** True while the connection can take a delivery without piling up unread bytes. */
+  readonly canTakeMore: boolean;
+  /** Queues a MESSAGE [protocol 2.10] with `deliveries` (0: no ack expected) and `flags`. */
+  sendDelivery(subId: number, message: StoredMessage, deliveries: number, flags: number): void;
+  /** Queues an at-most-once MESSAGE encoded once for many (dropped and counted when the peer is slow). */
+  deliver(subId: number, tail: Uint8Array): boolean;
+}
+
+/**
+ * One consumer of one queue: a connection's subscription id with its
+ * prefetch window. An at-least-once consumer holds at most `prefetch`
+ * unacked deliveries; an at-most-once one (auto-ack) takes deliveries while
+ * its connection keeps up.
+ */
+export class Consumer {
+  /** The id QueueState knows it by. */
+  readonly id: string;
+  /** Deliveries sent (or being committed) and not yet acked, nacked or returned. */
+  unacked = 0;
+
+  constructor(
+    readonly target: DeliveryTarget,
+    readonly subId: number,
+    readonly prefetch: number,
+    readonly isAutoAck: boolean,
+  ) {
+    this.id = `${target.connectionId}/${subId}`;
+  }
+
+  get hasCredit(): boolean {
+    return this.target.canTakeMore && (this.isAutoAck || this.unacked < this.prefetch);
+  }
+}

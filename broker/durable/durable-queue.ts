@@ -1,0 +1,280 @@
+import type { QueueInfo } from '../protocol/index.js';
+import type { QueueSettings, QueueState, ReturnedEntry } from '../queues/index.js';
+import { RateMeter } from '../rate-meter.js';
+import type { EntryRecord, StoredMessage, StoreOp } from '../store/index.js';
+import type { Consumer } from './consumer.js';
+
+/** What a queue needs of the broker around it. */
+export interface QueueHost {
+  /** Commits a batch (group commit); resolves once durable. */
+  commit(ops: readonly StoreOp[]): Promise<void>;
+  /** The stored messages with these ids (see MessageCache.getMany). */
+  messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>>;
+  /** Hands dead letters of `from` to its dead-letter queue, adding the ops to `batch` (creating that queue first if it is gone). */
+  deadLetter(from: DurableQueue, entries: readonly EntryRecord[], now: number, batch: StoreOp[]): void;
+  /** A failure no request can be told of (a commit that failed under a delivery). */
+  reportError(err: unknown): void;
+}
+
+/** What binds a subscription's queue to its topics. */
+export interface Binding {
+  readonly pattern: string;
+  /** Deleted with its last consumer (and at the next start): a non-durable subscription's queue. */
+  readonly transient: boolean;
+}
+
+/**
+ * One durable queue at run time: its pure QueueState, its consumers, the
+ * timer of its next deadline, delay or expiry, and its counters. Every change
+ * goes through the same steps: change the state, add its ops to a batch,
+ * commit, and only then send what the change produced (persist first,
+ * queues/index.ts). Deliveries are made once per turn (schedulePump), so
+ * all the messages of a turn go out in one batch and one commit.
+ */
+export class DurableQueue {
+  private readonly consumers = new Map<string, Consumer>();
+  private rotation: Consumer[] = [];
+  private cursor = 0;
+  private isPumpScheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private isDeleted = false;
+  messagesIn = 0;
+  messagesOut = 0;
+  acked = 0;
+  readonly rateIn = new RateMeter();
+  readonly rateOut = new RateMeter();
+
+  constructor(
+    readonly name: string,
+    readonly state: QueueState,
+    /** The settings as given at creation (what is stored and shown). */
+    readonly given: QueueSettings,
+    /** The topics it subscribes to, for a subscription's queue (a durable one may be renewed with another pattern). */
+    public binding: Binding | undefined,
+    private readonly host: QueueHost,
+  ) {}
+
+  get consumerCount(): number {
+    return this.consumers.size;
+  }
+
+  /** The consumers, for at-most-once pass-through deliveries. */
+  get consumerList(): readonly Consumer[] {
+    return this.rotation;
+  }
+
+  addConsumer(consumer: Consumer): void {
+    this.consumers.set(consumer.id, consumer);
+    this.rotation = [...this.consumers.values()];
+    this.schedulePump();
+  }
+
+  /** The consumer leaves: its unacked deliveries come back (requeued, or dead-lettered at their limit). */
+  removeConsumer(consumer: Consumer, now: number): Promise<void> {
+    if (!this.consumers.delete(consumer.id)) return Promise.resolve();
+    this.rotation = [...this.consumers.values()];
+    const batch: StoreOp[] = [];
+    const { ops, returned } = this.state.releaseConsumer(consumer.id, now);
+    batch.push(...ops);
+    consumer.unacked = 0;
+    this.afterReturns(returned, now, batch);
+    const done = this.host.commit(batch);
+    this.schedulePump();
+    return done;
+  }
+
+  /** Adds a message stored in the same batch (its putMessage before these ops). False when refused: the queue is full and rejects. */
+  enqueue(message: StoredMessage, priority: number, availableAt: number | undefined, expiresAt: number | null, now: number, batch: StoreOp[]): boolean {
+    const result = this.state.enqueue({ messageId: message.id, priority, availableAt, expiresAt }, now);
+    batch.push(...result.ops);
+    if (!result.accepted) return false;
+    this.messagesIn++;
+    this.schedulePump();
+    return true;
+  }
+
+  /** Takes a dead letter another queue moved here in `batch`. */
+  acceptDeadLetter(entry: EntryRecord, now: number, batch: StoreOp[]): void {
+    batch.push(...this.state.acceptDeadLetter(entry, now).ops);
+    this.messagesIn++;
+    this.schedulePump();
+  }
+
+  /** Acks deliveries of `consumer`; returns the ops and the ids it does not hold. */
+  ack(consumer: Consumer, ids: readonly number[], batch: StoreOp[]): number[] {
+    const unknown: number[] = [];
+    for (const id of ids) {
+      const ops = this.state.ack(id, consumer.id);
+      if (ops === 'ERR_NOT_FOUND') {
+        unknown.push(id);
+        continue;
+      }
+      batch.push(...ops);
+      consumer.unacked--;
+      this.acked++;
+    }
+    this.schedulePump();
+    return unknown;
+  }
+
+  /** Gives deliveries back: requeued (after `delayMs`) or dead-lettered; returns the ids `consumer` does not hold. */
+  nack(consumer: Consumer, ids: readonly number[], requeue: boolean, delayMs: number, now: number, batch: StoreOp[]): number[] {
+    const unknown: number[] = [];
+    const dead: EntryRecord[] = [];
+    for (const id of ids) {
+      const result = this.state.nack(id, consumer.id, { requeue, delayMs }, now);
+      if (typeof result === 'string') {
+        unknown.push(id);
+        continue;
+      }
+      batch.push(...result.ops);
+      consumer.unacked--;
+      if (result.outcome === 'dead-lettered') dead.push(result.entry);
+    }
+    if (dead.length > 0) this.host.deadLetter(this, dead, now, batch);
+    this.schedulePump();
+    return unknown;
+  }
+
+  /** Moves the deadlines of deliveries of `consumer` to now + ms; returns the ids it does not hold. */
+  extend(consumer: Consumer, ids: readonly number[], ms: number, now: number): number[] {
+    const unknown = ids.filter((id) => typeof this.state.extendDeadline(id, consumer.id, ms, now) === 'string');
+    this.arm();
+    return unknown;
+  }
+
+  /** Removes the waiting messages; in-flight ones stay until settled. */
+  purge(batch: StoreOp[]): number {
+    const { ops, purgedMessageIds } = this.state.purge();
+    batch.push(...ops);
+    return purgedMessageIds.length;
+  }
+
+  /** Stops the timer and every future delivery (the queue was deleted). */
+  close(): void {
+    this.isDeleted = true;
+    clearTimeout(this.timer);
+    this.consumers.clear();
+    this.rotation = [];
+  }
+
+  info(now: number): QueueInfo {
+    const counts = this.state.counts(now);
+    return {
+      name: this.name,
+      ready: counts.ready,
+      delayed: counts.delayed,
+      unacked: counts.inFlight,
+      total: counts.total,
+      consumers: this.consumers.size,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      acked: this.acked,
+      rateIn: this.rateIn.perSecond(),
+      rateOut: this.rateOut.perSecond(),
+      settings: { ...this.given },
+      ...(this.binding ? { pattern: this.binding.pattern } : {}),
+    };
+  }
+
+  sampleRates(): void {
+    this.rateIn.sample(this.messagesIn);
+    this.rateOut.sample(this.messagesOut);
+  }
+
+  /** Asks for a pump at the end of this turn. */
+  schedulePump(): void {
+    if (this.isPumpScheduled || this.isDeleted) return;
+    this.isPumpScheduled = true;
+    setImmediate(() => {
+      this.isPumpScheduled = false;
+      if (!this.isDeleted) this.pump(Date.now());
+    });
+  }
+
+  /**
+   * Hands ready messages to consumers with credit (round robin), commits the
+   * delivery counts, then sends them; re-arms the timer.
+   */
+  private pump(now: number): void {
+    const batch: StoreOp[] = [];
+    const sends: { consumer: Consumer; messageId: number; deliveries: number }[] = [];
+    for (let consumer = this.nextConsumer(); consumer !== undefined; consumer = this.nextConsumer()) {
+      const result = this.state.deliver(consumer.id, now);
+      batch.push(...result.ops);
+      if (result.deadLettered.length > 0) this.host.deadLetter(this, result.deadLettered, now, batch);
+      const delivery = result.delivery;
+      if (delivery === undefined) break;
+      if (consumer.isAutoAck) {
+        batch.push(...(this.state.ack(delivery.messageId, consumer.id) as StoreOp[]));
+        this.acked++;
+        sends.push({ consumer, messageId: delivery.messageId, deliveries: 0 });
+      } else {
+        consumer.unacked++;
+        sends.push({ consumer, messageId: delivery.messageId, deliveries: delivery.deliveries });
+      }
+    }
+    this.messagesOut += sends.length;
+    this.arm();
+    if (batch.length === 0) return;
+    const committed = this.host.commit(batch);
+    if (sends.length === 0) {
+      committed.catch((err: unknown) => this.host.reportError(err));
+      return;
+    }
+    const messages = this.host.messages(sends.map((s) => s.messageId));
+    Promise.all([committed, messages]).then(([, found]) => {
+      for (const { consumer, messageId, deliveries } of sends) {
+        const message = found.get(messageId);
+        // A message gone from the store (compacted under a queue that held it) cannot be sent; its deadline brings it back.
+        if (message !== undefined && this.consumers.get(consumer.id) === consumer) consumer.target.sendDelivery(consumer.subId, message, deliveries, 0);
+      }
+    }, (err: unknown) => this.host.reportError(err));
+  }
+
+  private nextConsumer(): Consumer | undefined {
+    const n = this.rotation.length;
+    for (let i = 0; i < n; i++) {
+      const consumer = this.rotation[(this.cursor + i) % n];
+      if (consumer.hasCredit) {
+        this.cursor = (this.cursor + i + 1) % n;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+
+  /** Sets the timer for the state's next deadline, delay or expiry. */
+  private arm(): void {
+    const at = this.state.nextWakeAt();
+    if (at === undefined || at >= this.timerAt || this.isDeleted) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.wake(), Math.max(0, at - Date.now()) + 1);
+    this.timer.unref();
+  }
+
+  private wake(): void {
+    this.timerAt = Infinity;
+    if (this.isDeleted) return;
+    const now = Date.now();
+    const batch: StoreOp[] = [];
+    const { ops, returned } = this.state.advance(now);
+    batch.push(...ops);
+    this.afterReturns(returned, now, batch);
+    this.host.commit(batch).catch((err: unknown) => this.host.reportError(err));
+    this.pump(now);
+  }
+
+  /** Frees the credit of returned deliveries and hands their dead letters on. */
+  private afterReturns(returned: readonly ReturnedEntry[], now: number, batch: StoreOp[]): void {
+    const dead: EntryRecord[] = [];
+    for (const r of returned) {
+      const consumer = this.consumers.get(r.consumerId);
+      if (consumer !== undefined) consumer.unacked--;
+      if (r.outcome === 'dead-lettered') dead.push(r.entry);
+    }
+    if (dead.length > 0) this.host.deadLetter(this, dead, now, batch);
+  }
+}

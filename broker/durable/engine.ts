@@ -1,0 +1,219 @@
+import { isGroup, pickMember, type Router } from '../delivery/index.js';
+import { OrdoError } from '../errors/index.js';
+import { MessageTailEncoder, type Headers, type QueueInfo, type StoreStats } from '../protocol/index.js';
+import type { RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from '../store/index.js';
+import type { Consumer } from './consumer.js';
+import type { DurableQueue } from './durable-queue.js';
+import { MessageCache } from './message-cache.js';
+import { Persister } from './persister.js';
+import { queueTopic } from './queue-names.js';
+import { QueueRegistry } from './queue-registry.js';
+import { RetainedIndex } from './retained-index.js';
+import { isQueueSubscription } from './queue-subscription.js';
+
+/** The engine's settings (from the broker configuration). */
+export interface DurableSettings {
+  /** A send or consume naming a missing queue creates it (with default settings). */
+  readonly autoCreateQueues: boolean;
+  readonly retention: RetentionLimits;
+  /** How often stored messages nothing needs are removed. */
+  readonly compactIntervalMs: number;
+  /** Bytes of recently published messages kept in memory for delivery. */
+  readonly messageCacheBytes: number;
+}
+
+/** A message as a publish or send brings it, before it has an id. */
+export interface IncomingMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly headers: Headers | null;
+  readonly replyTo: string | null;
+}
+
+/** What a stored publish did, for its confirm. */
+export interface StoredPublishResult {
+  readonly id: number;
+  /** Subscriptions (queues and at-most-once ones, groups once) that matched. */
+  readonly matched: number;
+  /** Subscription queues that were full and refused it, and at-most-once deliveries dropped. */
+  readonly dropped: number;
+}
+
+/** Flags of a MESSAGE [protocol 2.10]. */
+export const MessageFlags = { retained: 1, replayed: 2 } as const;
+
+const encoder = new MessageTailEncoder();
+
+/**
+ * Durable delivery [semantics 1.2]: the store, the queues and the stored
+ * side of topics (at-least-once publishes, retained messages, history for
+ * replay). Every handler that stores goes through here: it builds one batch
+ * per request, commits it, and answers only after the commit.
+ */
+export class DurableEngine {
+  readonly persister: Persister;
+  readonly queues: QueueRegistry;
+  private readonly cache: MessageCache;
+  private readonly retainedIndex = new RetainedIndex();
+  private compactTimer: ReturnType<typeof setInterval> | undefined;
+  private isCompacting = false;
+
+  constructor(
+    readonly store: Store,
+    private readonly router: Router,
+    readonly settings: DurableSettings,
+    private readonly nextId: () => number,
+  ) {
+    this.persister = new Persister(store);
+    this.cache = new MessageCache(store, settings.messageCacheBytes);
+    this.queues = new QueueRegistry(this.persister, this.cache, router);
+  }
+
+  /** Rebuilds the queues from what the store recovered and starts compaction. */
+  async start(state: RecoveredState): Promise<void> {
+    await this.persister.commit(this.queues.recover(state, Date.now()));
+    this.retainedIndex.load(await this.store.getRetained(['#']));
+    this.compactTimer = setInterval(() => void this.compact(), this.settings.compactIntervalMs);
+    this.compactTimer.unref();
+  }
+
+  /** A new stored message with the next id. The payload is copied (it may be a view into a frame). */
+  newMessage(incoming: IncomingMessage, now: number, priority = 0, expiresAt: number | null = null): StoredMessage {
+    return {
+      id: this.nextId(), topic: incoming.topic, payload: Uint8Array.prototype.slice.call(incoming.payload),
+      headers: incoming.headers, replyTo: incoming.replyTo, publishedAt: now, expiresAt, priority,
+    };
+  }
+
+  /**
+   * An at-least-once (or retained) publish to a topic: stored (history,
+   * retained slot), added to every matching subscription queue, passed at
+   * most once to the other subscribers now; resolves after the commit.
+   * `retain` with an empty payload clears the topic's retained message and
+   * stores nothing else.
+   */
+  publish(incoming: IncomingMessage, isAtLeastOnce: boolean, retain: boolean): Promise<StoredPublishResult> {
+    const now = Date.now();
+    if (retain && isEmptyPayload(incoming.payload)) {
+      this.retainedIndex.clear(incoming.topic);
+      return this.persister.commit([{ op: 'setRetained', topic: incoming.topic, messageId: null }])
+        .then(() => ({ id: 0, matched: 0, dropped: 0 }));
+    }
+    const message = this.newMessage(incoming, now);
+    const batch: StoreOp[] = [{ op: 'putMessage', message }];
+    if (retain) {
+      batch.push({ op: 'setRetained', topic: message.topic, messageId: message.id });
+      this.retainedIndex.set(message);
+    }
+    this.cache.put(message);
+    const targets = this.router.match(message.topic);
+    let tail: Uint8Array | undefined;
+    let dropped = 0;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i];
+      if (isQueueSubscription(target) && isAtLeastOnce) {
+        if (!target.queue.enqueue(message, 0, undefined, null, now, batch)) dropped++;
+        continue;
+      }
+      const sub = isGroup(target) ? pickMember(target) : target;
+      tail ??= encoder.encode(message.topic, message.payload, message.headers, message.replyTo, message.id, now);
+      if (!sub.subscriber.deliver(sub.subId, tail)) dropped++;
+    }
+    const matched = targets.length;
+    return this.persister.commit(batch).then(() => ({ id: message.id, matched, dropped }));
+  }
+
+  /**
+   * A message for queue `name`: stored and enqueued; resolves with its id
+   * after the commit. ERR_NOT_FOUND for a missing queue unless queues are
+   * created on first use; ERR_LIMIT when the queue is full and rejects.
+   */
+  send(name: string, incoming: Omit<IncomingMessage, 'topic'>, options: { priority: number; delayMs: number; ttlMs: number | null }): Promise<number> {
+    const now = Date.now();
+    const batch: StoreOp[] = [];
+    const queue = this.queueForUse(name, batch);
+    const expiresAt = options.ttlMs === null ? null : now + options.ttlMs;
+    const message = this.newMessage({ ...incoming, topic: queueTopic(name) }, now, options.priority, expiresAt);
+    batch.push({ op: 'putMessage', message });
+    const availableAt = options.delayMs > 0 ? now + options.delayMs : undefined;
+    if (!queue.enqueue(message, options.priority, availableAt, expiresAt, now, batch)) {
+      // Expired entries removed to make room still go (their ops), the refused message does not.
+      batch.splice(batch.findIndex((op) => op.op === 'putMessage'), 1);
+      void this.persister.commit(batch).catch((err: unknown) => this.queues.reportError(err));
+      return Promise.reject(new OrdoError('ERR_LIMIT', `queue ${name} is full (maxLength ${queue.state.settings.maxLength}, overflow reject-publish)`));
+    }
+    this.cache.put(message);
+    return this.persister.commit(batch).then(() => message.id);
+  }
+
+  /** Queue `name`, created now (ops in `batch`) when missing and allowed; else ERR_NOT_FOUND. */
+  queueForUse(name: string, batch: StoreOp[]): DurableQueue {
+    const queue = this.queues.get(name);
+    if (queue !== undefined) return queue;
+    if (!this.settings.autoCreateQueues) throw new OrdoError('ERR_NOT_FOUND', `no queue ${name} (this broker creates queues only on request: ordo queue create)`);
+    return this.queues.create(name, {}, batch);
+  }
+
+  /**
+   * `consumer` leaves `queue`: its unacked deliveries come back; the queue of
+   * a non-durable subscription goes with its last consumer. Resolves after the commit.
+   */
+  detach(queue: DurableQueue, consumer: Consumer): Promise<void> {
+    const released = queue.removeConsumer(consumer, Date.now());
+    if (!queue.binding?.transient || queue.consumerCount > 0 || this.queues.get(queue.name) !== queue) return released;
+    const batch: StoreOp[] = [];
+    this.queues.delete(queue.name, batch);
+    return this.persister.commit(batch);
+  }
+
+  /** The retained messages matching `pattern`, oldest first. */
+  retained(pattern: string): StoredMessage[] {
+    return this.retainedIndex.matching(pattern);
+  }
+
+  /** Up to `limit` messages of `topic`'s history from a sequence number or time, oldest first. */
+  replay(topic: string, from: { seq: number } | { time: number }, limit: number): Promise<StoredMessage[]> {
+    return this.store.replay(topic, 'seq' in from ? { id: from.seq } : { time: from.time }, limit);
+  }
+
+  queueInfos(): QueueInfo[] {
+    const now = Date.now();
+    return this.queues.list().map((q) => q.info(now));
+  }
+
+  storeStats(): StoreStats {
+    return this.persister.stats();
+  }
+
+  sampleRates(): void {
+    this.queues.sampleRates();
+  }
+
+  /** Stops timers and deliveries; the store is closed by whoever opened it. */
+  close(): void {
+    clearInterval(this.compactTimer);
+    this.queues.close();
+  }
+
+  private async compact(): Promise<void> {
+    if (this.isCompacting) return;
+    this.isCompacting = true;
+    try {
+      await this.store.compact(this.settings.retention, Date.now());
+    } catch (err) {
+      if (!(err instanceof OrdoError && err.code === 'ERR_SHUTTING_DOWN')) this.queues.reportError(err);
+    } finally {
+      this.isCompacting = false;
+    }
+  }
+}
+
+/**
+ * An empty payload clears a retained message: nil, an empty string, empty
+ * bytes, or nothing at all (the MessagePack encodings 0xc0, 0xa0, 0xc4 0x00).
+ */
+export function isEmptyPayload(payload: Uint8Array): boolean {
+  if (payload.length === 0) return true;
+  if (payload.length === 1) return payload[0] === 0xc0 || payload[0] === 0xa0;
+  return payload.length === 2 && payload[0] === 0xc4 && payload[1] === 0x00;
+}

@@ -1,0 +1,46 @@
+import { NO_HISTORY_PREFIX } from '../store/index.js';
+
+/** Longest queue name, in UTF-16 code units. */
+export const MAX_QUEUE_NAME_LENGTH = 255;
+
+/**
+ * Why `name` cannot name a queue an application creates or sends to, or
+ * undefined: 1 to 255 characters, no control characters, not starting with
+ * `$` (the broker's own queues, those behind subscriptions, start with `$`).
+ */
+export function queueNameError(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_QUEUE_NAME_LENGTH) return `a queue name has 1 to ${MAX_QUEUE_NAME_LENGTH} characters`;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'a queue name must not contain control characters';
+  if (name.startsWith('$')) return "queue names starting with '$' are the broker's (subscription queues)";
+  return undefined;
+}
+
+/** The topic a message sent to queue `queue` is stored under (it keeps no topic history). */
+export function queueTopic(queue: string): string {
+  return NO_HISTORY_PREFIX + queue;
+}
+
+/** The topic a delivery shows: the queue's name for a message sent to a queue, else the topic it was published to. */
+export function shownTopic(storedTopic: string): string {
+  return storedTopic.startsWith(NO_HISTORY_PREFIX) ? storedTopic.slice(NO_HISTORY_PREFIX.length) : storedTopic;
+}
+
+/** Who subscribes, for naming the queue behind an at-least-once subscription. */
+export interface SubscriptionOwnerId {
+  readonly connectionId: string;
+  readonly clientId: string;
+  readonly subId: number;
+}
+
+/**
+ * The queue behind an at-least-once subscription [semantics 1.2]:
+ * - durable `D` in group `G`: `$group/G/D` (kept while every member is away);
+ * - durable `D`: `$durable/<clientId>/D` (one per client id and name);
+ * - group `G`: `$group/G/<pattern>` (deleted with its last member);
+ * - otherwise `$sub/<connection>/<subId>` (deleted with the subscription).
+ */
+export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
+  if (group !== undefined) return { name: `$group/${group}/${durable ?? pattern}`, transient: durable === undefined };
+  if (durable !== undefined) return { name: `$durable/${owner.clientId || '-'}/${durable}`, transient: false };
+  return { name: `$sub/${owner.connectionId}/${owner.subId}`, transient: true };
+}

@@ -1,0 +1,166 @@
+import type { Router } from '../delivery/index.js';
+import { OrdoError } from '../errors/index.js';
+import { QueueState, parseQueueSettings, type QueueSettings } from '../queues/index.js';
+import type { EntryRecord, QueueRecord, RecoveredState, StoredMessage, StoreOp } from '../store/index.js';
+import { DurableQueue, type Binding, type QueueHost } from './durable-queue.js';
+import type { MessageCache } from './message-cache.js';
+import type { Persister } from './persister.js';
+import { QueueSubscription } from './queue-subscription.js';
+
+/** The key of QueueRecord.settings that holds a subscription queue's binding (the rest are QueueSettings). */
+const BINDING_KEY = 'binding';
+
+/**
+ * Every durable queue of the broker, by name: created explicitly, on first
+ * use, or behind an at-least-once subscription (then also in the router).
+ * Hands dead letters from queue to queue, creating a dead-letter queue that
+ * was deleted rather than losing a message.
+ */
+export class QueueRegistry implements QueueHost {
+  private readonly queues = new Map<string, DurableQueue>();
+  private readonly subscriptions = new Map<string, QueueSubscription>();
+
+  constructor(
+    private readonly persister: Persister,
+    private readonly cache: MessageCache,
+    private readonly router: Router,
+  ) {}
+
+  get(name: string): DurableQueue | undefined {
+    return this.queues.get(name);
+  }
+
+  list(): DurableQueue[] {
+    return [...this.queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Rebuilds the queues of a start, everything waiting, and returns the ops
+   * that delete what outlived its owner: the queues of non-durable
+   * subscriptions, whose connections died with the old process.
+   */
+  recover(state: RecoveredState, now: number): StoreOp[] {
+    const byQueue = new Map<string, EntryRecord[]>();
+    for (const entry of state.entries) {
+      let list = byQueue.get(entry.queue);
+      if (list === undefined) byQueue.set(entry.queue, list = []);
+      list.push(entry);
+    }
+    const ops: StoreOp[] = [];
+    for (const record of state.queues) {
+      const { settings, binding } = splitRecord(record);
+      if (binding?.transient) {
+        ops.push({ op: 'deleteQueue', name: record.name });
+        continue;
+      }
+      const queueState = QueueState.recover(record.name, settings, byQueue.get(record.name) ?? [], now);
+      this.install(new DurableQueue(record.name, queueState, settings, binding, this));
+    }
+    return ops;
+  }
+
+  /**
+   * Creates queue `name` (ops added to `batch`), with its dead-letter queue
+   * when that does not exist. An existing queue with the same settings is
+   * returned as is; with other settings, ERR_CONFLICT. Throws ERR_BAD_REQUEST
+   * for bad settings.
+   */
+  create(name: string, input: unknown, batch: StoreOp[], binding?: Binding): DurableQueue {
+    const settings = parseQueueSettings(input);
+    const existing = this.queues.get(name);
+    if (existing !== undefined) {
+      if (binding === undefined && !sameSettings(existing.given, settings)) {
+        throw new OrdoError('ERR_CONFLICT', `queue ${name} exists with other settings (${JSON.stringify(existing.given)})`);
+      }
+      if (binding !== undefined && existing.binding?.pattern !== binding.pattern) this.rebind(existing, binding, batch);
+      return existing;
+    }
+    const queue = new DurableQueue(name, new QueueState(name, settings), settings, binding, this);
+    batch.push({ op: 'putQueue', queue: toRecord(name, settings, binding) });
+    this.install(queue);
+    const dlq = queue.state.settings.deadLetterQueue;
+    if (dlq !== null && !this.queues.has(dlq)) this.create(dlq, { deadLetterQueue: null }, batch);
+    return queue;
+  }
+
+  /** Deletes queue `name` with its messages (ops added to `batch`); returns how many messages went. */
+  delete(name: string, batch: StoreOp[]): number {
+    const queue = this.queues.get(name);
+    if (queue === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${name}`);
+    const total = queue.state.counts(Date.now()).total;
+    this.queues.delete(name);
+    const sub = this.subscriptions.get(name);
+    if (sub !== undefined) {
+      this.subscriptions.delete(name);
+      this.router.remove(sub);
+    }
+    queue.close();
+    batch.push({ op: 'deleteQueue', name });
+    return total;
+  }
+
+  commit(ops: readonly StoreOp[]): Promise<void> {
+    return this.persister.commit(ops);
+  }
+
+  messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>> {
+    return this.cache.getMany(ids);
+  }
+
+  deadLetter(from: DurableQueue, entries: readonly EntryRecord[], now: number, batch: StoreOp[]): void {
+    const name = from.state.settings.deadLetterQueue;
+    if (name === null) return;
+    let dlq = this.queues.get(name);
+    if (dlq === undefined) {
+      // Created ahead of the moves in this batch: the store refuses a move to a missing queue.
+      const created: StoreOp[] = [];
+      dlq = this.create(name, { deadLetterQueue: null }, created);
+      batch.unshift(...created);
+    }
+    for (const entry of entries) dlq.acceptDeadLetter(entry, now, batch);
+  }
+
+  reportError(err: unknown): void {
+    process.emitWarning(`ordo: store commit failed: ${(err as Error).message}`);
+  }
+
+  sampleRates(): void {
+    for (const queue of this.queues.values()) queue.sampleRates();
+  }
+
+  close(): void {
+    for (const queue of this.queues.values()) queue.close();
+  }
+
+  private install(queue: DurableQueue): void {
+    this.queues.set(queue.name, queue);
+    if (queue.binding === undefined) return;
+    const sub = new QueueSubscription(queue.binding.pattern, queue);
+    this.subscriptions.set(queue.name, sub);
+    this.router.add(sub);
+  }
+
+  /** A durable subscription renewed with another pattern follows it (as an MQTT session's subscription would). */
+  private rebind(queue: DurableQueue, binding: Binding, batch: StoreOp[]): void {
+    const old = this.subscriptions.get(queue.name);
+    if (old !== undefined) this.router.remove(old);
+    queue.binding = binding;
+    this.install(queue);
+    batch.push({ op: 'putQueue', queue: toRecord(queue.name, queue.given, binding) });
+  }
+}
+
+function toRecord(name: string, settings: QueueSettings, binding: Binding | undefined): QueueRecord {
+  return { name, settings: binding === undefined ? { ...settings } : { ...settings, [BINDING_KEY]: { ...binding } }, createdAt: Date.now() };
+}
+
+function splitRecord(record: QueueRecord): { settings: QueueSettings; binding: Binding | undefined } {
+  const { [BINDING_KEY]: binding, ...settings } = record.settings as Record<string, unknown>;
+  return { settings: parseQueueSettings(settings), binding: binding as Binding | undefined };
+}
+
+function sameSettings(a: QueueSettings, b: QueueSettings): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if ((a as Record<string, unknown>)[key] !== (b as Record<string, unknown>)[key]) return false;
+  return true;
+}

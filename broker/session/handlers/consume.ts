@@ -1,0 +1,64 @@
+import { unsupportedGuarantee } from '../../delivery/index.js';
+import { Consumer, queueNameError } from '../../durable/index.js';
+import { BrokerOp, checkConsume, requestIdOf, type ConsumeOp } from '../../protocol/index.js';
+import type { StoreOp } from '../../store/index.js';
+import type { Connection } from '../connection.js';
+import { replyFailure } from './message-checks.js';
+
+/** Unacked deliveries a consumer holds when it names no prefetch. */
+export const DEFAULT_PREFETCH = 100;
+
+/**
+ * CONSUME [protocol 2.12]: the connection becomes a consumer of a queue
+ * under a subscription id; deliveries follow the OK, at most `prefetch`
+ * unacked at once. At-most-once consumers have their deliveries acked as they
+ * are sent. Cancelled by UNSUBSCRIBE or the end of the connection, which gives
+ * the unacked deliveries back to the queue. The broker's `$` queues (those of
+ * subscriptions, dead-letter queues of them) may be consumed too.
+ */
+export function handleConsume(conn: Connection, op: unknown[]): void {
+  const bad = checkConsume(op);
+  if (bad !== undefined) {
+    conn.replyError(requestIdOf(op), 'ERR_BAD_REQUEST', bad);
+    return;
+  }
+  const [, reqId, subId, name, options] = op as ConsumeOp;
+  const nameError = name.startsWith('$') ? undefined : queueNameError(name);
+  if (nameError !== undefined) {
+    conn.replyError(reqId, 'ERR_BAD_REQUEST', nameError);
+    return;
+  }
+  const unsupported = options ? unsupportedGuarantee(options.qos, undefined) : undefined;
+  if (unsupported !== undefined) {
+    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
+    return;
+  }
+  if (conn.hasSubId(subId)) {
+    conn.replyError(reqId, 'ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`);
+    return;
+  }
+  const { durable } = conn.broker;
+  const batch: StoreOp[] = [];
+  let queue;
+  try {
+    queue = name.startsWith('$') ? durable.queues.get(name) : durable.queueForUse(name, batch);
+  } catch (err) {
+    replyFailure(conn, reqId, err);
+    return;
+  }
+  if (queue === undefined) {
+    conn.replyError(reqId, 'ERR_NOT_FOUND', `no queue ${name}`);
+    return;
+  }
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, options?.qos === 'at-most-once');
+  const binding = { queue, consumer };
+  conn.consumers.set(subId, binding);
+  durable.persister.commit(batch).then(() => {
+    if (conn.consumers.get(subId) !== binding) return; // cancelled, or the connection closed, meanwhile
+    conn.send([BrokerOp.ok, reqId, { queue: name }]);
+    queue.addConsumer(consumer);
+  }, (err: unknown) => {
+    conn.consumers.delete(subId);
+    replyFailure(conn, reqId, err);
+  });
+}

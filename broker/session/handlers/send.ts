@@ -1,0 +1,53 @@
+import { unsupportedGuarantee } from '../../delivery/index.js';
+import { queueNameError } from '../../durable/index.js';
+import { BrokerOp, checkSend, requestIdOf, type SendOp } from '../../protocol/index.js';
+import type { Connection } from '../connection.js';
+import { messageError, replyFailure } from './message-checks.js';
+
+/**
+ * SEND [protocol 2.11]: a message for one consumer of a queue. Always
+ * stored; answered OK {id} after the commit (reqId 0 asks for no OK, which
+ * is what an at-most-once send is). ERR_NOT_FOUND for a missing queue when
+ * queues are not created on first use, ERR_LIMIT for a full queue that
+ * rejects, ERR_FORBIDDEN for the broker's own `$` queues.
+ */
+export function handleSend(conn: Connection, op: unknown[]): void {
+  const bad = checkSend(op);
+  if (bad !== undefined) {
+    conn.replyError(requestIdOf(op), 'ERR_BAD_REQUEST', bad);
+    return;
+  }
+  const [, reqId, queue, payload, options] = op as SendOp;
+  const nameError = queueNameError(queue);
+  if (nameError !== undefined) {
+    conn.replyError(reqId, queue.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError);
+    return;
+  }
+  const refused = messageError(conn, payload, options?.replyTo);
+  if (refused !== undefined) {
+    conn.replyError(reqId, ...refused);
+    return;
+  }
+  const unsupported = options ? unsupportedGuarantee(options.qos, undefined) : undefined;
+  if (unsupported !== undefined) {
+    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
+    return;
+  }
+  conn.messagesIn++;
+  conn.broker.counters.messagesIn++;
+  const incoming = { payload, headers: options?.headers ?? null, replyTo: options?.replyTo ?? null };
+  const sendOptions = { priority: options?.priority ?? 0, delayMs: options?.delayMs ?? 0, ttlMs: options?.ttlMs ?? null };
+  let sent: Promise<number>;
+  try {
+    sent = conn.broker.durable.send(queue, incoming, sendOptions);
+  } catch (err) {
+    replyFailure(conn, reqId, err);
+    return;
+  }
+  sent.then(
+    (id) => {
+      if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { id }]);
+    },
+    (err: unknown) => replyFailure(conn, reqId, err),
+  );
+}

@@ -1,0 +1,62 @@
+import type { QueuedMessage, QueueInfo, StoreStats } from '../client/index.js';
+import { jsonLine, payloadText, table } from './format.js';
+
+/** Queues as `ordo queue ls` and `ordo stats` show them: one row each, rates in messages per second. */
+export function queueTable(queues: readonly QueueInfo[]): string {
+  return table(
+    ['queue', 'ready', 'delayed', 'unacked', 'total', 'consumers', 'in/s', 'out/s'],
+    queues.map((q) => [q.name, q.ready, q.delayed, q.unacked, q.total, q.consumers, rate(q.rateIn), rate(q.rateOut)]),
+  );
+}
+
+/** One queue's counts and settings (what `ordo queue create` prints). */
+export function queueDetails(q: QueueInfo): string {
+  const settings = Object.entries(q.settings).map(([k, v]) => `${k}=${v === null ? 'none' : String(v)}`).join(' ');
+  return table(['', ''], [
+    ['queue', q.name],
+    ...(q.pattern !== undefined ? [['pattern', q.pattern]] : []),
+    ['ready', q.ready],
+    ['delayed', q.delayed],
+    ['unacked', q.unacked],
+    ['total', q.total],
+    ['consumers', q.consumers],
+    ['rate in / out', `${rate(q.rateIn)} / ${rate(q.rateOut)} msg/s`],
+    ['settings', settings || 'defaults'],
+  ]).split('\n').slice(1).join('\n');
+}
+
+/** Waiting messages as `ordo queue peek` shows them, the payload last as `ordo sub` prints it. */
+export function peekTable(messages: readonly QueuedMessage[]): string {
+  return table(
+    ['id', 'priority', 'deliveries', 'time', 'payload'],
+    messages.map((m) => [m.id, m.priority, m.deliveries, new Date(m.timestamp).toISOString(), payloadText(m.payload)]),
+  );
+}
+
+/** A waiting message as one JSON object (the `--json` line of `ordo queue peek`). */
+export function peekedJson(m: QueuedMessage): string {
+  return jsonLine({
+    id: m.id,
+    priority: m.priority,
+    deliveries: m.deliveries,
+    timestamp: m.timestamp,
+    expiresAt: m.expiresAt,
+    headers: m.headers ?? {},
+    payload: m.payload,
+  });
+}
+
+/** The store's line of `ordo stats`: durability, commits and how many messages one commit carried on average. */
+export function storeLine(s: StoreStats): string {
+  const perCommit = s.commits === 0 ? 0 : s.messages / s.commits;
+  return `${s.durability}, ${s.commits} commits, ${s.messages} messages, ${round(perCommit)} messages per commit`;
+}
+
+function rate(perSecond: number): string {
+  return String(round(perSecond));
+}
+
+/** At most one decimal: rates and averages read better without float noise. */
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

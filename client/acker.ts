@@ -1,0 +1,72 @@
+import { OrdoError } from '../broker/errors/index.js';
+import { ClientOp, type NackWireOptions } from '../broker/protocol/index.js';
+import { scheduleMacrotask } from './outbox.js';
+
+/** What the acker needs of its client. */
+export interface AckChannel {
+  /** The current connection's number: deliveries of an earlier one cannot be settled any more. */
+  readonly epoch: number;
+  /** Sends an operation and resolves with its answer (see OrdoClient.call). */
+  call(head: unknown[], ...rest: unknown[]): Promise<unknown>;
+}
+
+interface Batch {
+  readonly ids: number[];
+  readonly waiters: { resolve(): void; reject(err: unknown): void }[];
+}
+
+/**
+ * Settles deliveries (ack, nack, extend). Acks of one macrotask for one
+ * subscription travel as one ACK operation with every id [protocol 2.13];
+ * each ack() resolves once the broker committed it. Nacks and extends, rarer,
+ * go one operation each.
+ */
+export class Acker {
+  private readonly acks = new Map<number, Batch>();
+  private isScheduled = false;
+
+  constructor(private readonly channel: AckChannel) {}
+
+  ack(subId: number, seq: number, epoch: number): Promise<void> {
+    if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
+    let batch = this.acks.get(subId);
+    if (batch === undefined) this.acks.set(subId, batch = { ids: [], waiters: [] });
+    batch.ids.push(seq);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (!this.isScheduled) {
+      this.isScheduled = true;
+      scheduleMacrotask(() => this.flush());
+    }
+    return done;
+  }
+
+  async nack(subId: number, seq: number, epoch: number, options: NackWireOptions): Promise<void> {
+    if (epoch !== this.channel.epoch) throw staleDelivery();
+    await this.channel.call([ClientOp.nack], subId, [seq], options);
+  }
+
+  async extend(subId: number, seq: number, epoch: number, ms: number): Promise<void> {
+    if (epoch !== this.channel.epoch) throw staleDelivery();
+    await this.channel.call([ClientOp.extend], subId, [seq], ms);
+  }
+
+  /** Sends the acks batched so far now (before an unsubscribe or a close, which would otherwise overtake them). */
+  flush(): void {
+    this.isScheduled = false;
+    for (const [subId, batch] of this.acks) {
+      this.channel.call([ClientOp.ack], subId, batch.ids).then(
+        () => { for (const w of batch.waiters) w.resolve(); },
+        (err: unknown) => { for (const w of batch.waiters) w.reject(err); },
+      );
+    }
+    this.acks.clear();
+  }
+}
+
+/**
+ * A delivery of a connection that has since been lost: the broker gave it
+ * back to its queue then, and delivers it again.
+ */
+function staleDelivery(): OrdoError {
+  return new OrdoError('ERR_DISCONNECTED', 'the delivery came on a connection that was lost; the broker will deliver it again');
+}
