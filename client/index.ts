@@ -27,7 +27,7 @@ export { QueuedMessage } from './queued-message.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler } from './subscription.js';
 export type {
-  ConnectOptions, ConsumeOptions, NackOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
+  AckMode, ConnectOptions, ConsumeOptions, NackOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
 } from './options.js';
 export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
 export type { ErrorCode } from '../broker/errors/index.js';

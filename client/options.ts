@@ -55,6 +55,8 @@ export interface SubscribeOptions {
   group?: string;
   /** At-least-once: most unacked deliveries at once (1 to 10,000). Default 100. */
   prefetch?: number;
+  /** 'auto' (default): the handler's outcome (or the iterator's next pull) acks or nacks. 'manual': only msg.ack() and msg.nack() do. */
+  ack?: AckMode;
   /** Replay the topic's stored history first, from a sequence number or a time (ms since the epoch). */
   from?: { seq: number } | { time: number };
   /** Messages held in the client for a slow handler or iterator before dropping. Default 65536. */
@@ -92,9 +94,14 @@ export interface ConsumeOptions {
   qos?: Qos;
   /** Most unacked deliveries at once (1 to 10,000). Default 100. */
   prefetch?: number;
+  /** 'auto' (default): the handler's outcome (or the iterator's next pull) acks or nacks. 'manual': only msg.ack() and msg.nack() do. */
+  ack?: AckMode;
   /** Messages held in the client for a slow handler or iterator. Default 65536. */
   maxPending?: number;
 }
+
+/** Who settles at-least-once deliveries: the subscription (from the handler's outcome) or the application. */
+export type AckMode = 'auto' | 'manual';
 
 /** Options of nack(). */
 export interface NackOptions {

@@ -20,7 +20,8 @@ export type SubscriptionKind = 'topic' | 'queue';
  * handler returns or resolves, nacked when it throws — unless the handler
  * settled it itself. Without a handler, the subscription is an async
  * iterable, and a delivery not settled by the application is acked when the
- * next one is asked for or the loop ends. At most `maxPending` at-most-once
+ * next one is asked for or the loop ends. With `ack: 'manual'` neither
+ * happens: the application calls ack() or nack(). At most `maxPending` at-most-once
  * messages wait in the client; past that they are dropped and counted in
  * `dropped` (at-least-once ones are bounded by the prefetch window instead).
  */
@@ -34,6 +35,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   private isClosed = false;
   private wake: (() => void) | undefined;
   private readonly maxPending: number;
+  /** True when the application settles deliveries itself (option `ack: 'manual'`). */
+  private readonly isManual: boolean;
 
   constructor(
     readonly id: number,
@@ -45,6 +48,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     readonly kind: SubscriptionKind = 'topic',
   ) {
     this.maxPending = options.maxPending ?? 65_536;
+    this.isManual = options.ack === 'manual';
   }
 
   /** Stops deliveries; an iterator ends after the messages already received. */
@@ -86,7 +90,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
         if (next !== undefined) {
           current = next;
           yield next;
-          if (current.needsSettling) this.settle(current.ack());
+          if (current.needsSettling && !this.isManual) this.settle(current.ack());
           current = undefined;
           continue;
         }
@@ -95,7 +99,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
         this.wake = undefined;
       }
     } finally {
-      if (current?.needsSettling) this.settle(current.ack());
+      if (current?.needsSettling && !this.isManual) this.settle(current.ack());
       if (!this.isClosed) this.unsubscribe().catch((err: unknown) => this.owner.reportError(err));
     }
   }
@@ -106,21 +110,21 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       result = this.handler!(msg);
     } catch (err) {
       this.owner.reportError(err);
-      if (msg.needsSettling) this.settle(msg.nack());
+      if (msg.needsSettling && !this.isManual) this.settle(msg.nack());
       return;
     }
     if (result instanceof Promise) {
       this.isBusy = true;
       result.then(() => {
-        if (msg.needsSettling) this.settle(msg.ack());
+        if (msg.needsSettling && !this.isManual) this.settle(msg.ack());
         this.drain();
       }, (err) => {
         this.owner.reportError(err);
-        if (msg.needsSettling) this.settle(msg.nack());
+        if (msg.needsSettling && !this.isManual) this.settle(msg.nack());
         this.drain();
       });
     } else {
-      if (msg.needsSettling) this.settle(msg.ack());
+      if (msg.needsSettling && !this.isManual) this.settle(msg.ack());
     }
   }
 

@@ -54,7 +54,10 @@ export class QueueRegistry implements QueueHost {
         continue;
       }
       const queueState = QueueState.recover(record.name, settings, byQueue.get(record.name) ?? [], now);
-      this.install(new DurableQueue(record.name, queueState, settings, binding, this));
+      const queue = new DurableQueue(record.name, queueState, settings, binding, this);
+      this.install(queue);
+      // Its first pump removes what expired while the broker was down and arms the timer for the rest.
+      queue.schedulePump();
     }
     return ops;
   }

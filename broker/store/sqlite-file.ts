@@ -89,6 +89,12 @@ export class SqliteFile {
    * which would leave it ahead of the file.
    */
   private queueNames: Set<string>;
+  /**
+   * Message ids put by the transaction being applied: addEntry of one of
+   * those need not ask SQLite whether the message exists (a publish puts
+   * the message and its entries in one batch: that lookup was a read per entry).
+   */
+  private readonly putNow = new Set<number>();
 
   constructor(private readonly db: Database, readonly file: string) {
     const s = this.s = prepareStatements(db);
@@ -117,8 +123,9 @@ export class SqliteFile {
           committed += 1;
         } catch (err) {
           failed.push({ index, code: err instanceof StoreFault ? err.code : 'ERR_INTERNAL', message: describe(err) });
-          // Its savepoint is rolled back: a queue it made or deleted must not count for the next batches.
+          // Its savepoint is rolled back: a queue it made or deleted, a message it put, must not count for the next batches.
           this.queueNames = this.loadQueueNames();
+          this.putNow.clear();
         }
       });
       return { ops, batches: committed, failed };
@@ -137,6 +144,7 @@ export class SqliteFile {
    * the transaction itself fails (disk full, I/O error): then nothing committed.
    */
   commit(batches: Batches): CommitResult {
+    this.putNow.clear();
     try {
       this.applyTogether(batches);
       let ops = 0;
@@ -145,6 +153,7 @@ export class SqliteFile {
     } catch {
       // Rare: redo with a savepoint per batch to find the failing ones and keep the rest.
       this.queueNames = this.loadQueueNames();
+      this.putNow.clear();
     }
     try {
       return this.applyIsolated(batches);
@@ -169,13 +178,16 @@ export class SqliteFile {
         } catch (err) {
           throw conflictOr(err, `message ${op.id} exists`);
         }
+        this.putNow.add(op.id);
         return;
       case 'putQueue': s.putQueue.run(op.name, op.settings, op.createdAt); this.queueNames.add(op.name); return;
       case 'deleteQueue': s.deleteQueue.run(op.name); s.purgeQueue.run(op.name); this.queueNames.delete(op.name); return;
       case 'addEntry': {
         const e = op.entry;
         this.needQueue(e.queue);
-        if (s.hasMessage.get(e.messageId) === undefined) throw new StoreFault('ERR_NOT_FOUND', `no message ${e.messageId}`);
+        if (!this.putNow.has(e.messageId) && s.hasMessage.get(e.messageId) === undefined) {
+          throw new StoreFault('ERR_NOT_FOUND', `no message ${e.messageId}`);
+        }
         try {
           s.addEntry.run(e.queue, e.messageId, e.priority, e.availableAt, e.expiresAt, e.deliveries);
         } catch (err) {

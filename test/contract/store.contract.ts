@@ -544,6 +544,19 @@ export function storeContract(
         expect(await stillThere(s, [4, 5, 6])).toEqual([5, 6]);
       });
 
+      it('keeps no history for topics under $q/ (messages sent to queues): gone once no entry holds them, at any size', async ({ s }) => {
+        await s.commit(op.putQueue('jobs'), ...putMessages([1, 2, 3], { topic: '$q/jobs' }), ...putMessages([4, 5], { topic: 'a' }),
+          op.addEntry('jobs', 1), op.addEntry('jobs', 2), op.addEntry('jobs', 3));
+        await s.commit(op.deleteEntry('jobs', 1), op.deleteEntry('jobs', 3));
+        const before = performance.now();
+        expect(await s.store.compact(KEEP_ALL, T0 + 100)).toBe(2);
+        expect(await stillThere(s, [1, 2, 3, 4, 5])).toEqual([2, 4, 5]);
+        // A regression guard: the query once turned quadratic (a correlated subquery) and stalled the store.
+        await s.commit(...putMessages(Array.from({ length: 3000 }, (_, i) => 100 + i), { topic: '$q/jobs' }));
+        expect(await s.store.compact(KEEP_ALL, T0 + 100)).toBe(3000);
+        expect(performance.now() - before).toBeLessThan(5_000);
+      });
+
       it('counts held messages in the window: the limits bound the topic’s history, held ones merely outlive it', async ({ s }) => {
         // Reading: the window is the topic's newest messages among all it still stores,
         // held or not. With entries on 1 and 4 and maxMessages 2 the window is {3, 4}:

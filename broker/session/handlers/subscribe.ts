@@ -75,7 +75,9 @@ function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pat
   durable.replay(pattern, from, MAX_REPLAY).then((history) => {
     if (conn.subscriptions.get(subId) !== sub) return;
     conn.send([BrokerOp.ok, reqId, null]);
-    sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
+    // A retained message inside the replayed range comes once, as history.
+    const replayed = new Set(history.map((m) => m.id));
+    if (group === undefined) sendStored(conn, subId, durable.retained(pattern).filter((m) => !replayed.has(m.id)), MessageFlags.retained);
     sendStored(conn, subId, history, MessageFlags.replayed);
     gate.open();
   }, (err: unknown) => {
@@ -98,7 +100,7 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   durable.persister.commit(batch).then(() => {
     if (conn.consumers.get(subId) !== binding) return;
     conn.send([BrokerOp.ok, reqId, { queue: name }]);
-    sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
+    if (options?.group == null) sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
     queue.addConsumer(consumer);
   }, (err: unknown) => {
     conn.consumers.delete(subId);
