@@ -1,14 +1,18 @@
 /** The few flags of `npm run bench` (`node dist/bench/main.js`), parsed by hand. */
 import type { BenchOptions } from './main.js';
+import type { Qos } from './workloads/spec.js';
 
 /** Usage text printed by `--help` and after a bad flag. */
 export const USAGE = `usage: npm run bench -- [options]
-  --peers              also run Mosquitto, NATS and RabbitMQ (default: when any is installed)
+  --peers              also run Mosquitto, NATS, RabbitMQ and Redis (default: when any is installed)
   --no-peers           Ordo only
-  --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq)
-  --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency, trie, store)
-  --messages N         messages per publisher (throughput) or samples (latency)
-  --timeout MS         bound on each workload run (default 20000)
+  --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis)
+  --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency,
+                       alo-windowed, alo-one-at-a-time, trie, store)
+  --qos G              only the workloads of guarantee G (at-most-once, at-least-once)
+  --messages N         messages per publisher (throughput), samples (latency), most per burst (at-least-once)
+  --burst-ms MS        cap on each measured burst (throughput, at-least-once)
+  --timeout MS         bound on each workload run (default 20000; 30000 for alo-windowed)
   --json               print the results as JSON instead of a table`;
 
 /** A flag the harness does not know, or a bad value. */
@@ -38,6 +42,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help?:
         break;
       case '--workloads':
         options.workloads = splitList(value());
+        break;
+      case '--qos':
+        options.qos = value() as Qos; // checked against the known guarantees with the workloads
+        break;
+      case '--burst-ms':
+        options.burstMs = positiveInteger(flag, value());
         break;
       case '--messages':
         options.messages = positiveInteger(flag, value());

@@ -15,12 +15,10 @@ import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { USAGE, UsageError, parseBenchArgs } from './args.js';
 import { formatContext, formatReport } from './report.js';
-import type { BenchResult, WorkloadOutcome } from './result.js';
+import type { BenchResult } from './result.js';
+import { runTarget } from './run-target.js';
 import { createTargets, type BenchTarget } from './targets/index.js';
-import { describeError, withTimeout } from './timing.js';
-import { runLatency } from './workloads/latency.js';
-import { DEFAULT_WORKLOADS, type WorkloadSpec } from './workloads/spec.js';
-import { runThroughput } from './workloads/throughput.js';
+import { DEFAULT_WORKLOADS, QOS_LEVELS, type Qos, type WorkloadSpec } from './workloads/spec.js';
 import { benchTrie, formatTrieBench } from './trie-bench.js';
 import { benchStore, formatStoreBench } from './store-bench.js';
 
@@ -33,12 +31,19 @@ export interface BenchOptions {
   peers?: boolean;
   /** Messages per publisher (throughput) or samples (latency), for every workload. Default: per workload. */
   messages?: number;
-  /** Run only these targets, by name (`ordo`, `nats`, `mosquitto`, `rabbitmq`). */
+  /** Run only these targets, by name (`ordo`, `nats`, `mosquitto`, `rabbitmq`, `redis`). */
   only?: readonly string[];
-  /** Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`, `latency`, `trie`, `store`). */
+  /**
+   * Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`,
+   * `latency`, `alo-windowed`, `alo-one-at-a-time`, `trie`, `store`).
+   */
   workloads?: readonly string[];
-  /** Bound on each workload run, ms. Default 20000. */
+  /** Run only the workloads of this guarantee (and neither `trie` nor `store`, unless named in `workloads`). */
+  qos?: Qos;
+  /** Bound on each workload run, ms. Default per workload (20000, 30000 for at-least-once windowed). */
   timeoutMs?: number;
+  /** Cap on each measured burst of a throughput or at-least-once workload, ms. Default per workload. */
+  burstMs?: number;
   /** Print JSON instead of the table. */
   json?: boolean;
   /** Print nothing to stdout (the caller formats the results). */
@@ -52,19 +57,15 @@ const TRIE_WORKLOAD = 'trie';
 /** The storage workload: the SQLite store alone, in this process (no network). */
 const STORE_WORKLOAD = 'store';
 
-/** Bound on a target's start, on top of the target's own (RabbitMQ takes the longest), ms. */
-const START_TIMEOUT_MS = 90_000;
-/** Slack on top of a workload's own timeout before the runner gives up on it, ms. */
-const RUN_SLACK_MS = 15_000;
-
 /** Runs every selected workload on every selected target, prints the report, and returns the rows. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
   const isOrdoSelected = options.only === undefined || options.only.includes('ordo');
-  const isTrieSelected = options.workloads?.includes(TRIE_WORKLOAD) ?? isOrdoSelected;
-  const isStoreSelected = options.workloads?.includes(STORE_WORKLOAD) ?? isOrdoSelected;
+  const isInProcessSelected = (id: string): boolean => options.workloads?.includes(id) ?? (isOrdoSelected && options.qos === undefined);
+  const isTrieSelected = isInProcessSelected(TRIE_WORKLOAD);
+  const isStoreSelected = isInProcessSelected(STORE_WORKLOAD);
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
@@ -84,10 +85,14 @@ function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
   const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && id !== STORE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
-  return DEFAULT_WORKLOADS.filter((spec) => ids === undefined || ids.includes(spec.id)).map((spec) => ({
+  if (options.qos !== undefined && !QOS_LEVELS.includes(options.qos)) throw new UsageError(`unknown guarantee ${options.qos}`);
+  const isSelected = (spec: WorkloadSpec): boolean =>
+    (ids === undefined || ids.includes(spec.id)) && (options.qos === undefined || spec.qos === options.qos);
+  return DEFAULT_WORKLOADS.filter(isSelected).map((spec) => ({
     ...spec,
     ...(options.messages === undefined ? {} : { messages: options.messages }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
   }));
 }
 
@@ -101,50 +106,6 @@ async function selectTargets(options: BenchOptions): Promise<BenchTarget[]> {
   const peers = all.filter((t) => t.isPeer);
   const withPeers = options.peers ?? (await Promise.all(peers.map((t) => t.isAvailable()))).some((a) => a === true);
   return withPeers ? all : all.filter((t) => !t.isPeer);
-}
-
-/** Starts one target, runs every spec on it, stops it; failures become rows, never exceptions. */
-async function runTarget(target: BenchTarget, specs: readonly WorkloadSpec[], log: (line: string) => void): Promise<BenchResult[]> {
-  const row = (spec: WorkloadSpec, outcome: WorkloadOutcome | { skipped: string }): BenchResult => ({
-    target: target.name,
-    workload: spec.label,
-    spec,
-    ...outcome,
-  });
-  const available = await target.isAvailable();
-  if (available !== true) return specs.map((spec) => row(spec, { skipped: available }));
-  const runnable = specs.filter((spec) => target.supports(spec) === true);
-  const rows = new Map<WorkloadSpec, BenchResult>();
-  for (const spec of specs) {
-    const support = target.supports(spec);
-    if (support !== true) rows.set(spec, row(spec, { skipped: support }));
-  }
-  if (runnable.length > 0) {
-    // Interrupted: stop this target's server before leaving (exit 128 + signal number).
-    const stopOnSignal = (signal: NodeJS.Signals): void =>
-      void target.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    process.once('SIGINT', stopOnSignal);
-    process.once('SIGTERM', stopOnSignal);
-    try {
-      log(`${target.name}: starting`);
-      await withTimeout(target.start(), START_TIMEOUT_MS, `${target.name}: start`);
-      for (const spec of runnable) {
-        log(`${target.name}: ${spec.label}`);
-        const run = spec.kind === 'throughput' ? runThroughput : runLatency;
-        const outcome = await withTimeout(run(target, spec), spec.timeoutMs + RUN_SLACK_MS, `${target.name}: ${spec.label}`).catch(
-          (err: unknown) => ({ error: describeError(err) }),
-        );
-        rows.set(spec, row(spec, outcome));
-      }
-    } catch (err) {
-      for (const spec of runnable) if (!rows.has(spec)) rows.set(spec, row(spec, { error: `start failed: ${describeError(err)}` }));
-    } finally {
-      await target.stop().catch((err: unknown) => log(`${target.name}: stop failed: ${describeError(err)}`));
-      process.removeListener('SIGINT', stopOnSignal);
-      process.removeListener('SIGTERM', stopOnSignal);
-    }
-  }
-  return specs.map((spec) => rows.get(spec) as BenchResult);
 }
 
 /** Entry point of `node dist/bench/main.js [flags]`. */

@@ -1,6 +1,8 @@
 /**
- * The report: one table of every row (rate, the delivery checks beside it,
- * latency percentiles), then Ordo's ratio to each peer on each workload.
+ * The report: one table of the at-most-once rows (rate, the delivery checks
+ * beside it, latency percentiles), one of the at-least-once rows (one per
+ * target setup, with messages per fsync where the target counts them), then
+ * Ordo's ratio to each peer on each workload.
  */
 import type { BenchResult } from './result.js';
 import type { WorkloadSpec } from './workloads/spec.js';
@@ -24,10 +26,17 @@ export function formatContext(context: BenchContext): string {
   ].join('\n');
 }
 
-/** The whole report as text: the results table, then the ratio table when there is a peer to compare with. */
+/** The whole report as text: the results tables, then the ratio table when there is a peer to compare with. */
 export function formatReport(results: readonly BenchResult[]): string {
-  const ratios = formatRatios(results);
-  return ratios === '' ? formatTable(results) : `${formatTable(results)}\n\n${ratios}`;
+  const confirmed = results.filter((r) => r.spec.kind === 'confirmed');
+  const others = results.filter((r) => r.spec.kind !== 'confirmed');
+  return [
+    others.length > 0 ? formatTable(others) : '',
+    confirmed.length > 0 ? formatConfirmedTable(confirmed) : '',
+    formatRatios(results),
+  ]
+    .filter((part) => part !== '')
+    .join('\n\n');
 }
 
 /**
@@ -52,6 +61,30 @@ export function formatTable(results: readonly BenchResult[]): string {
 }
 
 /**
+ * The at-least-once rows, grouped by workload: workload | target | setup |
+ * rate | lost | dup | reordered | messages per fsync | server CPU µs per
+ * delivery | note.
+ */
+export function formatConfirmedTable(results: readonly BenchResult[]): string {
+  const workloads = [...new Set(results.map((r) => r.workload))];
+  const sorted = workloads.flatMap((workload) => results.filter((r) => r.workload === workload));
+  const header = ['at-least-once', 'target', 'setup', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'msg/fsync', 'srv CPU µs/msg', 'note'];
+  const rows = sorted.map((r) => [
+    r.workload,
+    r.target,
+    r.setup ?? DASH,
+    r.rate === undefined ? DASH : formatInteger(r.rate),
+    formatCount(r, 'lost'),
+    formatCount(r, 'duplicated'),
+    formatCount(r, 'reordered'),
+    r.store === undefined || r.store.commits === 0 ? DASH : (r.store.messages / r.store.commits).toFixed(1),
+    formatServerCpu(r),
+    noteOf(r),
+  ]);
+  return alignColumns([header, ...rows], [false, false, false, true, true, true, true, true, true, false]);
+}
+
+/**
  * Ordo ÷ peer per workload, oriented so that above 1× means Ordo is better:
  * Ordo's rate ÷ the peer's rate; the peer's latency ÷ Ordo's latency.
  * Empty when Ordo or every peer lacks a measured row.
@@ -65,7 +98,7 @@ export function formatRatios(results: readonly BenchResult[]): string {
   for (const own of ordo) {
     const lines: Array<[string, (r: BenchResult) => number | undefined, boolean]> =
       own.rate !== undefined
-        ? [[own.workload, (r) => r.rate, true]]
+        ? [[own.setup === undefined ? own.workload : `${own.workload} (${own.setup})`, (r) => r.rate, true]]
         : [
             [`${own.workload} p50`, (r) => r.p50Us, false],
             [`${own.workload} p99`, (r) => r.p99Us, false],
@@ -80,7 +113,8 @@ export function formatRatios(results: readonly BenchResult[]): string {
       ]);
     }
   }
-  const title = 'Ordo relative to peers (above 1× = Ordo better: rate ÷ peer rate, peer latency ÷ Ordo latency)';
+  const title =
+    'Ordo relative to peers (above 1× = Ordo better: rate ÷ peer rate, peer latency ÷ Ordo latency; at-least-once: vs the peer\'s default setup)';
   const header = ['workload', ...peers.map((peer) => `vs ${peer}`)];
   return `${title}\n${alignColumns([header, ...rows], [false, ...peers.map(() => true)])}`;
 }
@@ -103,7 +137,7 @@ function noteOf(r: BenchResult): string {
   if (r.delivery !== undefined && r.delivery.unexpected > 0) notes.push(`${r.delivery.unexpected} unexpected`);
   const goal = r.target === 'ordo' ? goalStatus(r) : undefined;
   if (goal !== undefined) notes.push(goal);
-  if (!isDefaultMode(r.spec)) notes.push(`${r.spec.qos}, ${r.spec.order}`);
+  if (!isDefaultMode(r.spec) && r.spec.kind !== 'confirmed') notes.push(`${r.spec.qos}, ${r.spec.order}`);
   return notes.join('; ');
 }
 

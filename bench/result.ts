@@ -1,3 +1,4 @@
+import type { StoreCounters } from './targets/target.js';
 import type { WorkloadSpec } from './workloads/spec.js';
 
 /** Delivery checks of one run, summed over every subscriber. */
@@ -21,6 +22,8 @@ export interface BenchResult {
   readonly target: string;
   readonly workload: string;
   readonly spec: WorkloadSpec;
+  /** The target's setup the row ran under (durability, queue type …); absent for the plain one. */
+  readonly setup?: string;
   /** Why the row did not run (target not installed, spec not supported). */
   readonly skipped?: string;
   /** Why the run failed or was cut short (timeout, connection error). */
@@ -29,7 +32,7 @@ export interface BenchResult {
   readonly rate?: number;
   /** The rate of each measured run, in run order (throughput only). */
   readonly runRates?: readonly number[];
-  /** Publishes per second as seen by the publishers, median of the runs (throughput only). */
+  /** Publishes per second as seen by the publishers (confirmed ones for `confirmed`), median of the runs. */
   readonly publishRate?: number;
   /** Median round trip, µs (latency only). */
   readonly p50Us?: number;
@@ -45,7 +48,9 @@ export interface BenchResult {
   readonly serverCpuMs?: number;
   /** CPU time of the bench process (every client) during the measured part, ms. */
   readonly clientCpuMs?: number;
+  /** What the target's store did during the measured part, when it reports it (Ordo): commits and messages. */
+  readonly store?: StoreCounters;
 }
 
 /** What a workload run measured; the runner adds target, workload and spec. */
-export type WorkloadOutcome = Omit<BenchResult, 'target' | 'workload' | 'spec' | 'skipped'>;
+export type WorkloadOutcome = Omit<BenchResult, 'target' | 'workload' | 'spec' | 'setup' | 'skipped'>;

@@ -87,7 +87,7 @@ export class Broker implements BrokerContext {
         connectionId: c.connectionId,
         clientId: c.clientId,
         address: c.address,
-        subscriptions: c.subscriptions.size,
+        subscriptions: c.subscriptions.size + c.consumers.size,
         messagesIn: c.messagesIn,
         messagesOut: c.messagesOut,
         dropped: c.dropped,
@@ -98,10 +98,10 @@ export class Broker implements BrokerContext {
     };
   }
 
-  /** Client subscriptions (the per-connection inbox subscriptions are not counted). */
+  /** Client subscriptions and consumers (the per-connection inbox subscriptions are not counted). */
   private subscriptionCount(): number {
     let n = 0;
-    for (const c of this.connections) n += c.subscriptions.size;
+    for (const c of this.connections) n += c.subscriptions.size + c.consumers.size;
     return n;
   }
 

@@ -46,10 +46,10 @@ export function peekedJson(m: QueuedMessage): string {
   });
 }
 
-/** The store's line of `ordo stats`: durability, commits and how many messages one commit carried on average. */
+/** The store's line of `ordo stats`: durability, commits (fsynced ones) and how many messages one fsync carried on average. */
 export function storeLine(s: StoreStats): string {
-  const perCommit = s.commits === 0 ? 0 : s.messages / s.commits;
-  return `${s.durability}, ${s.commits} commits, ${s.messages} messages, ${round(perCommit)} messages per commit`;
+  const perFsync = s.fsyncs === 0 ? 0 : s.messages / s.fsyncs;
+  return `${s.durability}, ${s.commits} commits (${s.fsyncs} fsynced), ${s.messages} messages, ${round(perFsync)} messages per fsync`;
 }
 
 function rate(perSecond: number): string {

@@ -6,11 +6,17 @@ import { scheduleMacrotask } from './outbox.js';
 export interface AckChannel {
   /** The current connection's number: deliveries of an earlier one cannot be settled any more. */
   readonly epoch: number;
-  /** Sends an operation and resolves with its answer (see OrdoClient.call). */
-  call(head: unknown[], ...rest: unknown[]): Promise<unknown>;
+  /**
+   * Sends an operation on the current connection and resolves with its
+   * answer; rejects with ERR_DISCONNECTED when there is none (a settle must
+   * never wait for the next connection: it would settle that one's delivery).
+   */
+  callNow(head: unknown[], ...rest: unknown[]): Promise<unknown>;
 }
 
 interface Batch {
+  /** The connection the deliveries came on. */
+  readonly epoch: number;
   readonly ids: number[];
   readonly waiters: { resolve(): void; reject(err: unknown): void }[];
 }
@@ -30,7 +36,7 @@ export class Acker {
   ack(subId: number, seq: number, epoch: number): Promise<void> {
     if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
     let batch = this.acks.get(subId);
-    if (batch === undefined) this.acks.set(subId, batch = { ids: [], waiters: [] });
+    if (batch === undefined) this.acks.set(subId, batch = { epoch, ids: [], waiters: [] });
     batch.ids.push(seq);
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     if (!this.isScheduled) {
@@ -42,19 +48,20 @@ export class Acker {
 
   async nack(subId: number, seq: number, epoch: number, options: NackWireOptions): Promise<void> {
     if (epoch !== this.channel.epoch) throw staleDelivery();
-    await this.channel.call([ClientOp.nack], subId, [seq], options);
+    await this.channel.callNow([ClientOp.nack], subId, [seq], options);
   }
 
   async extend(subId: number, seq: number, epoch: number, ms: number): Promise<void> {
     if (epoch !== this.channel.epoch) throw staleDelivery();
-    await this.channel.call([ClientOp.extend], subId, [seq], ms);
+    await this.channel.callNow([ClientOp.extend], subId, [seq], ms);
   }
 
   /** Sends the acks batched so far now (before an unsubscribe or a close, which would otherwise overtake them). */
   flush(): void {
     this.isScheduled = false;
     for (const [subId, batch] of this.acks) {
-      this.channel.call([ClientOp.ack], subId, batch.ids).then(
+      const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([ClientOp.ack], subId, batch.ids) : Promise.reject(staleDelivery());
+      sent.then(
         () => { for (const w of batch.waiters) w.resolve(); },
         (err: unknown) => { for (const w of batch.waiters) w.reject(err); },
       );

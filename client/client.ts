@@ -327,6 +327,12 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     });
   }
 
+  /** @internal As call(), but only on the current connection: ERR_DISCONNECTED when there is none. */
+  callNow(head: unknown[], ...rest: unknown[]): Promise<unknown> {
+    if (this.state !== 'connected') return Promise.reject(new OrdoError('ERR_DISCONNECTED', 'not connected: the broker gives unsettled deliveries back and delivers them again'));
+    return this.call(head, ...rest);
+  }
+
   /** The connection's private reply inbox id, named by the broker in its welcome. */
   get inboxId(): string | undefined {
     return this.replies.inboxId;

@@ -1,37 +1,73 @@
 /**
  * NATS peer: the Debian `nats-server` on a free 127.0.0.1 port, driven by the
- * `nats` Node client with core publish/subscribe (no JetStream), the
- * at-most-once equivalent. Topic levels map to subject tokens (`a/b` → `a.b`).
+ * `nats` Node client. At-most-once rows: core publish/subscribe (no
+ * JetStream). At-least-once rows: JetStream with file storage in a temp
+ * folder (nats-jetstream.ts), at the default `sync_interval` (an fsync every
+ * 2 minutes) and with `sync_interval: always` (an fsync per write, before
+ * the PubAck — Ordo's fsync durability; nats-server 2.10 or later).
  */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { NatsConnection } from 'nats';
 import type { WorkloadSpec } from '../workloads/spec.js';
+import { JetStreamConfirmedClient, toSubject } from './nats-jetstream.js';
 import { LOOPBACK, findBinary, freePort, requireBinary } from './server-process.js';
 import { ServerTarget, clientPackageAvailable } from './server-target.js';
-import type { BenchClient } from './target.js';
+import type { BenchClient, ConfirmedClient, TargetSetup } from './target.js';
 
 const BINARY = 'nats-server';
+const JETSTREAM_DEFAULT: TargetSetup = { id: 'jetstream', label: 'JetStream file, fsync every 2 min', server: 'jetstream' };
+const JETSTREAM_SYNC_ALWAYS: TargetSetup = { id: 'sync-always', label: 'JetStream file, sync_interval: always', server: 'sync-always' };
+/** The first nats-server that knows `sync_interval`. */
+const SYNC_INTERVAL_SINCE: readonly number[] = [2, 10, 0];
 
 /** Starts nats-server and connects with the `nats` client. */
 export class NatsTarget extends ServerTarget {
   override readonly name = 'nats';
   override readonly isPeer = true;
+  protected override readonly confirmedSetups = [JETSTREAM_DEFAULT, JETSTREAM_SYNC_ALWAYS];
 
-  override async isAvailable(): Promise<true | string> {
-    return (await findBinary(BINARY)) === undefined ? `${BINARY} not installed` : clientPackageAvailable('nats');
+  override async isAvailable(setup?: TargetSetup): Promise<true | string> {
+    const binary = await findBinary(BINARY);
+    if (binary === undefined) return `${BINARY} not installed`;
+    if (setup?.id === JETSTREAM_SYNC_ALWAYS.id) {
+      const version = await serverVersion(binary);
+      if (compareVersions(version, SYNC_INTERVAL_SINCE) < 0) return `nats-server ${version.join('.')} has no sync_interval (2.10+)`;
+    }
+    return clientPackageAvailable('nats');
   }
 
-  override async start(): Promise<void> {
+  override async start(setup: TargetSetup): Promise<void> {
     const binary = await requireBinary(BINARY);
     this.port = await freePort();
-    // No config file: defaults, no monitoring port, no clustering.
+    // Defaults otherwise: no monitoring port, no clustering.
     const args = ['-a', LOOPBACK, '-p', String(this.port)];
+    if (setup.server !== 'plain') args.push('-c', await this.writeJetStreamConfig(setup));
     await this.launch({ name: BINARY, command: binary, args, readyPort: this.port, startTimeoutMs: 15_000 });
   }
 
   override async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+    return new NatsClient(await this.connectNats());
+  }
+
+  override async connectConfirmed(_spec: WorkloadSpec, _setup: TargetSetup): Promise<ConfirmedClient> {
+    return new JetStreamConfirmedClient(await this.connectNats());
+  }
+
+  private async connectNats(): Promise<NatsConnection> {
     const { connect } = await import('nats');
-    const nc = await connect({ servers: `${LOOPBACK}:${this.port}`, reconnect: false, name: 'ordo-bench' });
-    return new NatsClient(nc);
+    return connect({ servers: `${LOOPBACK}:${this.port}`, reconnect: false, name: 'ordo-bench' });
+  }
+
+  /** A config enabling JetStream with its store in the temp folder; returns its path. */
+  private async writeJetStreamConfig(setup: TargetSetup): Promise<string> {
+    const dir = await this.useTempDir('nats');
+    const sync = setup.id === JETSTREAM_SYNC_ALWAYS.id ? ', sync_interval: always' : '';
+    const config = join(dir, 'nats.conf');
+    await writeFile(config, `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))}${sync} }\n`);
+    return config;
   }
 }
 
@@ -62,6 +98,17 @@ class NatsClient implements BenchClient {
   }
 }
 
-function toSubject(topic: string): string {
-  return topic.replaceAll('/', '.');
+/** `nats-server --version` as numbers, e.g. [2, 9, 10]; [0] when it cannot be read. */
+async function serverVersion(binary: string): Promise<number[]> {
+  const { stdout } = await promisify(execFile)(binary, ['--version']).catch(() => ({ stdout: '' }));
+  const match = /v(\d+)\.(\d+)\.(\d+)/.exec(stdout);
+  return match === null ? [0] : match.slice(1).map(Number);
+}
+
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }

@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OrdoClient, PublishOptions, SubscribeOptions } from '../../client/index.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
+import { ORDO_CONFIRMED_SETUPS, OrdoConfirmedClient } from './ordo-confirmed.js';
 import { LOOPBACK } from './server-process.js';
 import { ServerTarget } from './server-target.js';
-import type { BenchClient } from './target.js';
+import type { BenchClient, ConfirmedClient, TargetSetup } from './target.js';
 
 /** The line `ordo broker` prints once it accepts connections (DESIGN.md, CLI). */
 const LISTENING_LINE = /listening on (ws:\/\/\S+)/;
@@ -19,6 +20,7 @@ const LISTENING_LINE = /listening on (ws:\/\/\S+)/;
 export class OrdoTarget extends ServerTarget {
   override readonly name = 'ordo';
   override readonly isPeer = false;
+  protected override readonly confirmedSetups = ORDO_CONFIRMED_SETUPS;
   private url = '';
 
   override async isAvailable(): Promise<true | string> {
@@ -35,7 +37,8 @@ export class OrdoTarget extends ServerTarget {
     return spec.order === 'fifo' ? true : `${spec.order} ordering not wired into the bench yet`;
   }
 
-  override async start(): Promise<void> {
+  /** Every setup runs the broker as configured by default (durability fsync). */
+  override async start(_setup: TargetSetup): Promise<void> {
     const root = await findRepoRoot();
     if (root === undefined) throw new Error('bin/ordo.js not found');
     const dir = await this.useTempDir('ordo');
@@ -53,9 +56,16 @@ export class OrdoTarget extends ServerTarget {
   }
 
   override async connect(spec: WorkloadSpec): Promise<BenchClient> {
+    return new OrdoBenchClient(await this.connectSdk(), spec);
+  }
+
+  override async connectConfirmed(_spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
+    return new OrdoConfirmedClient(await this.connectSdk(), setup);
+  }
+
+  private async connectSdk(): Promise<OrdoClient> {
     const { connect } = await import('../../client/index.js');
-    const client = await connect(this.url, { reconnect: false });
-    return new OrdoBenchClient(client, spec);
+    return connect(this.url, { reconnect: false });
   }
 }
 

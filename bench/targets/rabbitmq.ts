@@ -2,10 +2,13 @@
  * RabbitMQ peer: the Debian RabbitMQ started by hand as a private node
  * (`bench-<pid>@localhost`) whose AMQP and distribution listeners, and its own
  * epmd, are bound to 127.0.0.1 on free ports, with every file under a temp
- * folder and no plugins (so no management listener). Driven by `amqplib`:
- * publishes to the `amq.topic` exchange without confirms, each subscriber
- * consumes an exclusive queue with auto-ack — the at-most-once equivalent.
- * Topic levels map to routing-key words (`a/b` → `a.b`).
+ * folder and no plugins (so no management listener). Driven by `amqplib`.
+ * At-most-once rows: publishes to the `amq.topic` exchange without confirms,
+ * each subscriber consumes an exclusive queue with auto-ack. Topic levels
+ * map to routing-key words (`a/b` → `a.b`). At-least-once rows: publisher
+ * confirms and acks (rabbitmq-confirmed.ts), on a classic durable queue
+ * (the default queue type) and on a quorum queue, which fsyncs its Raft log
+ * before it confirms — Ordo's fsync durability.
  */
 import { once } from 'node:events';
 import { realpath, writeFile } from 'node:fs/promises';
@@ -13,11 +16,17 @@ import { basename, dirname, join } from 'node:path';
 import type { Channel, ChannelModel } from 'amqplib';
 import { asBuffer } from '../payload.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
+import { AmqpConfirmedClient } from './rabbitmq-confirmed.js';
 import { LOOPBACK, ServerProcess, findBinary, freePort, isExecutable } from './server-process.js';
 import { ServerTarget, clientPackageAvailable } from './server-target.js';
-import type { BenchClient } from './target.js';
+import type { BenchClient, ConfirmedClient, TargetSetup } from './target.js';
 
 const EXCHANGE = 'amq.topic';
+/** At-least-once setups, by the `x-queue-type` they declare; one node serves them all. */
+const QUEUE_TYPES: ReadonlyArray<TargetSetup & { readonly queueType: string }> = [
+  { id: 'classic', label: 'classic durable queue, persistent messages', server: 'plain', queueType: 'classic' },
+  { id: 'quorum', label: 'quorum queue: fsync before confirm', server: 'plain', queueType: 'quorum' },
+];
 /** Where Debian's Erlang keeps epmd when it is not on PATH. */
 const ERLANG_BIN = ['/usr/lib/erlang/bin'];
 
@@ -25,6 +34,7 @@ const ERLANG_BIN = ['/usr/lib/erlang/bin'];
 export class RabbitMqTarget extends ServerTarget {
   override readonly name = 'rabbitmq';
   override readonly isPeer = true;
+  protected override readonly confirmedSetups = QUEUE_TYPES;
   private epmd: ServerProcess | undefined;
 
   override async isAvailable(): Promise<true | string> {
@@ -33,7 +43,8 @@ export class RabbitMqTarget extends ServerTarget {
     return clientPackageAvailable('amqplib');
   }
 
-  override async start(): Promise<void> {
+  /** Every setup runs on the same node: the queue type is chosen per queue. */
+  override async start(_setup: TargetSetup): Promise<void> {
     const script = await serverScript();
     const epmdBinary = await findBinary('epmd', ERLANG_BIN);
     if (script === undefined || epmdBinary === undefined) throw new Error('rabbitmq-server not installed');
@@ -92,10 +103,19 @@ export class RabbitMqTarget extends ServerTarget {
   }
 
   override async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+    const connection = await this.connectAmqp();
+    return new AmqpBenchClient(connection, await connection.createChannel());
+  }
+
+  override async connectConfirmed(_spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
+    const queueType = QUEUE_TYPES.find((type) => type.id === setup.id)?.queueType ?? 'classic';
+    const connection = await this.connectAmqp();
+    return new AmqpConfirmedClient(connection, await connection.createConfirmChannel(), { 'x-queue-type': queueType });
+  }
+
+  private async connectAmqp(): Promise<ChannelModel> {
     const amqp = await import('amqplib');
-    const connection = await amqp.connect(`amqp://guest:guest@${LOOPBACK}:${this.port}`);
-    const channel = await connection.createChannel();
-    return new AmqpBenchClient(connection, channel);
+    return amqp.connect(`amqp://guest:guest@${LOOPBACK}:${this.port}`);
   }
 }
 

@@ -6,7 +6,14 @@
  */
 import type { WorkloadSpec } from '../workloads/spec.js';
 import { ServerProcess, makeTempDir, removeTempDir, type ServerProcessOptions } from './server-process.js';
-import { supportsAtMostOnceFifo, type BenchClient, type BenchTarget } from './target.js';
+import {
+  PLAIN_SETUP,
+  supportsAtMostOnceFifo,
+  type BenchClient,
+  type BenchTarget,
+  type ConfirmedClient,
+  type TargetSetup,
+} from './target.js';
 
 /** A {@link BenchTarget} whose broker runs as a {@link ServerProcess} started by {@link launch}. */
 export abstract class ServerTarget implements BenchTarget {
@@ -18,14 +25,35 @@ export abstract class ServerTarget implements BenchTarget {
   protected dir: string | undefined;
   /** The 127.0.0.1 port clients connect to, when the target picks it. */
   protected port = 0;
+  /** The setups at-least-once (`confirmed`) workloads run under, the default first; none: the target has no such adapter. */
+  protected readonly confirmedSetups: readonly TargetSetup[] = [];
 
-  abstract isAvailable(): Promise<true | string>;
-  abstract start(): Promise<void>;
-  abstract connect(spec: WorkloadSpec): Promise<BenchClient>;
+  abstract isAvailable(setup?: TargetSetup): Promise<true | string>;
+  abstract start(setup: TargetSetup): Promise<void>;
 
-  /** By default what maps onto a peer's plain pub/sub: {@link supportsAtMostOnceFifo}. */
+  /**
+   * By default what maps onto a peer's plain pub/sub
+   * ({@link supportsAtMostOnceFifo}), and `confirmed` workloads when the
+   * target has {@link confirmedSetups}.
+   */
   supports(spec: WorkloadSpec): true | string {
-    return supportsAtMostOnceFifo(spec);
+    if (spec.kind !== 'confirmed') return supportsAtMostOnceFifo(spec);
+    if (spec.order !== 'fifo') return `no ${spec.order} ordering`;
+    return this.confirmedSetups.length > 0 ? true : `no ${spec.qos} adapter`;
+  }
+
+  setups(spec: WorkloadSpec): readonly TargetSetup[] {
+    return spec.kind === 'confirmed' ? this.confirmedSetups : [PLAIN_SETUP];
+  }
+
+  /** Overridden by targets with a plain pub/sub adapter ({@link supports} keeps others from calling it). */
+  async connect(_spec: WorkloadSpec): Promise<BenchClient> {
+    throw new Error(`${this.name}: no plain pub/sub adapter`);
+  }
+
+  /** Overridden by targets with {@link confirmedSetups}. */
+  async connectConfirmed(_spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
+    throw new Error(`${this.name}: no adapter for setup ${setup.id}`);
   }
 
   async serverCpuMs(): Promise<number | undefined> {

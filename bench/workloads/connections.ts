@@ -1,6 +1,6 @@
 /** Opening and closing a workload's connections, each step bounded in time. */
 import { randomBytes } from 'node:crypto';
-import type { BenchClient, BenchTarget } from '../targets/target.js';
+import type { BenchClient, BenchTarget, ConfirmedClient, TargetSetup } from '../targets/target.js';
 import { remainingMs, withTimeout } from '../timing.js';
 import type { WorkloadSpec } from './spec.js';
 
@@ -9,16 +9,31 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** Bound on closing all connections of a run, ms. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
+/** Anything a workload opens and must close. */
+interface Closable {
+  close(): Promise<void>;
+}
+
 /** Opens `count` connections one after the other and adds them to `opened` (so they are closed even on failure). */
-export async function openClients(
+export function openClients(target: BenchTarget, spec: WorkloadSpec, count: number, opened: Closable[]): Promise<BenchClient[]> {
+  return openEach(count, () => target.connect(spec), opened, `${target.name}: connect`);
+}
+
+/** {@link openClients} for an at-least-once spec under `setup`. */
+export function openConfirmedClients(
   target: BenchTarget,
   spec: WorkloadSpec,
+  setup: TargetSetup,
   count: number,
-  opened: BenchClient[],
-): Promise<BenchClient[]> {
-  const clients: BenchClient[] = [];
+  opened: Closable[],
+): Promise<ConfirmedClient[]> {
+  return openEach(count, () => target.connectConfirmed(spec, setup), opened, `${target.name}: connect`);
+}
+
+async function openEach<C extends Closable>(count: number, connect: () => Promise<C>, opened: Closable[], what: string): Promise<C[]> {
+  const clients: C[] = [];
   for (let i = 0; i < count; i++) {
-    const client = await withTimeout(target.connect(spec), CONNECT_TIMEOUT_MS, `${target.name}: connect`);
+    const client = await withTimeout(connect(), CONNECT_TIMEOUT_MS, what);
     opened.push(client);
     clients.push(client);
   }
@@ -26,7 +41,7 @@ export async function openClients(
 }
 
 /** Closes every client, ignoring errors and giving up after a few seconds. */
-export async function closeClients(clients: readonly BenchClient[]): Promise<void> {
+export async function closeClients(clients: readonly Closable[]): Promise<void> {
   const closing = Promise.allSettled(clients.map((client) => client.close()));
   await withTimeout(closing, CLOSE_TIMEOUT_MS, 'close').catch(() => undefined);
 }

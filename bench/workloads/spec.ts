@@ -15,10 +15,21 @@ export const ORDERINGS = ['fifo', 'causal', 'total'] as const;
 /** An ordering guarantee. */
 export type Ordering = (typeof ORDERINGS)[number];
 
-/** The two measurement shapes the harness knows. */
-export const WORKLOAD_KINDS = ['throughput', 'latency'] as const;
-/** A measurement shape: a burst measured end to end, or one message at a time. */
+/** The measurement shapes the harness knows. */
+export const WORKLOAD_KINDS = ['throughput', 'latency', 'confirmed'] as const;
+/**
+ * A measurement shape: a burst measured end to end, one message at a time,
+ * or confirmed publishes to an acking consumer (at-least-once, `window` in flight).
+ */
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** What the rate of a `confirmed` workload counts. */
+export const CONFIRMED_RATES = ['end-to-end', 'confirms'] as const;
+/**
+ * `end-to-end`: messages delivered and acked per second, first publish to
+ * the consumer's last ack; `confirms`: confirmed publishes per second.
+ */
+export type ConfirmedRate = (typeof CONFIRMED_RATES)[number];
 
 /** Goals Ordo is held to on a workload (shown beside Ordo's row; peers are not judged). */
 export interface WorkloadGoal {
@@ -60,6 +71,10 @@ export interface WorkloadSpec {
   readonly maxBurstMs: number;
   /** Wall-clock bound of the whole workload run, ms; past it the row fails with a note. */
   readonly timeoutMs: number;
+  /** `confirmed` only: publishes in flight without their confirm, per publisher (1: one at a time). */
+  readonly window?: number;
+  /** `confirmed` only: what the rate counts. Default `end-to-end`. */
+  readonly rateOf?: ConfirmedRate;
   readonly goal?: WorkloadGoal;
 }
 
@@ -79,7 +94,8 @@ const BASE = {
 /**
  * The workloads `npm run bench` runs, in order. Message counts are chosen so
  * each burst takes about a second on Ordo's targets and the whole workload
- * stays under the timeout on the slowest peer.
+ * stays under the timeout on the slowest peer. The at-least-once ones
+ * (`confirmed`) run once per setup a target offers (its durability settings).
  */
 export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
   {
@@ -109,5 +125,32 @@ export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
     subscribers: 1,
     runs: 1,
     goal: { maxP50Us: 100, maxP99Us: 500 },
+  },
+  {
+    ...BASE,
+    id: 'alo-windowed',
+    label: 'at-least-once, 500 in flight',
+    kind: 'confirmed',
+    qos: 'at-least-once',
+    messages: 200_000,
+    subscribers: 1,
+    window: 500,
+    rateOf: 'end-to-end',
+    maxBurstMs: 1_500,
+    timeoutMs: 30_000,
+    goal: { minRate: 60_000 },
+  },
+  {
+    ...BASE,
+    id: 'alo-one-at-a-time',
+    label: 'at-least-once, 1 at a time',
+    kind: 'confirmed',
+    qos: 'at-least-once',
+    messages: 20_000,
+    subscribers: 1,
+    window: 1,
+    rateOf: 'confirms',
+    maxBurstMs: 1_000,
+    goal: { minRate: 3_000 },
   },
 ];

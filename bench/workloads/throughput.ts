@@ -9,59 +9,21 @@
  * their sum.
  *
  * Subscribers wait until they have every message, or until nothing arrived
- * for {@link IDLE_MS} after the publishers finished (an at-most-once broker
+ * for `IDLE_MS` (bursts.ts) after the publishers finished (an at-most-once broker
  * may drop under load: those count as lost), or until the spec's timeout.
  */
-import { makePayloads, readPublisherId, readSequence } from '../payload.js';
+import { makePayloads } from '../payload.js';
 import type { WorkloadOutcome } from '../result.js';
 import type { BenchClient, BenchTarget } from '../targets/target.js';
-import { describeError, sleep, yieldToEventLoop } from '../timing.js';
-import { DeliveryVerifier, sumDeliveryCounts } from '../verify.js';
+import { describeError, yieldToEventLoop } from '../timing.js';
+import { sumDeliveryCounts, type DeliveryVerifier } from '../verify.js';
+import { BURST_ID_STRIDE, MAX_WARMUP_MESSAGES, MAX_WARMUP_MS, MIN_BURST_MESSAGES, SubscriberSink, awaitDeliveries } from './bursts.js';
 import { closeClients, openClients, settlesBefore, uniqueTopic } from './connections.js';
+import { CpuMeter, median, perSecond } from './measures.js';
 import type { WorkloadSpec } from './spec.js';
 
-/** Quiet time after which a subscriber's missing messages are declared lost, ms. */
-const IDLE_MS = 1000;
 /** Publishes between two yields to the event loop (lets sockets of the same process be read). */
 const YIELD_EVERY = 1000;
-/** Publisher ids of burst b are b × this + publisher index, so a straggler always lands in its own burst. */
-const BURST_ID_STRIDE = 1000;
-/** Warm-up burst size: a fifth of a measured one, at most this. */
-const MAX_WARMUP_MESSAGES = 20_000;
-/** Warm-up publishing stops after this long, ms. */
-const MAX_WARMUP_MS = 1_000;
-/** Fewest messages per publisher in a measured burst, however slow the target. */
-const MIN_BURST_MESSAGES = 1_000;
-
-/** One subscriber's receipts, one verifier per burst (burst 0 is the warm-up). */
-class SubscriberSink {
-  readonly bursts: DeliveryVerifier[];
-  /** `performance.now()` when each burst became complete here. */
-  readonly completedAt: Array<number | undefined>;
-  private stray = 0;
-
-  constructor(bursts: number) {
-    this.bursts = Array.from({ length: bursts }, () => new DeliveryVerifier());
-    this.completedAt = new Array<number | undefined>(bursts).fill(undefined);
-  }
-
-  readonly onMessage = (payload: Uint8Array): void => {
-    const publisherId = readPublisherId(payload);
-    const burst = Math.floor(publisherId / BURST_ID_STRIDE);
-    const verifier = this.bursts[burst];
-    if (verifier === undefined) {
-      this.stray++;
-      return;
-    }
-    verifier.record(publisherId, readSequence(payload));
-    if (this.completedAt[burst] === undefined && verifier.isComplete()) this.completedAt[burst] = performance.now();
-  };
-
-  /** Messages whose header matched no burst (corrupt or foreign). */
-  get strayCount(): number {
-    return this.stray;
-  }
-}
 
 interface Burst {
   readonly startedAt: number;
@@ -85,6 +47,7 @@ export async function runThroughput(target: BenchTarget, spec: WorkloadSpec): Pr
     await Promise.all(subscribers.map((client) => client.flush()));
     const verifiersOf = (burst: number): DeliveryVerifier[] => sinks.map((sink) => sink.bursts[burst]);
 
+    // A fifth of a measured burst, at most MAX_WARMUP_MESSAGES.
     const warmupMessages = Math.min(MAX_WARMUP_MESSAGES, Math.ceil(spec.messages / 5));
     const warmupPlan = { messages: warmupMessages, maxMs: Math.min(spec.maxBurstMs, MAX_WARMUP_MS) };
     const warmup = await runBurst(publishers, topic, spec, warmupPlan, 0, verifiersOf(0), deadline);
@@ -195,55 +158,5 @@ async function publishAll(client: BenchClient, topic: string, payloads: readonly
   return payloads.length;
 }
 
-/**
- * Polls until every verifier is complete, or no delivery came for
- * {@link IDLE_MS}, or the deadline. Returns when the last delivery was seen
- * (within the poll interval); complete subscribers record their own time.
- */
-async function awaitDeliveries(verifiers: readonly DeliveryVerifier[], deadline: number): Promise<number> {
-  let seen = -1;
-  let lastProgressAt = performance.now();
-  for (;;) {
-    const now = performance.now();
-    if (verifiers.every((v) => v.isComplete())) return now;
-    const distinct = verifiers.reduce((sum, v) => sum + v.distinct, 0);
-    if (distinct !== seen) {
-      seen = distinct;
-      lastProgressAt = now;
-    }
-    if (now - lastProgressAt >= IDLE_MS || now >= deadline) return lastProgressAt;
-    await sleep(1);
-  }
-}
-
-/** CPU time of the server and of this process over the measured bursts. */
-class CpuMeter {
-  private constructor(
-    private readonly target: BenchTarget,
-    private readonly server: number | undefined,
-    private readonly client: NodeJS.CpuUsage,
-  ) {}
-
-  static async start(target: BenchTarget): Promise<CpuMeter> {
-    return new CpuMeter(target, await target.serverCpuMs(), process.cpuUsage());
-  }
-
-  async stop(): Promise<{ serverCpuMs?: number; clientCpuMs: number }> {
-    const client = process.cpuUsage(this.client);
-    const server = await this.target.serverCpuMs();
-    const clientCpuMs = (client.user + client.system) / 1000;
-    return server === undefined || this.server === undefined ? { clientCpuMs } : { serverCpuMs: server - this.server, clientCpuMs };
-  }
-}
-
-function perSecond(count: number, ms: number): number {
-  return ms > 0 ? (count * 1000) / ms : 0;
-}
-
-/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+/** The median of a list of rates (kept here for the tests that import it from this module). */
+export { median } from './measures.js';

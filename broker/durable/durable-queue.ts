@@ -4,10 +4,18 @@ import { RateMeter } from '../rate-meter.js';
 import type { EntryRecord, StoredMessage, StoreOp } from '../store/index.js';
 import type { Consumer } from './consumer.js';
 
+/**
+ * Delivery counts, returns and dead letters are written without an fsync of
+ * their own: they survive a crash of the broker, and reach the disk with the
+ * next fsynced commit. A power cut in between may lose a delivery count (one
+ * more delivery than maxDeliveries) — never a confirmed message.
+ */
+const NO_FSYNC = false;
+
 /** What a queue needs of the broker around it. */
 export interface QueueHost {
-  /** Commits a batch (group commit); resolves once durable. */
-  commit(ops: readonly StoreOp[]): Promise<void>;
+  /** Commits a batch (group commit); resolves once durable, or with `sync` false once written (see Persister). */
+  commit(ops: readonly StoreOp[], sync?: boolean): Promise<void>;
   /** The stored messages with these ids (see MessageCache.getMany). */
   messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>>;
   /** Hands dead letters of `from` to its dead-letter queue, adding the ops to `batch` (creating that queue first if it is gone). */
@@ -28,8 +36,8 @@ export interface Binding {
  * timer of its next deadline, delay or expiry, and its counters. Every change
  * goes through the same steps: change the state, add its ops to a batch,
  * commit, and only then send what the change produced (persist first,
- * queues/index.ts). Deliveries are made once per turn (schedulePump), so
- * all the messages of a turn go out in one batch and one commit.
+ * queues/index.ts). Deliveries are made once per operation batch
+ * (schedulePump), and the store groups every batch of a turn into one commit.
  */
 export class DurableQueue {
   private readonly consumers = new Map<string, Consumer>();
@@ -79,7 +87,7 @@ export class DurableQueue {
     batch.push(...ops);
     consumer.unacked = 0;
     this.afterReturns(returned, now, batch);
-    const done = this.host.commit(batch);
+    const done = this.host.commit(batch, NO_FSYNC);
     this.schedulePump();
     return done;
   }
@@ -183,11 +191,15 @@ export class DurableQueue {
     this.rateOut.sample(this.messagesOut);
   }
 
-  /** Asks for a pump at the end of this turn. */
+  /**
+   * Asks for a pump once the current operation (or frame) is done: a
+   * microtask, so the delivery counts join the store's commit group of this
+   * turn — a message sent and delivered in one turn costs one transaction.
+   */
   schedulePump(): void {
     if (this.isPumpScheduled || this.isDeleted) return;
     this.isPumpScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.isPumpScheduled = false;
       if (!this.isDeleted) this.pump(Date.now());
     });
@@ -218,7 +230,7 @@ export class DurableQueue {
     this.messagesOut += sends.length;
     this.arm();
     if (batch.length === 0) return;
-    const committed = this.host.commit(batch);
+    const committed = this.host.commit(batch, NO_FSYNC);
     if (sends.length === 0) {
       committed.catch((err: unknown) => this.host.reportError(err));
       return;
@@ -263,7 +275,7 @@ export class DurableQueue {
     const { ops, returned } = this.state.advance(now);
     batch.push(...ops);
     this.afterReturns(returned, now, batch);
-    this.host.commit(batch).catch((err: unknown) => this.host.reportError(err));
+    this.host.commit(batch, NO_FSYNC).catch((err: unknown) => this.host.reportError(err));
     this.pump(now);
   }
 

@@ -102,8 +102,8 @@ export class QueueRegistry implements QueueHost {
     return total;
   }
 
-  commit(ops: readonly StoreOp[]): Promise<void> {
-    return this.persister.commit(ops);
+  commit(ops: readonly StoreOp[], sync?: boolean): Promise<void> {
+    return this.persister.commit(ops, sync);
   }
 
   messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>> {

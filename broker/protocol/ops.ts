@@ -118,6 +118,8 @@ export interface PublishWireOptions {
 /** Options of a send to a queue [protocol 2.11]. */
 export interface SendWireOptions {
   qos?: Qos;
+  /** fifo only, for now (causal and total: ERR_UNSUPPORTED). */
+  order?: Order;
   headers?: Headers;
   /** 0 (lowest) to 9; default 0. */
   priority?: number;
@@ -132,6 +134,8 @@ export interface SendWireOptions {
 export interface ConsumeWireOptions {
   /** at-least-once (default): deliveries wait for an ack; at-most-once: acked as they are sent. */
   qos?: Qos;
+  /** fifo only, for now (causal and total: ERR_UNSUPPORTED). */
+  order?: Order;
   /** Most unacked deliveries at once (1 to 10,000; default 100). */
   prefetch?: number;
 }
@@ -221,8 +225,10 @@ export interface BrokerStats {
 /** What the store did since the broker started. */
 export interface StoreStats {
   durability: string;
-  /** Transactions committed (each one fsync under 'fsync' durability). */
+  /** Transactions committed. */
   commits: number;
+  /** Of those, the fsynced ones (under 'fsync' durability: those carrying a publish, a send or a queue change; acks and delivery counts ride along). */
+  fsyncs: number;
   /** Batches (publishes, acks, deliveries …) they carried. */
   batches: number;
   /** Messages stored. */

@@ -2,6 +2,7 @@ import { OrdoError, type ErrorCode } from '../errors/index.js';
 import { patternMatches } from '../topics/index.js';
 import { keepsNoHistory } from './store.js';
 import type {
+  CommitOptions,
   CommitInfo, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage,
 } from './store.js';
 
@@ -17,7 +18,7 @@ import type {
  *   the same batch included) before any op is applied, so a failing batch
  *   changes nothing;
  * - batches apply in call order; each is its own transaction (no group
- *   commit: CommitInfo is always `{ ops: batch length, batches: 1 }`), and
+ *   commit: CommitInfo is always `{ ops: batch length, batches: 1, synced: false }`), and
  *   commit() settles on a later turn of the event loop, never in the same one,
  *   so callers cannot come to rely on a timing the SQLite store does not have;
  * - ops that must fail: putMessage of an id that exists (ERR_CONFLICT),
@@ -77,7 +78,7 @@ export class MemoryStore implements Store {
     };
   }
 
-  async commit(ops: readonly StoreOp[]): Promise<CommitInfo> {
+  async commit(ops: readonly StoreOp[], _options?: CommitOptions): Promise<CommitInfo> {
     this.assertOpen();
     // Checked and applied now, in call order; reported on a later turn.
     const checked = new BatchCheck(this.view).run(ops);
@@ -86,7 +87,7 @@ export class MemoryStore implements Store {
     this.settled = turn;
     await turn;
     if (!Array.isArray(checked)) throw checked;
-    return { ops: ops.length, batches: 1 };
+    return { ops: ops.length, batches: 1, synced: false };
   }
 
   async getMessages(ids: readonly number[]): Promise<StoredMessage[]> {

@@ -96,7 +96,12 @@ export class SqliteFile {
    */
   private readonly putNow = new Set<number>();
 
-  constructor(private readonly db: Database, readonly file: string) {
+  /** synchronous = FULL now (each commit fsyncs the WAL); NORMAL leaves the fsync to a later FULL commit or checkpoint. */
+  private isSyncing: boolean;
+
+  /** `fsyncs`: the file was opened with durability 'fsync' (synchronous = FULL). */
+  constructor(private readonly db: Database, readonly file: string, private readonly fsyncs = false) {
+    this.isSyncing = fsyncs;
     const s = this.s = prepareStatements(db);
     this.queueNames = this.loadQueueNames();
     this.applyTogether = db.transaction((batches: Batches) => {
@@ -128,7 +133,7 @@ export class SqliteFile {
           this.putNow.clear();
         }
       });
-      return { ops, batches: committed, failed };
+      return { ops, batches: committed, failed, synced: this.isSyncing };
     });
     this.compactNow = db.transaction((limits: { maxMessages: number; maxBytes: number; oldest: number }) => {
       // Compaction is the only delete of messages, so the only way the highest id could
@@ -143,13 +148,14 @@ export class SqliteFile {
    * is rolled back alone and reported; the others commit. Throws only when
    * the transaction itself fails (disk full, I/O error): then nothing committed.
    */
-  commit(batches: Batches): CommitResult {
+  commit(batches: Batches, sync = true): CommitResult {
     this.putNow.clear();
+    this.setSyncing(this.fsyncs && sync);
     try {
       this.applyTogether(batches);
       let ops = 0;
       for (const batch of batches) ops += batch.length;
-      return { ops, batches: batches.length, failed: [] };
+      return { ops, batches: batches.length, failed: [], synced: this.isSyncing };
     } catch {
       // Rare: redo with a savepoint per batch to find the failing ones and keep the rest.
       this.queueNames = this.loadQueueNames();
@@ -162,6 +168,18 @@ export class SqliteFile {
     } finally {
       this.queueNames = this.loadQueueNames();
     }
+  }
+
+  /**
+   * In WAL mode a commit under synchronous = NORMAL appends to the log
+   * without an fsync: it survives a crash of the process (the OS has it) and
+   * reaches the disk with the next FULL commit, whose fsync covers the whole
+   * log before it.
+   */
+  private setSyncing(sync: boolean): void {
+    if (sync === this.isSyncing) return;
+    this.db.pragma(`synchronous = ${sync ? 'FULL' : 'NORMAL'}`);
+    this.isSyncing = sync;
   }
 
   private loadQueueNames(): Set<string> {

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { OrdoError } from '../errors/index.js';
 import { OpEncoder } from './op-codec.js';
 import { describe, type CommitResult, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
-import type { CommitInfo, Durability, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from './store.js';
+import type { CommitInfo, CommitOptions, Durability, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from './store.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -41,6 +41,8 @@ interface CommitGroup {
   readonly kind: 'commit';
   readonly encoder: OpEncoder;
   readonly waiters: Waiter[];
+  /** Fsync the transaction (durability 'fsync'): true when any batch asked (CommitOptions.sync). */
+  sync: boolean;
 }
 
 /** Anything but a commit: sent as is, answered to one waiter. */
@@ -111,12 +113,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  commit(ops: readonly StoreOp[]): Promise<CommitInfo> {
+  commit(ops: readonly StoreOp[], options?: CommitOptions): Promise<CommitInfo> {
     const refusal = this.refusal();
     if (refusal !== null) return Promise.reject(refusal);
     let group = this.outbox[this.outbox.length - 1];
     if (group?.kind !== 'commit') {
-      group = { kind: 'commit', encoder: new OpEncoder(), waiters: [] };
+      group = { kind: 'commit', encoder: new OpEncoder(), waiters: [], sync: false };
       this.outbox.push(group);
     }
     try {
@@ -127,6 +129,7 @@ export class SqliteStore implements Store {
       return Promise.reject(new OrdoError('ERR_BAD_REQUEST', `batch not stored: ${describe(err)}`));
     }
     const { waiters } = group;
+    if (options?.sync !== false) group.sync = true;
     this.schedulePump();
     return new Promise((resolve, reject) => {
       waiters.push({ resolve: resolve as (v: unknown) => void, reject });
@@ -236,7 +239,7 @@ export class SqliteStore implements Store {
       if (next.kind === 'commit') {
         this.isCommitInWorker = true;
         const { buffer, length } = next.encoder.finish();
-        worker.postMessage({ id, kind: 'commit', bytes: buffer, length } satisfies WorkerRequest, [buffer]);
+        worker.postMessage({ id, kind: 'commit', bytes: buffer, length, sync: next.sync } satisfies WorkerRequest, [buffer]);
       } else {
         try {
           worker.postMessage({ ...next.request, id });
@@ -271,7 +274,7 @@ export class SqliteStore implements Store {
     }
     const result = reply.value as CommitResult;
     // One value for every batch of the transaction: no allocation per batch.
-    const info: CommitInfo = Object.freeze({ ops: result.ops, batches: result.batches });
+    const info: CommitInfo = Object.freeze({ ops: result.ops, batches: result.batches, synced: result.synced });
     let failed = 0;
     sent.waiters.forEach((waiter, index) => {
       const failure = result.failed[failed];

@@ -38,7 +38,7 @@ function openFile(file: string | null, durability: Durability): { store: SqliteF
     throw new StoreFault('ERR_BAD_CONFIG', `cannot open store ${name}: ${describe(err)}`);
   }
   try {
-    const store = new SqliteFile(db, name);
+    const store = new SqliteFile(db, name, file !== null && durability === 'fsync');
     return { store, state: store.recover() };
   } catch (err) {
     db.close();
@@ -61,7 +61,7 @@ function handle(req: WorkerRequest): unknown {
     throw new StoreFault('ERR_INTERNAL', 'store is not open');
   }
   switch (req.kind) {
-    case 'commit': return current.commit(decodeBatches(new Uint8Array(req.bytes, 0, req.length))) satisfies CommitResult;
+    case 'commit': return current.commit(decodeBatches(new Uint8Array(req.bytes, 0, req.length)), req.sync) satisfies CommitResult;
     case 'getMessages': return current.getMessages(req.ids);
     case 'getRetained': return current.getRetained(req.patterns);
     case 'replay': return current.replay(req.topic, req.from, req.limit);

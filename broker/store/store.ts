@@ -127,12 +127,27 @@ export interface RecoveredState {
   readonly nextMessageId: number;
 }
 
+/** How a batch must reach the disk. */
+export interface CommitOptions {
+  /**
+   * true (default): under 'fsync' durability, the transaction that carries
+   * the batch is fsynced before commit() resolves. false: written (it
+   * survives a crash of the broker process) but not fsynced; the next synced
+   * commit makes it durable too (the WAL is one sequential log). For what a
+   * power cut may undo at the price of a duplicate delivery: acks, delivery
+   * counts. A transaction is synced when any of its batches asks.
+   */
+  readonly sync?: boolean;
+}
+
 /** What one commit did, for metrics (fsync batches and their sizes). */
 export interface CommitInfo {
   /** Operations in the transaction that carried this batch (batches may share one). */
   readonly ops: number;
   /** Batches that shared the transaction. */
   readonly batches: number;
+  /** Whether the transaction was fsynced (CommitOptions.sync under 'fsync' durability). */
+  readonly synced: boolean;
 }
 
 /** Topic history kept for replay and retained messages [semantics 1.2]. */
@@ -156,7 +171,7 @@ export interface Store {
    * Applies `ops` atomically, after every batch committed before it. Batches
    * given in one event-loop turn share one transaction (group commit).
    */
-  commit(ops: readonly StoreOp[]): Promise<CommitInfo>;
+  commit(ops: readonly StoreOp[], options?: CommitOptions): Promise<CommitInfo>;
   /** The messages with these ids that still exist, in the order asked. */
   getMessages(ids: readonly number[]): Promise<StoredMessage[]>;
   /** The retained messages whose topic matches any of `patterns` (`+`/`#` as in topics/), each once, in no set order. */

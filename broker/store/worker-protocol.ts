@@ -10,7 +10,7 @@ import type { Durability, RetentionLimits } from './store.js';
 export type WorkerRequest = { readonly id: number } & (
   | { readonly kind: 'open'; readonly file: string | null; readonly durability: Durability }
   /** `bytes`, transferred: the batches as OpEncoder wrote them, in its first `length` bytes. */
-  | { readonly kind: 'commit'; readonly bytes: ArrayBuffer; readonly length: number }
+  | { readonly kind: 'commit'; readonly bytes: ArrayBuffer; readonly length: number; readonly sync: boolean }
   | { readonly kind: 'getMessages'; readonly ids: readonly number[] }
   | { readonly kind: 'getRetained'; readonly patterns: readonly string[] }
   | { readonly kind: 'replay'; readonly topic: string; readonly from: { readonly id: number } | { readonly time: number }; readonly limit: number }
@@ -48,6 +48,8 @@ export interface CommitResult {
   readonly batches: number;
   /** Batches that did not, each rolled back whole; empty on the usual path. */
   readonly failed: readonly BatchFailure[];
+  /** Whether the transaction was fsynced. */
+  readonly synced: boolean;
 }
 
 /** The message of any thrown value. */

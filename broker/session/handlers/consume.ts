@@ -28,13 +28,18 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_REQUEST', nameError);
     return;
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, undefined) : undefined;
+  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
   if (unsupported !== undefined) {
     conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
     return;
   }
   if (conn.hasSubId(subId)) {
     conn.replyError(reqId, 'ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`);
+    return;
+  }
+  const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
+  if (conn.subscriptions.size + conn.consumers.size >= max) {
+    conn.replyError(reqId, 'ERR_LIMIT', `a connection may hold at most ${max} subscriptions and consumers`);
     return;
   }
   const { durable } = conn.broker;

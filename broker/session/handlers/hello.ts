@@ -38,7 +38,7 @@ export function handleHello(conn: Connection, op: unknown[]): void {
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       maxPayloadBytes: maxPayloadBytes(config.limits.maxFrameBytes),
     },
-    capabilities: ['at-most-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions'],
+    capabilities: ['at-most-once', 'at-least-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions', 'queues', 'retained', 'durable-subscriptions', 'replay'],
   };
   conn.send([BrokerOp.welcome, welcome]);
 }

@@ -32,6 +32,8 @@ async function run(engine: DurableEngine, action: QueueOp[2], name: string, args
   if (action === 'create') {
     const nameError = queueNameError(name);
     if (nameError !== undefined) throw new OrdoError(name.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError);
+    const dlq = args.deadLetterQueue;
+    if (typeof dlq === 'string' && dlq.startsWith('$')) throw new OrdoError('ERR_FORBIDDEN', "a dead-letter queue name must not start with '$' (the broker's queues)");
     const batch: StoreOp[] = [];
     const queue = engine.queues.create(name, args, batch);
     await engine.persister.commit(batch);

@@ -28,7 +28,7 @@ export function handleSend(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, ...refused);
     return;
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, undefined) : undefined;
+  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
   if (unsupported !== undefined) {
     conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
     return;

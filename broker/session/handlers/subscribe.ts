@@ -45,6 +45,7 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   if (options?.from != null) {
     if (options.qos === 'at-least-once' || options.durable != null) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
     if (/(^|\/)[+#](\/|$)/.test(pattern)) return ['ERR_BAD_REQUEST', 'replay (from) needs a topic name, not a pattern with + or #'];
+    if (pattern.startsWith('$')) return ['ERR_FORBIDDEN', "the broker's '$' topics keep no history to replay"];
   }
   if (conn.hasSubId(subId)) return ['ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`];
   const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
