@@ -28,8 +28,9 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
   }
   const batch: StoreOp[] = [];
   const unknown = settle(binding, name, ids, extra, batch);
-  // Not fsynced on its own (see Persister.commit): a power cut may undo an ack — a duplicate, never a loss.
-  conn.broker.durable.persister.commit(batch, false).then(() => {
+  // Not fsynced on its own, and it may wait briefly for a commit to share
+  // (Persister.commitLater): a power cut may undo an ack — a duplicate, never a loss.
+  conn.broker.durable.persister.commitLater(batch).then(() => {
     if (unknown.length > 0) {
       const shown = unknown.slice(0, 10).join(', ') + (unknown.length > 10 ? ', …' : '');
       conn.replyError(reqId, 'ERR_NOT_FOUND', `${name}: ${unknown.length} of ${ids.length} deliveries are not held by subscription ${subId} (${shown})`);
