@@ -141,7 +141,8 @@ export class MemoryStore implements Store {
       let bytes = 0;
       const kept: number[] = [];
       for (let i = ids.length - 1; i >= 0; i--) {
-        const message = this.messages.get(ids[i])!;
+        const message = this.messages.get(ids[i]);
+        if (message === undefined) continue; // deleted with its entry (a queue's message)
         count += 1;
         bytes += message.payload.byteLength;
         const isWithin = !keepsNoHistory(topic) && count <= retention.maxMessages && bytes <= retention.maxBytes
@@ -197,7 +198,13 @@ export class MemoryStore implements Store {
       case 'deleteQueue': this.queues.delete(op.name); return;
       case 'purgeQueue': this.queues.get(op.queue)?.entries.clear(); return;
       case 'addEntry': this.queues.get(op.entry.queue)!.entries.set(op.entry.messageId, op.entry); return;
-      case 'deleteEntry': this.queues.get(op.queue)?.entries.delete(op.messageId); return;
+      case 'deleteEntry': {
+        const message = this.messages.get(op.messageId);
+        if (this.queues.get(op.queue)?.entries.delete(op.messageId) === true && message !== undefined && keepsNoHistory(message.topic)) {
+          this.messages.delete(op.messageId); // its history slot goes at the next compaction
+        }
+        return;
+      }
       case 'setDeliveries': return this.updateEntry(op.queue, op.messageId, { deliveries: op.deliveries });
       case 'setAvailableAt': return this.updateEntry(op.queue, op.messageId, { availableAt: op.availableAt });
       case 'moveEntry': {

@@ -37,6 +37,9 @@
  *   dead-letter queue held the same message) deletes the source entry and
  *   keeps the target's entry unchanged;
  * - putQueue of an existing name replaces its record and keeps its entries;
+ * - deleteEntry of a message whose topic keeps no history (NO_HISTORY_PREFIX:
+ *   a message sent to a queue, which one entry holds at a time) deletes the
+ *   message too, at once, rather than leaving it to compaction;
  * - moveEntry keeps priority and takes the op's deliveries, expiresAt and
  *   availableAt (a dead letter starts afresh: no delivery history, no expiry
  *   from the source).

@@ -7,6 +7,8 @@ interface BenchFlags {
   messages?: number;
   only?: string;
   workloads?: string;
+  qos?: 'at-most-once' | 'at-least-once';
+  burstMs?: number;
   json?: boolean;
 }
 
@@ -18,13 +20,16 @@ function splitList(value: string | undefined): string[] | undefined {
 export function benchCommand(): Command {
   return new Command('bench')
     .description('measure throughput and latency, verifying every delivery (lost, duplicated, out of order)')
-    .option('--peers', 'also run Mosquitto, NATS and RabbitMQ when installed (default when any is installed)')
+    .option('--peers', 'also run Mosquitto, NATS, RabbitMQ and Redis when installed (default when any is installed)')
     .option('--no-peers', 'run Ordo only')
-    .addOption(new Option('--messages <n>', 'messages per throughput run').argParser(parsePositiveInt))
-    .addOption(new Option('--only <targets>', 'comma-separated targets, e.g. ordo,nats'))
-    .addOption(new Option('--workloads <ids>', 'comma-separated workloads: throughput-1-1, throughput-1-10, latency, trie, store'))
+    .addOption(new Option('--messages <n>', 'messages per throughput run (most per burst for at-least-once)').argParser(parsePositiveInt))
+    .addOption(new Option('--only <targets>', 'comma-separated targets: ordo, nats, mosquitto, rabbitmq, redis'))
+    .addOption(new Option('--workloads <ids>',
+      'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, trie, store'))
+    .addOption(new Option('--qos <guarantee>', 'only the workloads of this guarantee').choices(['at-most-once', 'at-least-once']))
+    .addOption(new Option('--burst-ms <ms>', 'cap on each measured burst').argParser(parsePositiveInt))
     .option('--json', 'print results as JSON')
-    .addHelpText('after', '\nExample:\n  $ ordo bench --no-peers --messages 200000\n')
+    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n')
     .action((flags: BenchFlags) => runCommand(async () => {
       const { runBench } = await import('../../bench/main.js');
       await runBench({
@@ -32,6 +37,8 @@ export function benchCommand(): Command {
         messages: flags.messages,
         only: splitList(flags.only),
         workloads: splitList(flags.workloads),
+        qos: flags.qos,
+        burstMs: flags.burstMs,
         json: flags.json,
       });
     }));

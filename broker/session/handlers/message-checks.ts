@@ -1,16 +1,31 @@
+import { unsupportedGuarantee } from '../../delivery/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import { topicNameError } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
 
-/** Why a message's payload or replyTo is refused (publish and send share these rules), or undefined. */
-export function messageError(conn: Connection, payload: Uint8Array, replyTo: string | null | undefined): [ErrorCode, string] | undefined {
+/** The options publish and send share. */
+interface MessageOptions {
+  readonly replyTo?: string | null;
+  readonly qos?: string | null;
+  readonly order?: string | null;
+}
+
+/**
+ * Why a message is refused for its payload, replyTo or guarantees (publish
+ * and send share these rules), or undefined. Counts it in when accepted.
+ */
+export function messageError(conn: Connection, payload: Uint8Array, options: MessageOptions | null | undefined): [ErrorCode, string] | undefined {
   const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
   if (payload.length > maxPayload) return ['ERR_LIMIT', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload}`];
-  if (replyTo != null) {
-    const replyToError = topicNameError(replyTo);
+  if (options?.replyTo != null) {
+    const replyToError = topicNameError(options.replyTo);
     if (replyToError !== undefined) return ['ERR_BAD_REQUEST', `replyTo: ${replyToError}`];
   }
+  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
+  conn.messagesIn++;
+  conn.broker.counters.messagesIn++;
   return undefined;
 }
 

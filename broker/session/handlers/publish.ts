@@ -1,4 +1,4 @@
-import { fanOutAtMostOnce, unsupportedGuarantee, type FanOutResult } from '../../delivery/index.js';
+import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
 import {
   BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
 } from '../../protocol/index.js';
@@ -31,18 +31,11 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${`${INBOX_ROOT}/`}... may be published to`);
     return;
   }
-  const refused = messageError(conn, payload, options?.replyTo);
+  const refused = messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
-  if (unsupported !== undefined) {
-    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
-    return;
-  }
-  conn.messagesIn++;
-  conn.broker.counters.messagesIn++;
   const replyTo = options?.replyTo ?? null;
   const isAtLeastOnce = options?.qos === 'at-least-once';
   if (isAtLeastOnce || options?.retain === true) {

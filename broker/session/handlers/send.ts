@@ -1,4 +1,3 @@
-import { unsupportedGuarantee } from '../../delivery/index.js';
 import { queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkSend, requestIdOf, type SendOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
@@ -23,18 +22,11 @@ export function handleSend(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, queue.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError);
     return;
   }
-  const refused = messageError(conn, payload, options?.replyTo);
+  const refused = messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
-  if (unsupported !== undefined) {
-    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
-    return;
-  }
-  conn.messagesIn++;
-  conn.broker.counters.messagesIn++;
   const incoming = { payload, headers: options?.headers ?? null, replyTo: options?.replyTo ?? null };
   const sendOptions = { priority: options?.priority ?? 0, delayMs: options?.delayMs ?? 0, ttlMs: options?.ttlMs ?? null };
   let sent: Promise<number>;
