@@ -206,6 +206,9 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
       const op = encodeValue([ClientOp.send, 0, queue, body, wire]);
       const tooLarge = this.frameLimitError(op.length);
       if (tooLarge !== undefined) return Promise.reject(tooLarge);
+      if (this.state !== 'connected' && this.outbox.byteLength + op.length > this.opts.reconnectBufferBytes) {
+        return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
+      }
       this.makeRoom(op.length);
       this.outbox.appendEncoded(op, true);
       this.afterAppend();
@@ -410,7 +413,7 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
   private sendSubscribe(sub: Subscription<any>): void {
     const sent = sub.kind === 'queue'
       ? this.call([ClientOp.consume], sub.id, sub.pattern, consumeWireOptions(sub.options))
-      : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(sub.options));
+      : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(renewedOptions(sub)));
     sent.then(
       () => this.settleSubscribe(sub.id, undefined),
       (err: OrdoError) => {
@@ -615,4 +618,13 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     this.state = state;
     this.emit('state', state);
   }
+}
+
+/**
+ * A subscription's options for (re)sending it: a replaying one renewed after
+ * a reconnect resumes after the last message it received, rather than
+ * replaying its history again.
+ */
+function renewedOptions(sub: Subscription<any>): SubscribeOptions {
+  return sub.options.from !== undefined && sub.lastSeq > 0 ? { ...sub.options, from: { seq: sub.lastSeq + 1 } } : sub.options;
 }

@@ -30,6 +30,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   dropped = 0;
   /** Messages received so far. */
   received = 0;
+  /** The highest seq received (0: none), so a replaying subscription renewed after a reconnect resumes after it. */
+  lastSeq = 0;
   private readonly queue: Message<T>[] = [];
   private isBusy = false;
   private isClosed = false;
@@ -62,6 +64,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   push(msg: Message<T>): void {
     if (this.isClosed) return;
     this.received++;
+    if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
     if (this.queue.length >= this.maxPending && !msg.needsSettling) {
       this.dropped++;
       return;

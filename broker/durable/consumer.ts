@@ -14,8 +14,8 @@ export interface DeliveryTarget {
 /**
  * One consumer of one queue: a connection's subscription id with its
  * prefetch window. An at-least-once consumer holds at most `prefetch`
- * unacked deliveries; an at-most-once one (auto-ack) takes deliveries while
- * its connection keeps up.
+ * unacked deliveries; an at-most-once one (auto-ack) at most `prefetch`
+ * deliveries on their way out, while its connection keeps up.
  */
 export class Consumer {
   /** The id QueueState knows it by. */
@@ -32,7 +32,8 @@ export class Consumer {
     this.id = `${target.connectionId}/${subId}`;
   }
 
+  /** An at-most-once (auto-ack) consumer's `unacked` counts deliveries not yet sent. */
   get hasCredit(): boolean {
-    return this.target.canTakeMore && (this.isAutoAck || this.unacked < this.prefetch);
+    return this.target.canTakeMore && this.unacked < this.prefetch;
   }
 }

@@ -12,6 +12,9 @@ import type { Consumer } from './consumer.js';
  */
 const NO_FSYNC = false;
 
+/** How soon a queue looks again when a consumer's connection was too full to take a delivery, ms. */
+const BLOCKED_RETRY_MS = 10;
+
 /** What a queue needs of the broker around it. */
 export interface QueueHost {
   /** Commits a batch (group commit); resolves once durable, or with `sync` false once written (see Persister). */
@@ -46,6 +49,7 @@ export class DurableQueue {
   private isPumpScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private isDeleted = false;
   messagesIn = 0;
   messagesOut = 0;
@@ -163,6 +167,7 @@ export class DurableQueue {
   close(): void {
     this.isDeleted = true;
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     this.consumers.clear();
     this.rotation = [];
   }
@@ -218,31 +223,53 @@ export class DurableQueue {
       if (result.deadLettered.length > 0) this.host.deadLetter(this, result.deadLettered, now, batch);
       const delivery = result.delivery;
       if (delivery === undefined) break;
+      // An auto-ack delivery holds credit until it is sent, so one pump hands out at most `prefetch` of them.
+      consumer.unacked++;
       if (consumer.isAutoAck) {
         batch.push(...(this.state.ack(delivery.messageId, consumer.id) as StoreOp[]));
         this.acked++;
-        sends.push({ consumer, messageId: delivery.messageId, deliveries: 0 });
-      } else {
-        consumer.unacked++;
-        sends.push({ consumer, messageId: delivery.messageId, deliveries: delivery.deliveries });
       }
+      sends.push({ consumer, messageId: delivery.messageId, deliveries: consumer.isAutoAck ? 0 : delivery.deliveries });
     }
     this.messagesOut += sends.length;
     this.arm();
+    this.retryWhenBlocked(now);
     if (batch.length === 0) return;
+    // Read before the commit: an auto-ack consumer's batch deletes what it delivers (a queue's message goes with its entry).
+    const messages = sends.length === 0 ? undefined : this.host.messages(sends.map((s) => s.messageId));
     const committed = this.host.commit(batch, NO_FSYNC);
-    if (sends.length === 0) {
+    if (messages === undefined) {
       committed.catch((err: unknown) => this.host.reportError(err));
       return;
     }
-    const messages = this.host.messages(sends.map((s) => s.messageId));
     Promise.all([committed, messages]).then(([, found]) => {
+      let freed = false;
       for (const { consumer, messageId, deliveries } of sends) {
         const message = found.get(messageId);
+        const isAttached = this.consumers.get(consumer.id) === consumer;
         // A message gone from the store (compacted under a queue that held it) cannot be sent; its deadline brings it back.
-        if (message !== undefined && this.consumers.get(consumer.id) === consumer) consumer.target.sendDelivery(consumer.subId, message, deliveries, 0);
+        if (message !== undefined && isAttached) consumer.target.sendDelivery(consumer.subId, message, deliveries, 0);
+        if (consumer.isAutoAck && isAttached) {
+          consumer.unacked--;
+          freed = true;
+        }
       }
+      if (freed) this.schedulePump();
     }, (err: unknown) => this.host.reportError(err));
+  }
+
+  /**
+   * Ready messages wait while a consumer's connection is above its outbound
+   * limit; nothing else would wake the queue when it drains, so look again soon.
+   */
+  private retryWhenBlocked(now: number): void {
+    if (this.retryTimer !== undefined || this.state.counts(now).ready === 0) return;
+    if (!this.rotation.some((c) => !c.target.canTakeMore)) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.schedulePump();
+    }, BLOCKED_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private nextConsumer(): Consumer | undefined {

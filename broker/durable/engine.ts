@@ -163,7 +163,7 @@ export class DurableEngine {
     if (!queue.binding?.transient || queue.consumerCount > 0 || this.queues.get(queue.name) !== queue) return released;
     const batch: StoreOp[] = [];
     this.queues.delete(queue.name, batch);
-    return this.persister.commit(batch);
+    return Promise.all([released, this.persister.commit(batch)]).then(() => undefined);
   }
 
   /** The retained messages matching `pattern`, oldest first. */

@@ -7,8 +7,9 @@
  * - Persist first: a request that changes stored state is answered (a
  *   publish or send confirmed, an ack or nack acknowledged) only after its
  *   batch committed; a delivery is sent only after its delivery count
- *   committed, so `deliveries` never undercounts and a message is never
- *   delivered more than maxDeliveries times, across restarts.
+ *   committed (written, not fsynced: a power cut is the exception), so
+ *   `deliveries` never undercounts and a message is never delivered more
+ *   than maxDeliveries times, across restarts.
  * - One batch per request or per queue pump; the store groups the batches
  *   of a turn into one transaction (group commit), so one fsync confirms
  *   many messages.

@@ -33,14 +33,20 @@ export interface SubscriptionOwnerId {
 }
 
 /**
- * The queue behind an at-least-once subscription [semantics 1.2]:
- * - durable `D` in group `G`: `$group/G/D` (kept while every member is away);
- * - durable `D`: `$durable/<clientId>/D` (one per client id and name);
- * - group `G`: `$group/G/<pattern>` (deleted with its last member);
+ * The queue behind an at-least-once subscription [semantics 1.2]. Each part
+ * is URI-encoded (`/` becomes `%2F`), so no two subscriptions share a name:
+ * - durable `D` in group `G`: `$group/G/d/D` (kept while every member is away);
+ * - durable `D`: `$durable/<clientId>/D` (one per client id and name; `-` without a client id);
+ * - group `G`: `$group/G/p/<pattern>` (deleted with its last member);
  * - otherwise `$sub/<connection>/<subId>` (deleted with the subscription).
  */
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
-  if (group !== undefined) return { name: `$group/${group}/${durable ?? pattern}`, transient: durable === undefined };
-  if (durable !== undefined) return { name: `$durable/${owner.clientId || '-'}/${durable}`, transient: false };
+  const enc = encodeURIComponent;
+  if (group !== undefined) {
+    return durable === undefined
+      ? { name: `$group/${enc(group)}/p/${enc(pattern)}`, transient: true }
+      : { name: `$group/${enc(group)}/d/${enc(durable)}`, transient: false };
+  }
+  if (durable !== undefined) return { name: `$durable/${enc(owner.clientId || '-')}/${enc(durable)}`, transient: false };
   return { name: `$sub/${owner.connectionId}/${owner.subId}`, transient: true };
 }

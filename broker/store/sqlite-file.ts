@@ -62,6 +62,7 @@ function prepareStatements(db: Database) {
     setRetained: p('INSERT OR REPLACE INTO retained (topic, message_id) VALUES (?, ?)'),
     clearRetained: p('DELETE FROM retained WHERE topic = ?'),
     getMaxMessageId: pluck("SELECT max((SELECT value FROM meta WHERE key = 'maxMessageId'), coalesce((SELECT max(id) FROM messages), 0))"),
+    keepMessageId: p("UPDATE meta SET value = max(value, ?) WHERE key = 'maxMessageId'"),
     keepMaxMessageId: p("UPDATE meta SET value = max(value, coalesce((SELECT max(id) FROM messages), 0)) WHERE key = 'maxMessageId'"),
     getMessage: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE id = ?`),
     replayFromId: p(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE topic = ? AND id >= ? ORDER BY id LIMIT ?`),
@@ -96,6 +97,8 @@ export class SqliteFile {
    * the message and its entries in one batch: that lookup was a read per entry).
    */
   private readonly putNow = new Set<number>();
+  /** The highest id deleteEntry deleted a message of in this transaction (0: none): recorded so ids are never reused. */
+  private deletedMax = 0;
 
   /** synchronous = FULL now (each commit fsyncs the WAL); NORMAL leaves the fsync to a later FULL commit or checkpoint. */
   private isSyncing: boolean;
@@ -107,6 +110,7 @@ export class SqliteFile {
     this.queueNames = this.loadQueueNames();
     this.applyTogether = db.transaction((batches: Batches) => {
       for (const batch of batches) for (const op of batch) this.apply(op);
+      this.keepDeletedIds();
     });
     // Called inside applyIsolated, better-sqlite3 runs it as a SAVEPOINT.
     const applyBatch = db.transaction((batch: readonly DecodedOp[]) => {
@@ -134,6 +138,7 @@ export class SqliteFile {
           this.putNow.clear();
         }
       });
+      this.keepDeletedIds();
       return { ops, batches: committed, failed, synced: this.isSyncing };
     });
     this.compactNow = db.transaction((limits: { maxMessages: number; maxBytes: number; oldest: number }) => {
@@ -151,6 +156,7 @@ export class SqliteFile {
    */
   commit(batches: Batches, sync = true): CommitResult {
     this.putNow.clear();
+    this.deletedMax = 0;
     this.setSyncing(this.fsyncs && sync);
     try {
       this.applyTogether(batches);
@@ -181,6 +187,13 @@ export class SqliteFile {
     if (sync === this.isSyncing) return;
     this.db.pragma(`synchronous = ${sync ? 'FULL' : 'NORMAL'}`);
     this.isSyncing = sync;
+  }
+
+  /** A message deleted with its entry might be the newest: meta keeps ids from being reused (as compaction does). */
+  private keepDeletedIds(): void {
+    if (this.deletedMax === 0) return;
+    this.s.keepMessageId.run(this.deletedMax);
+    this.deletedMax = 0;
   }
 
   private loadQueueNames(): Set<string> {
@@ -216,7 +229,9 @@ export class SqliteFile {
       }
       case 'deleteEntry':
         // A message sent to a queue has one entry: acked, it goes now (cheaper here than in compaction's scan).
-        if (s.deleteEntry.run(op.queue, op.messageId).changes > 0) s.deleteQueueMessage.run(op.messageId);
+        if (s.deleteEntry.run(op.queue, op.messageId).changes > 0 && s.deleteQueueMessage.run(op.messageId).changes > 0) {
+          this.deletedMax = Math.max(this.deletedMax, op.messageId);
+        }
         return;
       case 'setDeliveries': s.setDeliveries.run(op.deliveries, op.queue, op.messageId); return;
       case 'setAvailableAt': s.setAvailableAt.run(op.availableAt, op.queue, op.messageId); return;

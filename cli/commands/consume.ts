@@ -64,13 +64,22 @@ async function printMessages(consumer: Subscription, flags: ConsumeFlags, acks: 
       continue;
     }
     process.stdout.write(line);
-    await acks.add(msg.ack()); // resolves once the broker committed it (a no-op at most once)
+    await acks.add(msg.ack().catch(unlessDisconnected)); // resolves once the broker committed it (a no-op at most once)
     if (--remaining === 0) {
       // Leaving the loop cancels the consumer: every ack must be confirmed first, or the broker refuses it.
       await acks.drain();
       break;
     }
   }
+}
+
+/**
+ * An ack lost with its connection is no failure: the broker gives the
+ * delivery back and the reconnected consumer gets it again (at-least-once: it
+ * may be printed twice).
+ */
+function unlessDisconnected(err: unknown): void {
+  if ((err as { code?: unknown }).code !== 'ERR_DISCONNECTED') throw err;
 }
 
 function render(msg: Message, flags: ConsumeFlags): string | undefined {

@@ -582,6 +582,18 @@ export function storeContract(
         await s.commit(op.putMessage(message(state.nextMessageId)));
         expect(idsOf(await s.store.getMessages([state.nextMessageId]))).toEqual([state.nextMessageId]);
       });
+
+      it('nextMessageId stays above a queue message deleted with its entry (the newest one included)', async ({ s, skip }) => {
+        await s.commit(op.putQueue('jobs'), ...putMessages([7, 9], { topic: '$q/jobs' }), op.addEntry('jobs', 7), op.addEntry('jobs', 9));
+        await s.commit(op.deleteEntry('jobs', 9));
+        expect(idsOf(await s.store.getMessages([7, 9]))).toEqual([7]);
+        let state = await stateOf(s, skip);
+        expect(state.nextMessageId).toBeGreaterThan(9);
+        if (s.persistent) {
+          state = await s.reopen();
+          expect(state.nextMessageId).toBeGreaterThan(9);
+        }
+      });
     });
 
     describe('close and reopen', () => {

@@ -112,7 +112,7 @@ describe('at-least-once subscriptions', () => {
     for (let i = 0; i < n; i++) published.push(pub.publish(`grp/${i % 3}`, i, ALO));
     await Promise.all(published);
     await waitFor(() => got.reduce((s, g) => s + g.length, 0) >= n, { timeoutMs: 10_000 }, 'all delivered');
-    await waitFor(async () => (await pub.queueInfo('$group/split/grp/+')).total === 0, {}, 'all acked');
+    await waitFor(async () => (await pub.queueInfo('$group/split/p/grp%2F%2B')).total === 0, {}, 'all acked');
     const received = got.flatMap(payloads).sort((a, b) => a - b);
     expect(received).toEqual(range(0, n));
     for (const g of got) expect(g.length, 'every member gets some').toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, Message, OrdoClient, Subscription } from '../../client/index.js';
-import { startTestBroker } from '../helpers/broker.js';
+import { makeTempDir, startTestBroker } from '../helpers/broker.js';
 import { openRawSocket, pack, type RawSocket } from '../helpers/raw-socket.js';
 import { useResources } from '../helpers/resources.js';
 import { useSharedBroker } from '../helpers/shared-broker.js';
@@ -70,6 +70,27 @@ describe('competing consumers', () => {
     expect(got.map((m) => [m.payload, m.deliveries, m.redelivered])).toEqual(
       [0, 1, 2, 3, 4].map((i) => [i, 2, true]),
     );
+  });
+});
+
+describe('at-most-once consumers', () => {
+  it('get every message once, read from the store after a restart, a backlog larger than one pump included', async () => {
+    const { connect } = await import('../../client/index.js');
+    const dir = await makeTempDir();
+    const first = await startTestBroker({ dataDir: dir });
+    const c1 = await connect(first.url, { reconnect: false });
+    const n = 500;
+    await Promise.all(Array.from({ length: n }, (_, i) => c1.send('amo', i)));
+    await c1.close();
+    await first.close();
+    // The new process has nothing cached: every delivery reads the store, and auto-acks delete as they go.
+    const second = res.track(await startTestBroker({ dataDir: dir }), (b) => b.cleanup());
+    const c2 = res.track(await connect(second.url, { reconnect: false }), (c) => c.close());
+    const got: number[] = [];
+    await c2.consume<number>('amo', (m) => { got.push(m.payload); }, { qos: 'at-most-once', prefetch: 50 });
+    await waitFor(() => got.length === n);
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    await waitFor(async () => (await c2.queueInfo('amo')).total === 0);
   });
 });
 

@@ -59,7 +59,12 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {
-    if (conn.consumers.get(subId) !== binding) return; // cancelled, or the connection closed, meanwhile
+    if (conn.consumers.get(subId) !== binding || durable.queues.get(name) !== queue) {
+      // Cancelled, or the queue deleted, meanwhile.
+      if (conn.consumers.get(subId) === binding) conn.consumers.delete(subId);
+      conn.replyError(reqId, 'ERR_NOT_FOUND', `consumer ${subId} of ${name} ended before it was confirmed`);
+      return;
+    }
     conn.send([BrokerOp.ok, reqId, { queue: name }]);
     queue.addConsumer(consumer);
   }, (err: unknown) => {

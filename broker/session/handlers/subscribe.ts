@@ -74,7 +74,10 @@ function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pat
   conn.subscriptions.set(subId, sub);
   router.add(sub);
   durable.replay(pattern, from, MAX_REPLAY).then((history) => {
-    if (conn.subscriptions.get(subId) !== sub) return;
+    if (conn.subscriptions.get(subId) !== sub) {
+      conn.replyError(reqId, 'ERR_NOT_FOUND', `subscription ${subId} was cancelled before it was confirmed`);
+      return;
+    }
     conn.send([BrokerOp.ok, reqId, null]);
     // A retained message inside the replayed range comes once, as history.
     const replayed = new Set(history.map((m) => m.id));
@@ -99,7 +102,16 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {
-    if (conn.consumers.get(subId) !== binding) return;
+    if (conn.consumers.get(subId) !== binding) {
+      conn.replyError(reqId, 'ERR_NOT_FOUND', `subscription ${subId} was cancelled before it was confirmed`);
+      return;
+    }
+    if (durable.queues.get(name) !== queue) {
+      // The queue went meanwhile (its last group member left, or it was deleted): subscribe afresh.
+      conn.consumers.delete(subId);
+      subscribeDurably(conn, reqId, subId, pattern, options);
+      return;
+    }
     conn.send([BrokerOp.ok, reqId, { queue: name }]);
     if (options?.group == null) sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
     queue.addConsumer(consumer);
