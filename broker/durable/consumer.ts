@@ -3,8 +3,10 @@ import type { StoredMessage } from '../store/index.js';
 /** Where a consumer's deliveries go: one connection. */
 export interface DeliveryTarget {
   readonly connectionId: string;
-  /** True while the connection can take a delivery without piling up unread bytes. */
+  /** True while the connection can take a delivery without piling up unread bytes (reserved ones counted). */
   readonly canTakeMore: boolean;
+  /** Bytes of deliveries assigned to it and not yet sent: a pump reserves them, the send releases them. */
+  reservedBytes: number;
   /** Queues a MESSAGE [protocol 2.10] with `deliveries` (0: no ack expected) and `flags`. */
   sendDelivery(subId: number, message: StoredMessage, deliveries: number, flags: number): void;
   /** Queues an at-most-once MESSAGE encoded once for many (dropped and counted when the peer is slow). */

@@ -21,6 +21,8 @@ export interface QueueHost {
   commit(ops: readonly StoreOp[], sync?: boolean): Promise<void>;
   /** The stored messages with these ids (see MessageCache.getMany). */
   messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>>;
+  /** About how many bytes delivering message `id` will queue (exact when cached). */
+  sizeOf(id: number): number;
   /** Hands dead letters of `from` to its dead-letter queue, adding the ops to `batch` (creating that queue first if it is gone). */
   deadLetter(from: DurableQueue, entries: readonly EntryRecord[], now: number, batch: StoreOp[]): void;
   /** A failure no request can be told of (a commit that failed under a delivery). */
@@ -216,7 +218,7 @@ export class DurableQueue {
    */
   private pump(now: number): void {
     const batch: StoreOp[] = [];
-    const sends: { consumer: Consumer; messageId: number; deliveries: number }[] = [];
+    const sends: { consumer: Consumer; messageId: number; deliveries: number; bytes: number }[] = [];
     for (let consumer = this.nextConsumer(); consumer !== undefined; consumer = this.nextConsumer()) {
       const result = this.state.deliver(consumer.id, now);
       batch.push(...result.ops);
@@ -229,7 +231,10 @@ export class DurableQueue {
         batch.push(...(this.state.ack(delivery.messageId, consumer.id) as StoreOp[]));
         this.acked++;
       }
-      sends.push({ consumer, messageId: delivery.messageId, deliveries: consumer.isAutoAck ? 0 : delivery.deliveries });
+      // Reserved now, so this pump stops at the connection's outbound limit, not at prefetch × payload.
+      const bytes = this.host.sizeOf(delivery.messageId);
+      consumer.target.reservedBytes += bytes;
+      sends.push({ consumer, messageId: delivery.messageId, deliveries: consumer.isAutoAck ? 0 : delivery.deliveries, bytes });
     }
     this.messagesOut += sends.length;
     this.arm();
@@ -242,7 +247,9 @@ export class DurableQueue {
       committed.catch((err: unknown) => this.host.reportError(err));
       return;
     }
+    const release = (): void => { for (const s of sends) s.consumer.target.reservedBytes -= s.bytes; };
     Promise.all([committed, messages]).then(([, found]) => {
+      release();
       let freed = false;
       for (const { consumer, messageId, deliveries } of sends) {
         const message = found.get(messageId);
@@ -255,7 +262,10 @@ export class DurableQueue {
         }
       }
       if (freed) this.schedulePump();
-    }, (err: unknown) => this.host.reportError(err));
+    }, (err: unknown) => {
+      release();
+      this.host.reportError(err);
+    });
   }
 
   /**

@@ -27,6 +27,11 @@ export class MessageCache {
     }
   }
 
+  /** The payload size of message `id` if it is cached, else `fallback`. */
+  sizeOf(id: number, fallback: number): number {
+    return this.messages.get(id)?.payload.byteLength ?? fallback;
+  }
+
   /**
    * The messages with these ids that still exist: a map at once when every
    * one is cached, else a promise of it (after reading the store).

@@ -7,6 +7,9 @@ import type { MessageCache } from './message-cache.js';
 import type { Persister } from './persister.js';
 import { QueueSubscription } from './queue-subscription.js';
 
+/** The size a delivery is taken to have when its message is not in memory (after a restart), bytes. */
+const UNKNOWN_SIZE = 4096;
+
 /** The key of QueueRecord.settings that holds a subscription queue's binding (the rest are QueueSettings). */
 const BINDING_KEY = 'binding';
 
@@ -108,6 +111,10 @@ export class QueueRegistry implements QueueHost {
 
   messages(ids: readonly number[]): Map<number, StoredMessage> | Promise<Map<number, StoredMessage>> {
     return this.cache.getMany(ids);
+  }
+
+  sizeOf(id: number): number {
+    return this.cache.sizeOf(id, UNKNOWN_SIZE);
   }
 
   deadLetter(from: DurableQueue, entries: readonly EntryRecord[], now: number, batch: StoreOp[]): void {

@@ -83,8 +83,11 @@ export class Connection implements Subscriber, DeliveryTarget {
     return this.ws.bufferedAmount + (this.builder ? this.builder.byteLength : 0);
   }
 
+  /** Bytes of deliveries queues have assigned to this connection and not yet sent (their commit is pending). */
+  reservedBytes = 0;
+
   get canTakeMore(): boolean {
-    return this.state === 'open' && this.queuedBytes < this.broker.config.limits.maxOutboundBytes;
+    return this.state === 'open' && this.queuedBytes + this.reservedBytes < this.broker.config.limits.maxOutboundBytes;
   }
 
   /** Queues a MESSAGE for subscription `subId`, or drops and counts it when the peer cannot keep up. */

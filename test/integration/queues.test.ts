@@ -94,6 +94,24 @@ describe('at-most-once consumers', () => {
   });
 });
 
+describe('large messages', () => {
+  it('a prefetch window larger than the outbound limit is filled only up to that limit: the consumer gets everything, its connection stays', async () => {
+    const { connect } = await import('../../client/index.js');
+    const b = res.track(await startTestBroker({ limits: { maxFrameBytes: 64 * 1024, maxOutboundBytes: 128 * 1024 } }), (x) => x.cleanup());
+    const producer = res.track(await connect(b.url, { reconnect: false }), (c) => c.close());
+    const consumer = res.track(await connect(b.url, { reconnect: false }), (c) => c.close());
+    const n = 60;
+    const payload = new Uint8Array(40 * 1024);
+    for (let i = 0; i < n; i++) await producer.send('big', payload, { headers: { i: String(i) } });
+    const got: number[] = [];
+    await consumer.consume<Uint8Array>('big', (m) => { got.push(Number(m.headers.i)); }, { prefetch: 100 });
+    await waitFor(() => got.length === n, { timeoutMs: 15_000 });
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(consumer.state).toBe('connected');
+    await waitFor(async () => (await producer.queueInfo('big')).total === 0);
+  });
+});
+
 describe('ack, nack, deadlines, dead letters', () => {
   it('a throwing handler nacks: redelivered first (fifo kept), with its count', async () => {
     const q = fresh();
