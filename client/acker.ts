@@ -1,5 +1,5 @@
 import { OrdoError } from '../broker/errors/index.js';
-import { ClientOp, type NackWireOptions } from '../broker/protocol/index.js';
+import { ClientOp, type DeliveryTag, type NackWireOptions } from '../broker/protocol/index.js';
 import { scheduleMacrotask } from './outbox.js';
 
 /** What the acker needs of its client. */
@@ -17,7 +17,7 @@ export interface AckChannel {
 interface Batch {
   /** The connection the deliveries came on. */
   readonly epoch: number;
-  readonly ids: number[];
+  readonly ids: DeliveryTag[];
   readonly waiters: { resolve(): void; reject(err: unknown): void }[];
 }
 
@@ -33,11 +33,11 @@ export class Acker {
 
   constructor(private readonly channel: AckChannel) {}
 
-  ack(subId: number, seq: number, epoch: number): Promise<void> {
+  ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
     if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
     let batch = this.acks.get(subId);
     if (batch === undefined) this.acks.set(subId, batch = { epoch, ids: [], waiters: [] });
-    batch.ids.push(seq);
+    batch.ids.push(tag);
     const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     if (!this.isScheduled) {
       this.isScheduled = true;
@@ -46,14 +46,14 @@ export class Acker {
     return done;
   }
 
-  async nack(subId: number, seq: number, epoch: number, options: NackWireOptions): Promise<void> {
+  async nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void> {
     if (epoch !== this.channel.epoch) throw staleDelivery();
-    await this.channel.callNow([ClientOp.nack], subId, [seq], options);
+    await this.channel.callNow([ClientOp.nack], subId, [tag], options);
   }
 
-  async extend(subId: number, seq: number, epoch: number, ms: number): Promise<void> {
+  async extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void> {
     if (epoch !== this.channel.epoch) throw staleDelivery();
-    await this.channel.callNow([ClientOp.extend], subId, [seq], ms);
+    await this.channel.callNow([ClientOp.extend], subId, [tag], ms);
   }
 
   /** Sends the acks batched so far now (before an unsubscribe or a close, which would otherwise overtake them). */

@@ -1,14 +1,14 @@
 import { OrdoError } from '../broker/errors/index.js';
-import { decodeValue, type Headers, type NackWireOptions } from '../broker/protocol/index.js';
+import { decodeValue, type DeliveryTag, type Headers, type NackWireOptions } from '../broker/protocol/index.js';
 
 /** Publishes a reply; given by the client to each message so `respond` works. */
 export type Responder = (replyTo: string, payload: unknown, headers?: Headers) => Promise<void>;
 
 /** Settles deliveries that wait for an ack (see Acker). */
 export interface Settler {
-  ack(subId: number, seq: number, epoch: number): Promise<void>;
-  nack(subId: number, seq: number, epoch: number, options: NackWireOptions): Promise<void>;
-  extend(subId: number, seq: number, epoch: number, ms: number): Promise<void>;
+  ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
+  nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void>;
+  extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void>;
 }
 
 /** Where a delivery that waits for an ack came from: its subscription, connection and count. */
@@ -86,6 +86,11 @@ export class Message<T = unknown> {
     return (this.delivery.flags & 2) !== 0;
   }
 
+  /** This delivery on the wire: its seq and count, so a late settle never settles a later redelivery [protocol 2.13]. */
+  private get tag(): DeliveryTag {
+    return [this.seq, this.delivery.deliveries];
+  }
+
   /** True while an ack or nack is expected and not yet given. */
   get needsSettling(): boolean {
     return this.delivery.deliveries > 0 && !this.isSettled;
@@ -96,7 +101,7 @@ export class Message<T = unknown> {
     const { settler, subId, epoch } = this.delivery;
     if (!this.needsSettling || settler === undefined) return Promise.resolve();
     this.isSettled = true;
-    return settler.ack(subId, this.seq, epoch);
+    return settler.ack(subId, this.tag, epoch);
   }
 
   /** Gives the delivery back: requeued (default; after `delayMs`) or, with `requeue: false`, dead-lettered. */
@@ -104,14 +109,14 @@ export class Message<T = unknown> {
     const { settler, subId, epoch } = this.delivery;
     if (!this.needsSettling || settler === undefined) return Promise.resolve();
     this.isSettled = true;
-    return settler.nack(subId, this.seq, epoch, options);
+    return settler.nack(subId, this.tag, epoch, options);
   }
 
   /** Moves this delivery's ack deadline to `ms` from now (up to 12 h). */
   extend(ms: number): Promise<void> {
     const { settler, subId, epoch } = this.delivery;
     if (!this.needsSettling || settler === undefined) return Promise.resolve();
-    return settler.extend(subId, this.seq, epoch, ms);
+    return settler.extend(subId, this.tag, epoch, ms);
   }
 
   /** Answers a request (a message with replyTo). */

@@ -1,4 +1,4 @@
-import type { QueueInfo } from '../protocol/index.js';
+import type { DeliveryTag, QueueInfo } from '../protocol/index.js';
 import type { QueueSettings, QueueState, ReturnedEntry } from '../queues/index.js';
 import { RateMeter } from '../rate-meter.js';
 import type { EntryRecord, StoredMessage, StoreOp } from '../store/index.js';
@@ -115,13 +115,14 @@ export class DurableQueue {
     this.schedulePump();
   }
 
-  /** Acks deliveries of `consumer`; returns the ops and the ids it does not hold. */
-  ack(consumer: Consumer, ids: readonly number[], batch: StoreOp[]): number[] {
-    const unknown: number[] = [];
-    for (const id of ids) {
-      const ops = this.state.ack(id, consumer.id);
+  /** Acks deliveries of `consumer`; returns the tags it does not hold. */
+  ack(consumer: Consumer, tags: readonly DeliveryTag[], batch: StoreOp[]): DeliveryTag[] {
+    const unknown: DeliveryTag[] = [];
+    for (const tag of tags) {
+      const id = this.heldId(tag);
+      const ops = id === undefined ? 'ERR_NOT_FOUND' : this.state.ack(id, consumer.id);
       if (ops === 'ERR_NOT_FOUND') {
-        unknown.push(id);
+        unknown.push(tag);
         continue;
       }
       batch.push(...ops);
@@ -132,14 +133,15 @@ export class DurableQueue {
     return unknown;
   }
 
-  /** Gives deliveries back: requeued (after `delayMs`) or dead-lettered; returns the ids `consumer` does not hold. */
-  nack(consumer: Consumer, ids: readonly number[], requeue: boolean, delayMs: number, now: number, batch: StoreOp[]): number[] {
-    const unknown: number[] = [];
+  /** Gives deliveries back: requeued (after `delayMs`) or dead-lettered; returns the tags `consumer` does not hold. */
+  nack(consumer: Consumer, tags: readonly DeliveryTag[], requeue: boolean, delayMs: number, now: number, batch: StoreOp[]): DeliveryTag[] {
+    const unknown: DeliveryTag[] = [];
     const dead: EntryRecord[] = [];
-    for (const id of ids) {
-      const result = this.state.nack(id, consumer.id, { requeue, delayMs }, now);
+    for (const tag of tags) {
+      const id = this.heldId(tag);
+      const result = id === undefined ? 'ERR_NOT_FOUND' : this.state.nack(id, consumer.id, { requeue, delayMs }, now);
       if (typeof result === 'string') {
-        unknown.push(id);
+        unknown.push(tag);
         continue;
       }
       batch.push(...result.ops);
@@ -151,11 +153,25 @@ export class DurableQueue {
     return unknown;
   }
 
-  /** Moves the deadlines of deliveries of `consumer` to now + ms; returns the ids it does not hold. */
-  extend(consumer: Consumer, ids: readonly number[], ms: number, now: number): number[] {
-    const unknown = ids.filter((id) => typeof this.state.extendDeadline(id, consumer.id, ms, now) === 'string');
+  /** Moves the deadlines of deliveries of `consumer` to now + ms; returns the tags it does not hold. */
+  extend(consumer: Consumer, tags: readonly DeliveryTag[], ms: number, now: number): DeliveryTag[] {
+    const unknown = tags.filter((tag) => {
+      const id = this.heldId(tag);
+      return id === undefined || typeof this.state.extendDeadline(id, consumer.id, ms, now) === 'string';
+    });
     this.arm();
     return unknown;
+  }
+
+  /**
+   * The message a tag names, if the tag can still be current: a bare seq
+   * names the message's current delivery; [seq, deliveries] names that
+   * delivery only, so a late settle of an earlier delivery does not settle
+   * the redelivery the same consumer may hold now.
+   */
+  private heldId(tag: DeliveryTag): number | undefined {
+    if (typeof tag === 'number') return tag;
+    return this.state.deliveriesOf(tag[0]) === tag[1] ? tag[0] : undefined;
   }
 
   /** Removes the waiting messages; in-flight ones stay until settled. */

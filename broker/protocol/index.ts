@@ -18,4 +18,4 @@ export {
 export type { HelloOp, PublishOp, SubscribeOp, UnsubscribeOp } from './validate-op.js';
 export { MAX_PREFETCH } from './validate-op.js';
 export { checkSend, checkConsume, checkSettle, checkQueueOp, MAX_DELAY_MS, MAX_EXTEND_MS, MAX_SETTLE_IDS } from './validate-queue-ops.js';
-export type { SendOp, ConsumeOp, SettleOp, QueueOp } from './validate-queue-ops.js';
+export type { SendOp, ConsumeOp, SettleOp, QueueOp, DeliveryTag } from './validate-queue-ops.js';

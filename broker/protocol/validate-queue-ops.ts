@@ -11,7 +11,9 @@ import {
 
 export type SendOp = [typeof ClientOp.send, number, string, Uint8Array, SendWireOptions | null];
 export type ConsumeOp = [typeof ClientOp.consume, number, number, string, ConsumeWireOptions | null];
-export type SettleOp = [number, number, number, number[], unknown];
+/** A delivery a settle names: its message's seq, or [seq, deliveries] to name that delivery alone [protocol 2.13]. */
+export type DeliveryTag = number | [number, number];
+export type SettleOp = [number, number, number, DeliveryTag[], unknown];
 export type QueueOp = [typeof ClientOp.queue, number, QueueAction, string | null, unknown];
 
 /** 100 years, ms: the longest delay or TTL (anything longer is a unit mistake). */
@@ -56,7 +58,7 @@ export function checkSettle(op: unknown[], name: 'ack' | 'nack' | 'extend'): str
   if (!isId(op[2], false)) return `${name} subId must be a uint32 greater than 0`;
   const ids = op[3];
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_SETTLE_IDS) return `${name} ids must be an array of 1 to ${MAX_SETTLE_IDS} delivery ids`;
-  for (const id of ids) if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return `${name} ids must be positive integers`;
+  for (const id of ids) if (!isDeliveryTag(id)) return `${name} ids must be seqs (positive integers) or [seq, deliveries] pairs`;
   if (name === 'extend') {
     const ms = op[4];
     return typeof ms === 'number' && Number.isInteger(ms) && ms >= 0 && ms <= MAX_EXTEND_MS ? undefined : `extend ms must be an integer from 0 to ${MAX_EXTEND_MS}`;
@@ -82,3 +84,7 @@ export function checkQueueOp(op: unknown[]): string | undefined {
   return undefined;
 }
 
+function isDeliveryTag(value: unknown): boolean {
+  const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+  return isPositive(value) || (Array.isArray(value) && value.length === 2 && isPositive(value[0]) && isPositive(value[1]));
+}

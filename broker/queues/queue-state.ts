@@ -354,6 +354,11 @@ export class QueueState {
     if (this.entries.has(messageId)) throw new OrdoError('ERR_CONFLICT', `queue ${this.name} already holds message ${messageId}`);
   }
 
+  /** How many times message `messageId` has been delivered from this queue (the current delivery included), or undefined if it holds no such message. */
+  deliveriesOf(messageId: number): number | undefined {
+    return this.entries.get(messageId)?.deliveries;
+  }
+
   private heldEntry(messageId: number, consumerId: string): Entry | undefined {
     const entry = this.entries.get(messageId);
     return entry !== undefined && this.inFlight.isHeldBy(entry, consumerId) ? entry : undefined;

@@ -162,9 +162,10 @@ describe('ack, nack, deadlines, dead letters', () => {
     await waitFor(() => got.length === 3);
     const again = got[2];
     expect([again.payload, again.deliveries, again.redelivered]).toEqual(['slow', 2, true]);
-    await again.ack();
-    // An ack names the message: the stale delivery's ack finds it gone.
+    // An ack names its delivery: the first one's late ack does not settle the redelivery this consumer now holds.
     await expect(first.ack()).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect((await c.queueInfo(q)).unacked).toBe(2);
+    await again.ack();
     await second.ack();
     expect((await c.queueInfo(q)).total).toBe(0);
   });
@@ -304,6 +305,7 @@ describe('bad input: a clear error, nothing lost', () => {
     ['prefetch 20000', [8, 18, 5, 'bad-q', { prefetch: 20_000 }], 'ERR_BAD_REQUEST'],
     ['ack of nothing', [9, 19, 5, []], 'ERR_BAD_REQUEST'],
     ['ack without a consumer', [9, 20, 5, [1]], 'ERR_NOT_FOUND'],
+    ['a malformed delivery tag', [9, 27, 5, [[1]]], 'ERR_BAD_REQUEST'],
     ['extend by 13 hours', [11, 21, 5, [1], 13 * 3_600_000], 'ERR_BAD_REQUEST'],
     ['unknown queue action', [12, 22, 'explode', 'bad-q'], 'ERR_BAD_REQUEST'],
     ['queue settings out of range', [12, 23, 'create', 'bad-q2', { maxDeliveries: 0 }], 'ERR_BAD_REQUEST'],

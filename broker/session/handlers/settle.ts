@@ -1,4 +1,4 @@
-import { BrokerOp, ClientOp, checkSettle, requestIdOf, type NackWireOptions, type SettleOp } from '../../protocol/index.js';
+import { BrokerOp, ClientOp, checkSettle, requestIdOf, type DeliveryTag, type NackWireOptions, type SettleOp } from '../../protocol/index.js';
 import type { StoreOp } from '../../store/index.js';
 import type { Connection, ConsumerBinding } from '../connection.js';
 import { replyFailure } from './message-checks.js';
@@ -7,7 +7,8 @@ const NAMES = { [ClientOp.ack]: 'ack', [ClientOp.nack]: 'nack', [ClientOp.extend
 
 /**
  * ACK, NACK and EXTEND [protocol 2.13]: settle deliveries of one consumer
- * (or at-least-once subscription) by their ids (the messages' seq). Answered
+ * (or at-least-once subscription) by their tags: a message's seq, or
+ * [seq, deliveries] for that delivery alone (what the SDK sends). Answered
  * OK {settled} once committed; ids this consumer does not hold — never
  * delivered, already settled, or delivered on an earlier connection and
  * given back when it closed — are refused with ERR_NOT_FOUND naming them,
@@ -32,7 +33,7 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
   // (Persister.commitLater): a power cut may undo an ack — a duplicate, never a loss.
   conn.broker.durable.persister.commitLater(batch).then(() => {
     if (unknown.length > 0) {
-      const shown = unknown.slice(0, 10).join(', ') + (unknown.length > 10 ? ', …' : '');
+      const shown = unknown.slice(0, 10).map((t) => (typeof t === 'number' ? String(t) : `${t[0]}#${t[1]}`)).join(', ') + (unknown.length > 10 ? ', …' : '');
       conn.replyError(reqId, 'ERR_NOT_FOUND', `${name}: ${unknown.length} of ${ids.length} deliveries are not held by subscription ${subId} (${shown})`);
     } else if (reqId !== 0) {
       conn.send([BrokerOp.ok, reqId, { settled: ids.length }]);
@@ -40,7 +41,7 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
   }, (err: unknown) => replyFailure(conn, reqId, err));
 }
 
-function settle(binding: ConsumerBinding, name: 'ack' | 'nack' | 'extend', ids: number[], extra: unknown, batch: StoreOp[]): number[] {
+function settle(binding: ConsumerBinding, name: 'ack' | 'nack' | 'extend', ids: DeliveryTag[], extra: unknown, batch: StoreOp[]): DeliveryTag[] {
   const { queue, consumer } = binding;
   switch (name) {
     case 'ack': return queue.ack(consumer, ids, batch);
