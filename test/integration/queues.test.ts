@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeOptions, Message, OrdoClient, Subscription } from '../../client/index.js';
 import { makeTempDir, startTestBroker } from '../helpers/broker.js';
@@ -76,7 +77,7 @@ describe('competing consumers', () => {
 describe('at-most-once consumers', () => {
   it('get every message once, read from the store after a restart, a backlog larger than one pump included', async () => {
     const { connect } = await import('../../client/index.js');
-    const dir = await makeTempDir();
+    const dir = res.track(await makeTempDir(), (d) => rm(d, { recursive: true, force: true }));
     const first = await startTestBroker({ dataDir: dir });
     const c1 = await connect(first.url, { reconnect: false });
     const n = 500;
