@@ -1,13 +1,11 @@
 import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
   BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeFrame, encodeValue,
-  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type PeekedMessage,
-  type QueueInfo, type Welcome,
+  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type Welcome,
 } from '../broker/protocol/index.js';
-import { Emitter } from './emitter.js';
 import { EMPTY_HEADERS, Message, type DeliveryInfo } from './message.js';
 import type {
-  ConnectOptions, ConsumeOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
+  ConnectOptions, ConsumeOptions, PublishOptions, RequestOptions, SendOptions, SubscribeOptions,
 } from './options.js';
 import { Outbox, scheduleMacrotask } from './outbox.js';
 import { ReplyInbox } from './reply-inbox.js';
@@ -17,29 +15,9 @@ import { Reconnector } from './reconnector.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import { Unconfirmed } from './unconfirmed.js';
 import { Acker } from './acker.js';
-import { QueuedMessage } from './queued-message.js';
+import { QueueAdmin } from './queue-admin.js';
+import type { ClientState } from './client-events.js';
 import { consumeWireOptions, errorFromClose, publishWireOptions, sendWireOptions, subscribeWireOptions } from './wire.js';
-
-/** The client's connection state, as one value. */
-export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-/** Events a client emits. */
-export interface ClientEvents extends Record<string, unknown> {
-  /** The first welcome. */
-  connect: Welcome;
-  /** A welcome after a lost connection; subscriptions have been renewed. */
-  reconnect: Welcome;
-  /** The connection was lost; `error` says why when the broker or the network said. */
-  disconnect: { code: number; reason: string; error: OrdoError | undefined };
-  /** A reconnect attempt is scheduled. */
-  reconnecting: { attempt: number; delayMs: number };
-  /** The client is closed for good; `error` when it gave up rather than was closed. */
-  close: { error: OrdoError | undefined };
-  /** An error no call can be told of: a handler threw, a publish was refused later. */
-  error: unknown;
-  state: ClientState;
-}
-
 
 const RESOLVED = Promise.resolve();
 /**
@@ -57,7 +35,7 @@ const PUBLISH_OVERHEAD = 2 + 5 + 5 + 5;
  * An Ordo client: one WebSocket to one broker, reconnected with backoff,
  * subscriptions renewed after each reconnect. Obtain one with connect().
  */
-export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwner {
+export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   state: ClientState = 'connecting';
   /** The broker's last welcome. */
   welcome: Welcome | undefined;
@@ -228,37 +206,6 @@ export class OrdoClient extends Emitter<ClientEvents> implements SubscriptionOwn
     if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
     if (typeof queue !== 'string' || queue.length === 0) throw new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string');
     return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, queue, options, handler, this, 'queue'));
-  }
-
-  /** Creates queue `name` (and its dead-letter queue); the same settings again is a no-op, others ERR_CONFLICT. */
-  async createQueue(name: string, settings: QueueSettingsInput = {}): Promise<QueueInfo> {
-    return await this.call([ClientOp.queue], 'create', name, settings) as QueueInfo;
-  }
-
-  /** Deletes queue `name` with its messages; resolves with how many messages went. ERR_NOT_FOUND if there is none. */
-  async deleteQueue(name: string): Promise<{ deleted: number }> {
-    return await this.call([ClientOp.queue], 'delete', name, null) as { deleted: number };
-  }
-
-  /** Removes the waiting messages of `name` (unacked deliveries stay); resolves with how many. */
-  async purgeQueue(name: string): Promise<{ purged: number }> {
-    return await this.call([ClientOp.queue], 'purge', name, null) as { purged: number };
-  }
-
-  /** Up to `count` waiting messages of `name`, in delivery order, without delivering them. */
-  async peekQueue<T = unknown>(name: string, count = 10): Promise<QueuedMessage<T>[]> {
-    const peeked = await this.call([ClientOp.queue], 'peek', name, { count }) as PeekedMessage[];
-    return peeked.map((m) => new QueuedMessage<T>(m));
-  }
-
-  /** Every queue with its depth, consumers and rates. */
-  async listQueues(): Promise<QueueInfo[]> {
-    return await this.call([ClientOp.queue], 'list', null, null) as QueueInfo[];
-  }
-
-  /** One queue's depth, consumers, rates and settings. ERR_NOT_FOUND if there is none. */
-  async queueInfo(name: string): Promise<QueueInfo> {
-    return await this.call([ClientOp.queue], 'info', name, null) as QueueInfo;
   }
 
   /** Resolves once the broker has processed everything sent before. */

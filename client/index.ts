@@ -21,7 +21,7 @@ export async function connect(url: string, options?: ConnectOptions): Promise<Or
 }
 
 export { OrdoClient } from './client.js';
-export type { ClientEvents, ClientState } from './client.js';
+export type { ClientEvents, ClientState } from './client-events.js';
 export { Message } from './message.js';
 export { QueuedMessage } from './queued-message.js';
 export { Subscription } from './subscription.js';
