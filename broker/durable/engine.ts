@@ -1,4 +1,4 @@
-import { isGroup, pickMember, type Router } from '../delivery/index.js';
+import { fanOutAtMostOnce, isGroup, pickMember, type FanOutResult, type Router } from '../delivery/index.js';
 import { OrdoError } from '../errors/index.js';
 import { MessageTailEncoder, type Headers, type QueueInfo, type StoreStats } from '../protocol/index.js';
 import type { RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from '../store/index.js';
@@ -95,9 +95,13 @@ export class DurableEngine {
   publish(incoming: IncomingMessage, isAtLeastOnce: boolean, retain: boolean): Promise<StoredPublishResult> {
     const now = Date.now();
     if (retain && isEmptyPayload(incoming.payload)) {
+      // As in MQTT, the clearing publish still reaches who is subscribed now, at most once, unstored.
       this.retainedIndex.clear(incoming.topic);
+      const id = this.nextId();
+      const fanned: FanOutResult = { matched: 0, dropped: 0 };
+      fanOutAtMostOnce(this.router, incoming.topic, incoming.payload, incoming.headers, incoming.replyTo, id, now, fanned);
       return this.persister.commit([{ op: 'setRetained', topic: incoming.topic, messageId: null }])
-        .then(() => ({ id: 0, matched: 0, dropped: 0 }));
+        .then(() => ({ id, matched: fanned.matched, dropped: fanned.dropped }));
     }
     const message = this.newMessage(incoming, now);
     const batch: StoreOp[] = [{ op: 'putMessage', message }];

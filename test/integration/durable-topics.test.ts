@@ -242,10 +242,16 @@ describe('retained messages', () => {
     ['null', 'clear/nil', null],
     ["''", 'clear/string', ''],
     ['empty bytes', 'clear/bytes', new Uint8Array(0)],
-  ])('an empty retained publish (%s) clears it: a later subscriber gets none', async (_, topic, empty) => {
+  ])('an empty retained publish (%s) clears it: a later subscriber gets none, a current one gets it once', async (_, topic, empty) => {
     const pub = await client();
     await pub.publish(topic, 'old', { retain: true });
+    const current = await collect<unknown>(await client(), topic);
     await pub.publish(topic, empty, { retain: true });
+    await waitFor(() => current.length === 2, {}, 'the retained message, then the clearing one');
+    expect(current.map((m) => m.retained)).toEqual([true, false]);
+    expect(current[0].payload).toBe('old');
+    // Nil, '' or empty bytes: one or two bytes of MessagePack.
+    expect(current[1].rawPayload.length).toBeLessThanOrEqual(2);
     const sub = await client();
     const got = await collect<string>(sub, topic);
     await pub.publish(topic, 'after');
