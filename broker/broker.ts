@@ -40,7 +40,6 @@ export class Broker implements BrokerContext {
       autoCreateQueues: queues.autoCreate,
       messageCacheBytes: queues.messageCacheBytes,
       retention,
-      compactIntervalMs: retention.compactIntervalMs,
     }, () => this.nextSeq());
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));

@@ -15,9 +15,8 @@ import { isQueueSubscription } from './queue-subscription.js';
 export interface DurableSettings {
   /** A send or consume naming a missing queue creates it (with default settings). */
   readonly autoCreateQueues: boolean;
-  readonly retention: RetentionLimits;
-  /** How often stored messages nothing needs are removed. */
-  readonly compactIntervalMs: number;
+  /** Per-topic history, and how often stored messages nothing needs are removed. */
+  readonly retention: RetentionLimits & { readonly compactIntervalMs: number };
   /** Bytes of recently published messages kept in memory for delivery. */
   readonly messageCacheBytes: number;
 }
@@ -73,7 +72,7 @@ export class DurableEngine {
   async start(state: RecoveredState): Promise<void> {
     await this.persister.commit(this.queues.recover(state, Date.now()));
     this.retainedIndex.load(await this.store.getRetained(['#']));
-    this.compactTimer = setInterval(() => void this.compact(), this.settings.compactIntervalMs);
+    this.compactTimer = setInterval(() => void this.compact(), this.settings.retention.compactIntervalMs);
     this.compactTimer.unref();
   }
 

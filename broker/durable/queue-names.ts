@@ -1,7 +1,6 @@
+import { MAX_QUEUE_NAME_LENGTH } from '../queues/index.js';
 import { NO_HISTORY_PREFIX } from '../store/index.js';
 
-/** Longest queue name, in UTF-16 code units. */
-export const MAX_QUEUE_NAME_LENGTH = 255;
 
 /**
  * Why `name` cannot name a queue an application creates or sends to, or

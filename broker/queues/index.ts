@@ -8,7 +8,8 @@
  * Invariants:
  * - Pure: no I/O, no timers, no randomness. Time comes in as `now`, ms since
  *   the epoch, and never runs backwards inside a QueueState (each method uses
- *   the latest `now` it was given). Imports: errors/, and store/ for types only.
+ *   the latest `now` it was given). Imports: errors/, protocol/ (the wire's
+ *   duration limits), and store/ for types only.
  * - Persist first: every change returns the StoreOps that make the store
  *   hold exactly the entries records() lists. The broker commits them in the
  *   order they were returned (a batch may carry several results' ops), and
@@ -35,7 +36,7 @@
 export { QueueState } from './queue-state.js';
 export {
   parseQueueSettings, resolveQueueSettings, QUEUE_SETTING_DEFAULTS, OVERFLOW_POLICIES, DEAD_LETTER_SUFFIX,
-  MAX_DURATION_MS, MAX_ACK_DEADLINE_MS,
+  MAX_DURATION_MS, MAX_ACK_DEADLINE_MS, MAX_QUEUE_NAME_LENGTH,
 } from './queue-settings.js';
 export type { QueueSettings, ResolvedQueueSettings, OverflowPolicy } from './queue-settings.js';
 export type {

@@ -1,14 +1,15 @@
+import { MAX_DELAY_MS, MAX_EXTEND_MS } from '../protocol/index.js';
 import { OrdoError } from '../errors/index.js';
 
 /** What a full queue does with one more message. */
 export const OVERFLOW_POLICIES = ['drop-oldest', 'reject-publish'] as const;
 export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
 
-/** 100 years in ms (365.25-day years): the longest TTL or delay Ordo accepts. Anything longer is a unit mistake. */
-export const MAX_DURATION_MS = 100 * 365.25 * 24 * 3_600_000;
+/** 100 years in ms (365.25-day years): the longest TTL or delay Ordo accepts. Anything longer is a unit mistake. The wire's limit, one value. */
+export const MAX_DURATION_MS = MAX_DELAY_MS;
 
-/** 12 hours in ms: the longest ack deadline (as SQS's visibility timeout); a consumer needing more extends it. */
-export const MAX_ACK_DEADLINE_MS = 12 * 3_600_000;
+/** 12 hours in ms: the longest ack deadline (as SQS's visibility timeout); a consumer needing more extends it. The wire's limit, one value. */
+export const MAX_ACK_DEADLINE_MS = MAX_EXTEND_MS;
 
 /** Appended to a queue's name to name its dead-letter queue when its settings do not name one. */
 export const DEAD_LETTER_SUFFIX = '.dlq';
@@ -86,7 +87,7 @@ export const QUEUE_SETTING_DEFAULTS = Object.freeze({
 } as const);
 
 /** Longest dead-letter queue name, in UTF-16 code units (queue names get their own rule in protocol/). */
-const MAX_QUEUE_NAME_LENGTH = 255;
+export const MAX_QUEUE_NAME_LENGTH = 255;
 
 /**
  * Validates queue settings from any source (a create request, a stored
