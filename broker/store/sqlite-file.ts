@@ -6,6 +6,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { patternMatches } from '../topics/index.js';
+import { foldDeliveries, NOTHING_FOLDED, type Folded } from './fold-deliveries.js';
 import type { DecodedOp } from './op-codec.js';
 import { NO_HISTORY_PREFIX, type RecoveredState, type RetentionLimits, type StoredMessage } from './store.js';
 import { describe, StoreFault, type BatchFailure, type CommitResult } from './worker-protocol.js';
@@ -109,7 +110,10 @@ export class SqliteFile {
     const s = this.s = prepareStatements(db);
     this.queueNames = this.loadQueueNames();
     this.applyTogether = db.transaction((batches: Batches) => {
-      for (const batch of batches) for (const op of batch) this.apply(op);
+      const folded = foldDeliveries(batches);
+      for (const batch of batches) {
+        for (const op of batch) if (!folded.skip.has(op)) this.apply(op, folded);
+      }
       this.keepDeletedIds();
     });
     // Called inside applyIsolated, better-sqlite3 runs it as a SAVEPOINT.
@@ -200,8 +204,8 @@ export class SqliteFile {
     return new Set(this.db.prepare('SELECT name FROM queues').pluck().all() as string[]);
   }
 
-  /** Runs one op. Rules (what fails, what is a no-op): see memory-store.ts. */
-  private apply(op: DecodedOp): void {
+  /** Runs one op (an addEntry with the count `folded` gives it). Rules (what fails, what is a no-op): see memory-store.ts. */
+  private apply(op: DecodedOp, folded: Folded = NOTHING_FOLDED): void {
     const s = this.s;
     switch (op.op) {
       case 'putMessage':
@@ -221,7 +225,7 @@ export class SqliteFile {
           throw new StoreFault('ERR_NOT_FOUND', `no message ${e.messageId}`);
         }
         try {
-          s.addEntry.run(e.queue, e.messageId, e.priority, e.availableAt, e.expiresAt, e.deliveries);
+          s.addEntry.run(e.queue, e.messageId, e.priority, e.availableAt, e.expiresAt, folded.deliveries.get(op) ?? e.deliveries);
         } catch (err) {
           throw conflictOr(err, `queue ${e.queue} holds message ${e.messageId}`);
         }

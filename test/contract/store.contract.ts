@@ -237,6 +237,24 @@ export function storeContract(
         });
       });
 
+      it('a delivery count set in the transaction that added the entry holds; a later delete, move or purge still wins', async ({ s, skip }) => {
+        // A message stored and delivered in one turn: its addEntry and setDeliveries share a transaction (SQLite folds them).
+        await s.commit(op.putQueue('q'), op.putQueue('r'), op.putQueue('dlq'), ...putMessages([1, 2, 3, 4, 5]));
+        await Promise.all([
+          s.commit(op.addEntry('q', 1), op.addEntry('q', 2), op.addEntry('q', 3), op.addEntry('r', 4)),
+          s.commit(op.setDeliveries('q', 1, 1), op.deleteEntry('q', 2), op.setDeliveries('q', 2, 1)),
+          // Moved away and back: the count set afterwards is the one kept, not the moves'.
+          s.commit(op.moveEntry('q', 'dlq', 3, { deliveries: 0, availableAt: T0 }), op.moveEntry('dlq', 'q', 3, { deliveries: 0, availableAt: T0 + 1 }),
+            op.setDeliveries('q', 3, 2)),
+          s.commit(op.setDeliveries('r', 4, 2), op.purgeQueue('r'), op.setDeliveries('r', 4, 3), op.addEntry('r', 5), op.setDeliveries('r', 5, 1), op.setDeliveries('r', 5, 2)),
+        ]);
+        expect(byQueue(await stateOf(s, skip))).toEqual({
+          q: [entry('q', 1, { deliveries: 1 }), entry('q', 3, { deliveries: 2, availableAt: T0 + 1 })],
+          r: [entry('r', 5, { deliveries: 2 })],
+          dlq: [],
+        });
+      });
+
       it('moveEntry moves one entry from one queue to another: priority kept, the rest from the op', async ({ s, skip }) => {
         // A dead letter starts afresh: the op gives its deliveries, expiresAt and availableAt.
         await s.commit(op.putQueue('jobs'), op.putQueue('jobs.dlq'), op.putQueue('audit'), ...putMessages([1, 2, 3]),
