@@ -23,10 +23,15 @@ const TAGS = {
 /** First size of a group's buffer; it doubles as needed. Holds about 60 typical publishes. */
 const INITIAL_BYTES = 16 * 1024;
 
+/** Strings up to this length are tried as ASCII first (see writeAscii). */
+const SHORT_STRING = 64;
+
 /** Encodes the batches of one commit group into one buffer. */
 export class OpEncoder {
   // allocUnsafeSlow: never a slice of Node's shared pool, so its ArrayBuffer can be transferred.
   private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  /** The same bytes: V8 compiles DataView writes inline, where Buffer.writeDoubleLE is a call per number. */
+  private view = new DataView(this.buf.buffer, 0, INITIAL_BYTES);
   private pos = 0;
 
   /**
@@ -37,7 +42,7 @@ export class OpEncoder {
     const start = this.pos;
     try {
       this.room(4);
-      this.buf.writeUInt32LE(ops.length, this.pos);
+      this.view.setUint32(this.pos, ops.length, true);
       this.pos += 4;
       for (const op of ops) this.op(op);
     } catch (err) {
@@ -91,12 +96,13 @@ export class OpEncoder {
     const bigger = Buffer.allocUnsafeSlow(size);
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
+    this.view = new DataView(bigger.buffer, 0, size);
   }
 
   private num(value: number): void {
     if (typeof value !== 'number') throw new TypeError(`expected a number, got ${typeof value}`);
     this.room(8);
-    this.buf.writeDoubleLE(value, this.pos);
+    this.view.setFloat64(this.pos, value, true);
     this.pos += 8;
   }
 
@@ -109,9 +115,25 @@ export class OpEncoder {
   private str(value: string): void {
     if (typeof value !== 'string') throw new TypeError(`expected a string, got ${typeof value}`);
     this.room(4 + 3 * value.length); // a UTF-16 unit takes at most 3 UTF-8 bytes
-    const length = this.buf.write(value, this.pos + 4);
-    this.buf.writeUInt32LE(length, this.pos);
-    this.pos += 4 + length;
+    const length = value.length <= SHORT_STRING ? this.writeAscii(value, this.pos + 4) : -1;
+    const written = length >= 0 ? length : this.buf.write(value, this.pos + 4);
+    this.view.setUint32(this.pos, written, true);
+    this.pos += 4 + written;
+  }
+
+  /**
+   * Writes a short ASCII string byte by byte (queue names and topics, in
+   * every op: cheaper than a call into Buffer.write); -1 at the first
+   * non-ASCII character, for Buffer.write to redo it as UTF-8.
+   */
+  private writeAscii(value: string, at: number): number {
+    const buf = this.buf;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) return -1;
+      buf[at + i] = c;
+    }
+    return value.length;
   }
 
   private nullableStr(value: string | null): void {
@@ -123,7 +145,7 @@ export class OpEncoder {
   private bytes(value: Uint8Array): void {
     if (!(value instanceof Uint8Array)) throw new TypeError('expected a Uint8Array payload');
     this.room(4 + value.byteLength);
-    this.buf.writeUInt32LE(value.byteLength, this.pos);
+    this.view.setUint32(this.pos, value.byteLength, true);
     this.buf.set(value, this.pos + 4);
     this.pos += 4 + value.byteLength;
   }

@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeBatches, OpEncoder } from '../../broker/store/op-codec.js';
+import type { StoreOp } from '../../broker/store/store.js';
+
+/** Names as queues and topics may have them: ASCII, any Unicode (the ASCII fast path must hand those to UTF-8), short and long. */
+const latin = fc.integer({ min: 0x20, max: 0x17f }).map((c) => String.fromCharCode(c));
+const name = fc.oneof(
+  fc.string({ maxLength: 20 }), fc.string({ unit: latin, maxLength: 70 }),
+  fc.string({ unit: 'grapheme', maxLength: 70 }), fc.string({ minLength: 60, maxLength: 300 }),
+);
+const time = fc.integer({ min: 0, max: 2 ** 48 });
+const id = fc.maxSafeInteger().filter((n) => n >= 0);
+
+const opArb: fc.Arbitrary<StoreOp> = fc.oneof(
+  fc.record({
+    op: fc.constant('putMessage' as const),
+    message: fc.record({
+      id, topic: name, payload: fc.uint8Array({ maxLength: 5000 }),
+      headers: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), { nil: null }),
+      replyTo: fc.option(name, { nil: null }), publishedAt: time, expiresAt: fc.option(time, { nil: null }), priority: fc.integer({ min: 0, max: 9 }),
+    }),
+  }),
+  fc.record({
+    op: fc.constant('addEntry' as const),
+    entry: fc.record({ queue: name, messageId: id, priority: fc.integer({ min: 0, max: 9 }), availableAt: time, expiresAt: fc.option(time, { nil: null }), deliveries: fc.nat() }),
+  }),
+  fc.record({ op: fc.constant('deleteEntry' as const), queue: name, messageId: id }),
+  fc.record({ op: fc.constant('setDeliveries' as const), queue: name, messageId: id, deliveries: fc.nat() }),
+  fc.record({ op: fc.constant('moveEntry' as const), from: name, to: name, messageId: id, deliveries: fc.nat(), expiresAt: fc.option(time, { nil: null }), availableAt: time }),
+  fc.record({ op: fc.constant('setRetained' as const), topic: name, messageId: fc.option(id, { nil: null }) }),
+);
+
+/** StoreOp as the worker sees it (DecodedOp): headers as their JSON text, payload as plain bytes. */
+function decodedForm(op: StoreOp): unknown {
+  if (op.op !== 'putMessage') return op;
+  const { message: m } = op;
+  return { op: 'putMessage', ...m, payload: Buffer.from(m.payload), headers: m.headers === null ? null : JSON.stringify(m.headers) };
+}
+
+describe('op-codec: the commit batches SqliteStore sends its worker', () => {
+  it('decodes exactly the batches it encoded, across buffer growth and non-ASCII names', () => {
+    fc.assert(fc.property(fc.array(fc.array(opArb, { maxLength: 8 }), { maxLength: 12 }), (batches) => {
+      const encoder = new OpEncoder();
+      for (const batch of batches) encoder.add(batch);
+      const { buffer, length } = encoder.finish();
+      const decoded = decodeBatches(new Uint8Array(buffer, 0, length));
+      expect(decoded.map((b) => b.map((op) => (op.op === 'putMessage' ? { ...op, payload: Buffer.from(op.payload) } : op))))
+        .toEqual(batches.map((b) => b.map(decodedForm)));
+    }), { numRuns: 200 });
+  });
+
+  it('refuses an op with a field of the wrong type and keeps the batches before it', () => {
+    const encoder = new OpEncoder();
+    encoder.add([{ op: 'deleteEntry', queue: 'q', messageId: 1 }]);
+    expect(() => encoder.add([{ op: 'deleteEntry', queue: 'q', messageId: 2 }, { op: 'deleteEntry', queue: 7 as unknown as string, messageId: 3 }]))
+      .toThrow(/expected a string/);
+    const { buffer, length } = encoder.finish();
+    expect(decodeBatches(new Uint8Array(buffer, 0, length))).toEqual([[{ op: 'deleteEntry', queue: 'q', messageId: 1 }]]);
+  });
+});
