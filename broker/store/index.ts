@@ -5,9 +5,11 @@
  * one contract suite, test/contract/store.contract.ts.
  *
  * Invariants:
- * - Only this module imports better-sqlite3, and only sqlite-worker.ts and
- *   the files it loads touch a database: no SQLite call ever runs on the
- *   broker's event loop.
+ * - Only this module imports better-sqlite3. SQLite work runs in the
+ *   worker (sqlite-worker.ts), with one measured exception: a small commit
+ *   while the worker is idle and the event loop quiet runs on the broker's
+ *   thread (inline-commits.ts), which is what makes a publisher awaiting
+ *   each confirm fast; reads, compaction, backups and bursts never do.
  * - Batches commit atomically and in commit() call order; a commit()
  *   resolves only once its batch is as durable as the store's durability
  *   promises (fsync: a power cut; os: a crash of the broker; memory: nothing).

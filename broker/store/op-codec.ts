@@ -33,6 +33,8 @@ export class OpEncoder {
   /** The same bytes: V8 compiles DataView writes inline, where Buffer.writeDoubleLE is a call per number. */
   private view = new DataView(this.buf.buffer, 0, INITIAL_BYTES);
   private pos = 0;
+  /** Ops added so far. */
+  opCount = 0;
 
   /**
    * Appends one batch. Throws (leaving the encoder as it was) when an op is
@@ -45,6 +47,7 @@ export class OpEncoder {
       this.view.setUint32(this.pos, ops.length, true);
       this.pos += 4;
       for (const op of ops) this.op(op);
+      this.opCount += ops.length;
     } catch (err) {
       this.pos = start;
       throw err;

@@ -72,8 +72,16 @@ function prepareStatements(db: Database) {
     // [prefix, prefix + '0'): the topic `prefix` and all below it ('/' sorts just before '0'), plus siblings the matcher drops.
     retainedRange: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id WHERE r.topic >= ? AND r.topic < ? ORDER BY r.topic`),
     compact: p(COMPACT_SQL),
+    dataVersion: pluck('PRAGMA data_version'),
   };
 }
+
+/**
+ * Thrown by commit() when another connection held the file's write lock
+ * (SQLITE_BUSY): nothing was applied, and the same batches may be committed
+ * again, on this connection or another.
+ */
+export class StoreBusy extends Error {}
 
 /** An open store file. */
 export class SqliteFile {
@@ -103,12 +111,15 @@ export class SqliteFile {
 
   /** synchronous = FULL now (each commit fsyncs the WAL); NORMAL leaves the fsync to a later FULL commit or checkpoint. */
   private isSyncing: boolean;
+  /** PRAGMA data_version when this connection last looked: it changes when another connection commits. */
+  private dataVersion: number;
 
   /** `fsyncs`: the file was opened with durability 'fsync' (synchronous = FULL). */
   constructor(private readonly db: Database, readonly file: string, private readonly fsyncs = false) {
     this.isSyncing = fsyncs;
     const s = this.s = prepareStatements(db);
     this.queueNames = this.loadQueueNames();
+    this.dataVersion = s.dataVersion.get() as number;
     this.applyTogether = db.transaction((batches: Batches) => {
       const folded = foldDeliveries(batches);
       for (const batch of batches) {
@@ -159,6 +170,7 @@ export class SqliteFile {
    * the transaction itself fails (disk full, I/O error): then nothing committed.
    */
   commit(batches: Batches, sync = true): CommitResult {
+    this.noticeOtherConnections();
     this.putNow.clear();
     this.deletedMax = 0;
     this.setSyncing(this.fsyncs && sync);
@@ -167,10 +179,11 @@ export class SqliteFile {
       let ops = 0;
       for (const batch of batches) ops += batch.length;
       return { ops, batches: batches.length, failed: [], synced: this.isSyncing };
-    } catch {
+    } catch (err) {
       // Rare: redo with a savepoint per batch to find the failing ones and keep the rest.
       this.queueNames = this.loadQueueNames();
       this.putNow.clear();
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new StoreBusy(`store ${this.file} is locked by another connection`);
     }
     try {
       return this.applyIsolated(batches);
@@ -179,6 +192,18 @@ export class SqliteFile {
     } finally {
       this.queueNames = this.loadQueueNames();
     }
+  }
+
+  /**
+   * The file has two connections (the worker's, and the broker thread's for
+   * inline commits): what this one caches of the file (queue names) is
+   * reloaded when the other has committed since.
+   */
+  private noticeOtherConnections(): void {
+    const version = this.s.dataVersion.get() as number;
+    if (version === this.dataVersion) return;
+    this.dataVersion = version;
+    this.queueNames = this.loadQueueNames();
   }
 
   /**
@@ -308,6 +333,11 @@ export class SqliteFile {
   compact(retention: RetentionLimits, now: number): number {
     const { maxMessages, maxBytes, maxAgeMs } = retention;
     return this.compactNow({ maxMessages, maxBytes, oldest: now - maxAgeMs });
+  }
+
+  /** A passive WAL checkpoint (SQLite's automatic ones run only in the connection that commits past the WAL's size limit). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /** Online backup: it copies in steps, so commits keep running in between. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OrdoError } from '../errors/index.js';
+import { InlineCommits } from './inline-commits.js';
 import { OpEncoder } from './op-codec.js';
 import { describe, type CommitResult, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import type { CommitInfo, CommitOptions, Durability, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from './store.js';
@@ -72,10 +73,14 @@ export class SqliteStore implements Store {
   /** The store file, or null for `memory`. */
   readonly file: string | null;
   private worker: Worker | null = null;
+  /** The broker thread's own connection, for small commits while the worker is idle (see inline-commits.ts). */
+  private inline: InlineCommits | null = null;
   private readonly outbox: (CommitGroup | Call)[] = [];
   private readonly inWorker = new Map<number, CommitGroup | Call>();
   private nextRequestId = 1;
   private isCommitInWorker = false;
+  /** Transactions committed on the broker's thread (inline-commits.ts): for tests and diagnostics. */
+  inlineCommits = 0;
   private isPumpScheduled = false;
   /** Set once the worker died: every later call fails with it. */
   private failure: OrdoError | null = null;
@@ -105,7 +110,11 @@ export class SqliteStore implements Store {
     });
     worker.unref(); // referenced only while requests are out: an idle store does not hold the process open
     const opened = this.call({ kind: 'open', file: this.file, durability: this.durability }) as Promise<RecoveredState>;
-    return opened.catch((err: unknown) => {
+    return opened.then((state) => {
+      // Opened after the worker created and migrated the file.
+      if (this.closing === null && this.failure === null) this.inline = InlineCommits.open(this.file, this.durability);
+      return state;
+    }, (err: unknown) => {
       // A store that did not open is unusable: later calls fail with the reason it did not.
       this.fail(err instanceof OrdoError ? err : internal(describe(err)));
       void worker.terminate();
@@ -178,6 +187,9 @@ export class SqliteStore implements Store {
       this.closing = Promise.resolve();
       return this.closing;
     }
+    // Nothing is queued behind an inline commit: it ran to the end when it was made.
+    this.inline?.close();
+    this.inline = null;
     // Queued like any call, so it runs after everything already asked for.
     const closed = this.failure === null ? this.call({ kind: 'close' }, true) : Promise.resolve();
     const closing = closed
@@ -237,8 +249,9 @@ export class SqliteStore implements Store {
       this.outbox.shift();
       const id = this.nextRequestId++;
       if (next.kind === 'commit') {
-        this.isCommitInWorker = true;
         const { buffer, length } = next.encoder.finish();
+        if (this.inWorker.size === 0 && this.inline?.accepts(next.encoder.opCount) && this.commitInline(next, new Uint8Array(buffer, 0, length))) continue;
+        this.isCommitInWorker = true;
         worker.postMessage({ id, kind: 'commit', bytes: buffer, length, sync: next.sync } satisfies WorkerRequest, [buffer]);
       } else {
         try {
@@ -253,6 +266,31 @@ export class SqliteStore implements Store {
       if (this.inWorker.size === 0) worker.ref();
       this.inWorker.set(id, next);
     }
+  }
+
+  /**
+   * Commits a group on the broker's thread (the worker is idle, so nothing
+   * is ahead of it); false when the file was locked and the group must go
+   * to the worker after all.
+   */
+  private commitInline(group: CommitGroup, bytes: Uint8Array): boolean {
+    let result: CommitResult | undefined;
+    try {
+      result = this.inline!.commit(bytes, group.sync);
+    } catch (err) {
+      const failure = new OrdoError('ERR_INTERNAL', describe(err));
+      for (const waiter of group.waiters) waiter.reject(failure);
+      return true;
+    }
+    if (result === undefined) return false;
+    this.inlineCommits++;
+    settleGroup(group, result);
+    if (this.inline!.takeCheckpointDue()) {
+      this.call({ kind: 'checkpoint' }).catch(() => {
+        // A checkpoint that could not run is retried with the next; commits do not depend on it.
+      });
+    }
+    return true;
   }
 
   private onReply(reply: WorkerReply): void {
@@ -272,27 +310,33 @@ export class SqliteStore implements Store {
       for (const waiter of sent.waiters) waiter.reject(err);
       return;
     }
-    const result = reply.value as CommitResult;
-    // One value for every batch of the transaction: no allocation per batch.
-    const info: CommitInfo = Object.freeze({ ops: result.ops, batches: result.batches, synced: result.synced });
-    let failed = 0;
-    sent.waiters.forEach((waiter, index) => {
-      const failure = result.failed[failed];
-      if (failure?.index !== index) return waiter.resolve(info);
-      failed += 1;
-      waiter.reject(new OrdoError(failure.code, failure.message));
-    });
+    settleGroup(sent, reply.value as CommitResult);
   }
 
   /** The store cannot go on: reject everything pending with `err`, and what comes later with the first failure. */
   private fail(err: OrdoError): void {
     this.failure ??= err;
+    this.inline?.close();
+    this.inline = null;
     const pending = [...this.inWorker.values(), ...this.outbox.splice(0)];
     this.inWorker.clear();
     for (const item of pending) {
       for (const waiter of item.kind === 'commit' ? item.waiters : [item.waiter]) waiter.reject(err);
     }
   }
+}
+
+/** Resolves the batches of a committed group, and rejects those of its batches that failed alone. */
+function settleGroup(group: CommitGroup, result: CommitResult): void {
+  // One value for every batch of the transaction: no allocation per batch.
+  const info: CommitInfo = Object.freeze({ ops: result.ops, batches: result.batches, synced: result.synced });
+  let failed = 0;
+  group.waiters.forEach((waiter, index) => {
+    const failure = result.failed[failed];
+    if (failure?.index !== index) return waiter.resolve(info);
+    failed += 1;
+    waiter.reject(new OrdoError(failure.code, failure.message));
+  });
 }
 
 /**

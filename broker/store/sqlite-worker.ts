@@ -9,34 +9,18 @@
  * across requests (it copies in steps); close waits for it.
  */
 import { parentPort } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { isOrdoError, type ErrorCode } from '../errors/index.js';
 import { applyMigrations } from './migrations.js';
 import { decodeBatches } from './op-codec.js';
+import { openDatabase } from './sqlite-open.js';
 import { SqliteFile } from './sqlite-file.js';
 import type { Durability, RecoveredState } from './store.js';
 import { describe, StoreFault, type CommitResult, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
-/** Opens (creating or migrating) the file, or an in-memory database when `file` is null. */
+/** Opens (creating or migrating) the file, or an in-memory database when `file` is null, and reads what it holds. */
 function openFile(file: string | null, durability: Durability): { store: SqliteFile; state: RecoveredState } {
   const name = file ?? ':memory:';
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(name);
-    if (file !== null) {
-      // WAL: a commit appends to one log (one fsync) instead of rewriting pages in place.
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal') throw new Error(`cannot switch to WAL mode (got ${String(mode)})`);
-      // FULL fsyncs the WAL at every commit (survives a power cut); NORMAL leaves it to the OS (survives a crash).
-      db.pragma(`synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
-    }
-    applyMigrations(db, name);
-  } catch (err) {
-    db?.close();
-    if (isOrdoError(err)) throw err;
-    // A missing, read-only or non-directory dataDir, or a file that is not a database: the operator's to fix.
-    throw new StoreFault('ERR_BAD_CONFIG', `cannot open store ${name}: ${describe(err)}`);
-  }
+  const db = openDatabase(file, durability, applyMigrations);
   try {
     const store = new SqliteFile(db, name, file !== null && durability === 'fsync');
     return { store, state: store.recover() };
@@ -66,6 +50,7 @@ function handle(req: WorkerRequest): unknown {
     case 'getRetained': return current.getRetained(req.patterns);
     case 'replay': return current.replay(req.topic, req.from, req.limit);
     case 'compact': return current.compact(req.retention, req.now);
+    case 'checkpoint': return current.checkpoint();
     case 'backup': return current.backup(req.path).then(() => undefined);
     case 'recover': return current.recover();
     case 'close': {

@@ -24,7 +24,7 @@ const CRASH_WRITER = fileURLToPath(new URL('../helpers/store-crash-writer.mjs', 
 
 // The worker and the crash writer run the compiled store: a stale dist/ would test old code.
 beforeAll(() => {
-  for (const name of ['sqlite-worker', 'sqlite-file', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
+  for (const name of ['sqlite-worker', 'sqlite-file', 'sqlite-open', 'fold-deliveries', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
     const source = fileURLToPath(new URL(`../../broker/store/${name}.ts`, import.meta.url));
     const built = fileURLToPath(new URL(`../../dist/broker/store/${name}.js`, import.meta.url));
     if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
@@ -62,6 +62,11 @@ function publish(id: number, queue = 'q'): StoreOp[] {
   ];
 }
 
+/** Publishes of ids from..from+n-1 to `queue`: more ops than an inline commit takes (MAX_INLINE_OPS), so they go through the worker. */
+function many(from: number, n: number, queue = 'q'): StoreOp[] {
+  return Array.from({ length: n }, (_, i) => publish(from + i, queue)).flat();
+}
+
 const putQueue = (name: string): StoreOp => ({ op: 'putQueue', queue: { name, settings: {}, createdAt: 1 } });
 
 /** The error `promise` rejects with (fails the test if it resolves). */
@@ -94,6 +99,33 @@ for (const durability of ['fsync', 'os', 'memory'] as const) {
     };
   });
 }
+
+describe('SqliteStore inline commits (small groups on the caller\'s thread while the worker is idle)', () => {
+  it('the two connections see each other\'s queues: created on one, used on the other, both ways', async () => {
+    const { store } = await openedStore();
+    await store.commit([putQueue('a')]);
+    expect(store.inlineCommits).toBe(1);
+    await store.commit(many(1, 20, 'a'));
+    expect(store.inlineCommits).toBe(1);
+    await store.commit([putQueue('b'), ...many(21, 20, 'a')]);
+    await store.commit(publish(41, 'b'));
+    expect(store.inlineCommits).toBe(2);
+    await store.commit([{ op: 'deleteQueue', name: 'a' }]);
+    expect(isOrdoError(await rejection(store.commit(many(42, 20, 'a'))), 'ERR_NOT_FOUND')).toBe(true);
+    const state = await store.recover();
+    expect(state.queues.map((q) => q.name)).toEqual(['b']);
+    expect(state.entries.map((e) => e.messageId)).toEqual([41]);
+    expect(state.nextMessageId).toBe(42);
+  });
+
+  it('an in-memory store commits everything in its worker (its database is private to one connection)', async () => {
+    const { store } = await openedStore('memory');
+    await store.commit([putQueue('q')]);
+    await store.commit(publish(1));
+    expect(store.inlineCommits).toBe(0);
+    expect((await store.recover()).entries).toHaveLength(1);
+  });
+});
 
 describe('SqliteStore group commit', () => {
   it('batches of one turn share transactions, and settle in call order', async () => {
@@ -276,7 +308,7 @@ describe('SqliteStore open errors', () => {
   it('a worker that dies rejects what was pending and what comes later, naming the store', async () => {
     const { store, dir } = await openedStore();
     await store.commit([putQueue('q')]);
-    const pending = store.commit(publish(1));
+    const pending = store.commit(many(1, 20));
     // Reaching into the store to kill its thread: the one way to make it die on cue.
     await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     for (const err of [await rejection(pending), await rejection(store.getMessages([1]))]) {

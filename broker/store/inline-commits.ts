@@ -1,0 +1,125 @@
+/**
+ * Small commits on the broker's own thread, while it has little else to do.
+ *
+ * A publisher that awaits each confirm gets one transaction per message.
+ * Through the worker that is three thread wake-ups per message (the socket,
+ * the worker, the worker's reply); on a virtual machine a wake-up costs
+ * about as much as the fsync itself. So a second connection to the same
+ * file, on the broker's thread, commits a small group itself when the
+ * worker is idle (nothing can be ahead of it) and the event loop is not
+ * busy with other work. Everything else goes to the worker, as before.
+ * Measured with one publisher awaiting each confirm (alternating runs of
+ * both builds on the 2-core development machine): median 984 against 786
+ * confirms/s, p50 round trip 0.79 against 0.97 ms.
+ *
+ * The price is that the event loop waits for that commit (0.1 to 0.3 ms of
+ * fsync here). It is paid only while the loop spent less than
+ * MAX_OTHER_LOAD of the last sample on anything else (a busy broker keeps
+ * its loop free), and a commit slower than SLOW_COMMIT_MS (a disk in
+ * trouble) turns inline commits off for PAUSE_MS. A backup runs in the
+ * worker, which is then never idle: no inline commit can restart it.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { decodeBatches } from './op-codec.js';
+import { openDatabase } from './sqlite-open.js';
+import { SqliteFile, StoreBusy } from './sqlite-file.js';
+import type { Durability } from './store.js';
+import type { CommitResult } from './worker-protocol.js';
+
+/** Most ops a group may have to commit inline: one-at-a-time publishing and its acks, not bursts. */
+export const MAX_INLINE_OPS = 32;
+/** An inline commit slower than this turns them off for PAUSE_MS, ms (an fsync takes 0.1 to 0.3 ms here, a few ms at worst). */
+const SLOW_COMMIT_MS = 10;
+const PAUSE_MS = 1000;
+/** How often the event loop's load is sampled, ms. */
+const SAMPLE_MS = 100;
+/** Inline commits only while the loop spent less than this share of the last sample on anything else. */
+const MAX_OTHER_LOAD = 0.75;
+/**
+ * The inline connection never checkpoints (that copies pages and fsyncs the
+ * database file: milliseconds): after this many inline commits the owner
+ * asks the worker for one. SQLite's own limit is 1000 WAL pages; a small
+ * commit writes 2 to 4.
+ */
+export const CHECKPOINT_EVERY = 250;
+
+/** The broker thread's connection and the policy of when to use it. */
+export class InlineCommits {
+  private pausedUntil = 0;
+  /** Inline commits since the last checkpoint was asked for. */
+  private sinceCheckpoint = 0;
+  /** Time spent in inline commits since the last sample, ms (not "other work"). */
+  private inlineMs = 0;
+  private isLoopQuiet = true;
+  private lastSample: EventLoopUtilization = performance.eventLoopUtilization();
+  private readonly sampler: ReturnType<typeof setInterval>;
+
+  private constructor(private readonly file: SqliteFile) {
+    this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  /**
+   * A connection to the store file the worker has opened (and migrated), or
+   * null when there is none to open (an in-memory store is private to its
+   * connection) or it cannot be opened: then every commit goes to the worker.
+   */
+  static open(file: string | null, durability: Durability): InlineCommits | null {
+    if (file === null || durability === 'memory') return null;
+    try {
+      // No busy wait: a lock held elsewhere sends the group to the worker instead of stalling the loop.
+      const db = openDatabase(file, durability, (d) => d.pragma('wal_autocheckpoint = 0'), 0);
+      return new InlineCommits(new SqliteFile(db, file, durability === 'fsync'));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Whether a group of `ops` ops should commit here now (the caller checks that the worker is idle). */
+  accepts(ops: number): boolean {
+    return ops <= MAX_INLINE_OPS && this.isLoopQuiet && performance.now() >= this.pausedUntil;
+  }
+
+  /**
+   * Commits the encoded group; undefined when the file was locked (nothing
+   * applied: the group goes to the worker). Throws as SqliteFile.commit does.
+   */
+  commit(bytes: Uint8Array, sync: boolean): CommitResult | undefined {
+    const startedAt = performance.now();
+    try {
+      const result = this.file.commit(decodeBatches(bytes), sync);
+      this.sinceCheckpoint++;
+      return result;
+    } catch (err) {
+      if (err instanceof StoreBusy) return undefined;
+      throw err;
+    } finally {
+      const tookMs = performance.now() - startedAt;
+      this.inlineMs += tookMs;
+      if (tookMs > SLOW_COMMIT_MS) this.pausedUntil = startedAt + tookMs + PAUSE_MS;
+    }
+  }
+
+  /** True once every CHECKPOINT_EVERY inline commits: time to ask the worker for a checkpoint. */
+  takeCheckpointDue(): boolean {
+    if (this.sinceCheckpoint < CHECKPOINT_EVERY) return false;
+    this.sinceCheckpoint = 0;
+    return true;
+  }
+
+  close(): void {
+    clearInterval(this.sampler);
+    void this.file.close();
+  }
+
+  /** The loop's load over the last sample, not counting inline commits. */
+  private sample(): void {
+    const now = performance.eventLoopUtilization();
+    const last = performance.eventLoopUtilization(now, this.lastSample);
+    this.lastSample = now;
+    const total = last.active + last.idle;
+    const other = total > 0 ? Math.max(0, last.active - this.inlineMs) / total : 0;
+    this.inlineMs = 0;
+    this.isLoopQuiet = other < MAX_OTHER_LOAD;
+  }
+}
