@@ -4,6 +4,7 @@
  * errors). The store runs its worker from dist/: `npm run build` first
  * (`npm test` does it).
  */
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
@@ -116,6 +117,22 @@ describe('SqliteStore inline commits (small groups on the caller\'s thread while
     expect(state.queues.map((q) => q.name)).toEqual(['b']);
     expect(state.entries.map((e) => e.messageId)).toEqual([41]);
     expect(state.nextMessageId).toBe(42);
+  });
+
+  it('a file locked by another connection sends the small commit to the worker, which waits for the lock', async () => {
+    const { store, dir } = await openedStore();
+    await store.commit([putQueue('q')]);
+    const other = new Database(join(dir, STORE_FILE));
+    res.defer(() => other.close());
+    other.exec('BEGIN IMMEDIATE');
+    let isDone = false;
+    const committed = store.commit(publish(1)).then(() => { isDone = true; });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isDone).toBe(false);
+    other.exec('COMMIT');
+    await committed;
+    expect(store.inlineCommits).toBe(1);
+    expect((await store.recover()).entries.map((e) => e.messageId)).toEqual([1]);
   });
 
   it('an in-memory store commits everything in its worker (its database is private to one connection)', async () => {
