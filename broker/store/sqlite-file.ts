@@ -1,10 +1,10 @@
 /**
  * One open SQLite store file: its prepared statements, the op semantics
  * shared with every store (see memory-store.ts), reads and compaction.
- * Synchronous: it runs only inside sqlite-worker.ts, never on the broker's
- * event loop.
+ * Synchronous: it runs inside sqlite-worker.ts, and for small commits on
+ * the broker's thread (inline-commits.ts, a second connection to the file).
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
 import { patternMatches } from '../topics/index.js';
 import { foldDeliveries, NOTHING_FOLDED, type Folded } from './fold-deliveries.js';
 import type { DecodedOp } from './op-codec.js';
@@ -73,21 +73,25 @@ function prepareStatements(db: Database) {
     retainedRange: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id WHERE r.topic >= ? AND r.topic < ? ORDER BY r.topic`),
     compact: p(COMPACT_SQL),
     dataVersion: pluck('PRAGMA data_version'),
+    queueNames: pluck('SELECT name FROM queues'),
+    // Bumped by every putQueue and deleteQueue: the other connection reloads its queue names only when it moved.
+    queuesVersion: pluck("SELECT coalesce((SELECT value FROM meta WHERE key = 'queuesVersion'), 0)"),
+    bumpQueuesVersion: p("INSERT INTO meta (key, value) VALUES ('queuesVersion', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"),
   };
 }
 
 /**
- * Thrown by commit() when another connection held the file's write lock
- * (SQLITE_BUSY): nothing was applied, and the same batches may be committed
- * again, on this connection or another.
+ * Thrown by commitOrDecline(): nothing was applied (the file was locked
+ * elsewhere, or a batch failed), and the same batches may be committed
+ * again on another connection.
  */
-export class StoreBusy extends Error {}
+export class StoreDeclined extends Error {}
 
 /** An open store file. */
 export class SqliteFile {
   private readonly s: ReturnType<typeof prepareStatements>;
   /** The usual path: every batch in one transaction, no savepoints. */
-  private readonly applyTogether: (batches: Batches) => void;
+  private readonly applyTogether: Transaction<(batches: Batches) => void>;
   /** After a failure: one savepoint per batch, so only the failing batches roll back. */
   private readonly applyIsolated: (batches: Batches) => CommitResult;
   /** Compaction and its meta update, in one transaction. */
@@ -113,6 +117,8 @@ export class SqliteFile {
   private isSyncing: boolean;
   /** PRAGMA data_version when this connection last looked: it changes when another connection commits. */
   private dataVersion: number;
+  /** The meta row queuesVersion when queueNames was loaded. */
+  private queuesVersion = 0;
 
   /** `fsyncs`: the file was opened with durability 'fsync' (synchronous = FULL). */
   constructor(private readonly db: Database, readonly file: string, private readonly fsyncs = false) {
@@ -170,20 +176,14 @@ export class SqliteFile {
    * the transaction itself fails (disk full, I/O error): then nothing committed.
    */
   commit(batches: Batches, sync = true): CommitResult {
-    this.noticeOtherConnections();
-    this.putNow.clear();
-    this.deletedMax = 0;
-    this.setSyncing(this.fsyncs && sync);
+    this.beginCommit(sync);
     try {
       this.applyTogether(batches);
-      let ops = 0;
-      for (const batch of batches) ops += batch.length;
-      return { ops, batches: batches.length, failed: [], synced: this.isSyncing };
-    } catch (err) {
+      return this.committedTogether(batches);
+    } catch {
       // Rare: redo with a savepoint per batch to find the failing ones and keep the rest.
       this.queueNames = this.loadQueueNames();
       this.putNow.clear();
-      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new StoreBusy(`store ${this.file} is locked by another connection`);
     }
     try {
       return this.applyIsolated(batches);
@@ -195,6 +195,38 @@ export class SqliteFile {
   }
 
   /**
+   * The inline connection's commit (inline-commits.ts): every batch in one
+   * transaction that takes the write lock at BEGIN, or nothing. Any failure
+   * (a lock held elsewhere, a batch whose op fails, the disk) throws
+   * StoreDeclined with nothing applied, so that the group goes to the
+   * worker, whose commit() waits for locks and isolates failing batches.
+   */
+  commitOrDecline(batches: Batches, sync: boolean): CommitResult {
+    try {
+      this.beginCommit(sync);
+      this.applyTogether.immediate(batches);
+      return this.committedTogether(batches);
+    } catch (err) {
+      this.queueNames = this.loadQueueNames();
+      this.putNow.clear();
+      throw new StoreDeclined(`store ${this.file}: ${describe(err)}`);
+    }
+  }
+
+  private beginCommit(sync: boolean): void {
+    this.noticeOtherConnections();
+    this.putNow.clear();
+    this.deletedMax = 0;
+    this.setSyncing(this.fsyncs && sync);
+  }
+
+  private committedTogether(batches: Batches): CommitResult {
+    let ops = 0;
+    for (const batch of batches) ops += batch.length;
+    return { ops, batches: batches.length, failed: [], synced: this.isSyncing };
+  }
+
+  /**
    * The file has two connections (the worker's, and the broker thread's for
    * inline commits): what this one caches of the file (queue names) is
    * reloaded when the other has committed since.
@@ -203,7 +235,7 @@ export class SqliteFile {
     const version = this.s.dataVersion.get() as number;
     if (version === this.dataVersion) return;
     this.dataVersion = version;
-    this.queueNames = this.loadQueueNames();
+    if (this.s.queuesVersion.get() !== this.queuesVersion) this.queueNames = this.loadQueueNames();
   }
 
   /**
@@ -226,7 +258,8 @@ export class SqliteFile {
   }
 
   private loadQueueNames(): Set<string> {
-    return new Set(this.db.prepare('SELECT name FROM queues').pluck().all() as string[]);
+    this.queuesVersion = this.s.queuesVersion.get() as number;
+    return new Set(this.s.queueNames.all() as string[]);
   }
 
   /** Runs one op (an addEntry with the count `folded` gives it). Rules (what fails, what is a no-op): see memory-store.ts. */
@@ -241,8 +274,17 @@ export class SqliteFile {
         }
         this.putNow.add(op.id);
         return;
-      case 'putQueue': s.putQueue.run(op.name, op.settings, op.createdAt); this.queueNames.add(op.name); return;
-      case 'deleteQueue': s.deleteQueue.run(op.name); s.purgeQueue.run(op.name); this.queueNames.delete(op.name); return;
+      case 'putQueue':
+        s.putQueue.run(op.name, op.settings, op.createdAt);
+        s.bumpQueuesVersion.run();
+        this.queueNames.add(op.name);
+        return;
+      case 'deleteQueue':
+        s.deleteQueue.run(op.name);
+        s.purgeQueue.run(op.name);
+        s.bumpQueuesVersion.run();
+        this.queueNames.delete(op.name);
+        return;
       case 'addEntry': {
         const e = op.entry;
         this.needQueue(e.queue);

@@ -56,7 +56,10 @@ interface Call {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * A {@link Store} on SQLite (better-sqlite3), run in a worker thread.
+ * A {@link Store} on SQLite (better-sqlite3), run in a worker thread; a
+ * small commit made while the worker is idle and the event loop is not busy
+ * runs on a second connection on the caller's thread instead (see
+ * inline-commits.ts), in the same order.
  *
  * Group commit: batches given to commit() in one event-loop turn travel to
  * the worker as one message and commit in one transaction (one fsync). While
@@ -250,7 +253,7 @@ export class SqliteStore implements Store {
       const id = this.nextRequestId++;
       if (next.kind === 'commit') {
         const { buffer, length } = next.encoder.finish();
-        if (this.inWorker.size === 0 && this.inline?.accepts(next.encoder.opCount) && this.commitInline(next, new Uint8Array(buffer, 0, length))) continue;
+        if (this.inWorker.size === 0 && this.inline?.accepts(next.encoder.opCount, length) && this.commitInline(next, new Uint8Array(buffer, 0, length))) continue;
         this.isCommitInWorker = true;
         worker.postMessage({ id, kind: 'commit', bytes: buffer, length, sync: next.sync } satisfies WorkerRequest, [buffer]);
       } else {

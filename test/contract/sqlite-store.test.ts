@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isOrdoError } from '../../broker/errors/index.js';
+import { MAX_INLINE_BYTES, MAX_INLINE_OPS } from '../../broker/store/inline-commits.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../broker/store/migrations.js';
 import { SqliteStore, STORE_FILE, type Durability, type Store, type StoreOp } from '../../broker/store/index.js';
 import { useResources } from '../helpers/resources.js';
@@ -25,7 +26,7 @@ const CRASH_WRITER = fileURLToPath(new URL('../helpers/store-crash-writer.mjs', 
 
 // The worker and the crash writer run the compiled store: a stale dist/ would test old code.
 beforeAll(() => {
-  for (const name of ['sqlite-worker', 'sqlite-file', 'sqlite-open', 'fold-deliveries', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
+  for (const name of ['sqlite-worker', 'sqlite-file', 'sqlite-open', 'inline-commits', 'fold-deliveries', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
     const source = fileURLToPath(new URL(`../../broker/store/${name}.ts`, import.meta.url));
     const built = fileURLToPath(new URL(`../../dist/broker/store/${name}.js`, import.meta.url));
     if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
@@ -65,7 +66,9 @@ function publish(id: number, queue = 'q'): StoreOp[] {
 
 /** Publishes of ids from..from+n-1 to `queue`: more ops than an inline commit takes (MAX_INLINE_OPS), so they go through the worker. */
 function many(from: number, n: number, queue = 'q'): StoreOp[] {
-  return Array.from({ length: n }, (_, i) => publish(from + i, queue)).flat();
+  const ops = Array.from({ length: n }, (_, i) => publish(from + i, queue)).flat();
+  expect(ops.length).toBeGreaterThan(MAX_INLINE_OPS);
+  return ops;
 }
 
 const putQueue = (name: string): StoreOp => ({ op: 'putQueue', queue: { name, settings: {}, createdAt: 1 } });
@@ -133,6 +136,16 @@ describe('SqliteStore inline commits (small groups on the caller\'s thread while
     await committed;
     expect(store.inlineCommits).toBe(1);
     expect((await store.recover()).entries.map((e) => e.messageId)).toEqual([1]);
+  });
+
+  it('a group of few ops but large payloads goes to the worker (the event loop never writes them)', async () => {
+    const { store } = await openedStore();
+    await store.commit([putQueue('q')]);
+    const big: StoreOp[] = publish(1);
+    big[0] = { op: 'putMessage', message: { id: 1, topic: 't', payload: new Uint8Array(MAX_INLINE_BYTES), headers: null, replyTo: null, publishedAt: 1, expiresAt: null, priority: 0 } };
+    await store.commit(big);
+    expect(store.inlineCommits).toBe(1);
+    expect((await store.getMessages([1]))[0].payload.byteLength).toBe(MAX_INLINE_BYTES);
   });
 
   it('an in-memory store commits everything in its worker (its database is private to one connection)', async () => {
