@@ -1,6 +1,6 @@
 import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
-  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeFrame, encodeValue,
+  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeMessageOp, encodeFrame, encodeValue,
   topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type Welcome,
 } from '../broker/protocol/index.js';
 import { EMPTY_HEADERS, Message, type DeliveryInfo } from './message.js';
@@ -102,13 +102,12 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
     const wire = publishWireOptions(options);
-    if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
-      const encoded = isRawBytes ? encodeValue(payload) : body;
-      return this.sendConfirmed((reqId) => [ClientOp.publish, reqId, topic, encoded, wire]).then(() => undefined);
-    }
     const optionsBytes = wire === null ? null : encodeValue(wire);
-    // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const topicBytes = this.outbox.encodeTopic(topic);
+    if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
+      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes)).then(() => undefined);
+    }
+    // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
     const tooLarge = this.frameLimitError(size);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
@@ -145,9 +144,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
    * Sends an operation that waits for its confirm across reconnects (see
    * Unconfirmed); `build` makes it from its request id.
    */
-  private sendConfirmed(build: (reqId: number) => unknown[]): Promise<unknown> {
+  private sendConfirmed(encode: (reqId: number) => Uint8Array): Promise<unknown> {
     const reqId = this.requests.newId();
-    const op = encodeValue(build(reqId));
+    const op = encode(reqId);
     const tooLarge = this.frameLimitError(op.length);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
     if (this.state !== 'connected' && this.unconfirmed.byteLength + op.length > this.opts.reconnectBufferBytes) {
@@ -178,10 +177,14 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   send(queue: string, payload: unknown, options: SendOptions = {}): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
     if (typeof queue !== 'string' || queue.length === 0) return Promise.reject(new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string'));
-    const body = encodeValue(payload);
+    // Bytes are written as a bin value without a trip through the encoder.
+    const isRawBytes = payload instanceof Uint8Array;
+    const body = isRawBytes ? payload : encodeValue(payload);
     const wire = sendWireOptions(options);
+    const optionsBytes = wire === null ? null : encodeValue(wire);
+    const queueBytes = this.outbox.encodeTopic(queue);
     if (options.qos === 'at-most-once') {
-      const op = encodeValue([ClientOp.send, 0, queue, body, wire]);
+      const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes);
       const tooLarge = this.frameLimitError(op.length);
       if (tooLarge !== undefined) return Promise.reject(tooLarge);
       if (this.state !== 'connected' && this.outbox.byteLength + op.length > this.opts.reconnectBufferBytes) {
@@ -192,7 +195,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       this.afterAppend();
       return this.isWritable ? RESOLVED : this.drained();
     }
-    return this.sendConfirmed((reqId) => [ClientOp.send, reqId, queue, body, wire]).then(() => undefined);
+    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes)).then(() => undefined);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { encodeValue } from './codec.js';
-import { MAX_UINT_BYTES, binHeaderBytes, writeBinHeader, writeUint } from './msgpack-write.js';
+import { MAX_UINT_BYTES, messageOpBytes, writeMessageOp, writeUint } from './msgpack-write.js';
 import { BrokerOp, ClientOp } from './ops.js';
 
 /** Room reserved for the frame's array32 header. */
@@ -88,26 +88,8 @@ export class FrameBuilder {
    * `options` is the encoded options map, or null for nil.
    */
   appendPublish(reqId: number, topic: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null): void {
-    const inner = isRawBytes ? binHeaderBytes(payload.length) : 0;
-    const binLength = inner + payload.length;
-    this.reserve(2 + MAX_UINT_BYTES + topic.length + 5 + binLength + (options?.length ?? 1));
-    const buf = this.buf;
-    let at = this.length;
-    buf[at++] = 0x95; // fixarray of 5
-    buf[at++] = ClientOp.publish;
-    at = writeUint(buf, at, reqId);
-    buf.set(topic, at);
-    at += topic.length;
-    at = writeBinHeader(buf, at, binLength);
-    if (isRawBytes) at = writeBinHeader(buf, at, payload.length);
-    buf.set(payload, at);
-    at += payload.length;
-    if (options === null) buf[at++] = 0xc0;
-    else {
-      buf.set(options, at);
-      at += options.length;
-    }
-    this.length = at;
+    this.reserve(messageOpBytes(reqId, topic, payload, isRawBytes, options));
+    this.length = writeMessageOp(this.buf, this.length, ClientOp.publish, reqId, topic, payload, isRawBytes, options);
     this.count++;
   }
 

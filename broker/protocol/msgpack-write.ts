@@ -67,6 +67,57 @@ function writeUint32(buf: Uint8Array, at: number, n: number): void {
   buf[at + 3] = n & 0xff;
 }
 
+/** Bytes writeMessageOp writes for these fields. */
+export function messageOpBytes(reqId: number, destination: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null): number {
+  const inner = isRawBytes ? binHeaderBytes(payload.length) : 0;
+  const binLength = inner + payload.length;
+  return 2 + uintBytes(reqId) + destination.length + binHeaderBytes(binLength) + binLength + (options?.length ?? 1);
+}
+
+/**
+ * Writes a PUBLISH or SEND operation [protocol 2.3, 2.11], `[op, reqId,
+ * destination, payload, options]`, at `at` (room: messageOpBytes); returns
+ * the new offset. `destination` is already a MessagePack string; `payload`
+ * is the MessagePack encoding of the application's value, or with
+ * `isRawBytes` the bytes themselves (written as the bin value they encode
+ * to, without a trip through the encoder); `options` is encoded, or null for nil.
+ */
+export function writeMessageOp(
+  buf: Uint8Array, at: number, op: number, reqId: number, destination: Uint8Array,
+  payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null,
+): number {
+  const inner = isRawBytes ? binHeaderBytes(payload.length) : 0;
+  buf[at++] = 0x95; // fixarray of 5
+  buf[at++] = op;
+  at = writeUint(buf, at, reqId);
+  buf.set(destination, at);
+  at += destination.length;
+  at = writeBinHeader(buf, at, inner + payload.length);
+  if (isRawBytes) at = writeBinHeader(buf, at, payload.length);
+  buf.set(payload, at);
+  at += payload.length;
+  if (options === null) buf[at++] = 0xc0;
+  else {
+    buf.set(options, at);
+    at += options.length;
+  }
+  return at;
+}
+
+/** The same operation as writeMessageOp writes, in an array of its own (an op the SDK keeps to resend). */
+export function encodeMessageOp(
+  op: number, reqId: number, destination: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null,
+): Uint8Array {
+  const out = new Uint8Array(messageOpBytes(reqId, destination, payload, isRawBytes, options));
+  writeMessageOp(out, 0, op, reqId, destination, payload, isRawBytes, options);
+  return out;
+}
+
+/** Bytes writeUint writes for `n`. */
+function uintBytes(n: number): number {
+  return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n <= 0xffff_ffff ? 5 : 9;
+}
+
 /**
  * The MessagePack encodings of recently used strings (topics): most traffic
  * goes to few topics, and a cached encoding is a copy instead of a UTF-8

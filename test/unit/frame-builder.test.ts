@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { BrokerOp, FrameBuilder, MessageTailEncoder } from '../../broker/protocol/index.js';
+import { BrokerOp, ClientOp, FrameBuilder, MessageTailEncoder, encodeMessageOp } from '../../broker/protocol/index.js';
 
 /** An independent decoder, so a bug shared with the codec cannot hide. */
 // int64AsType 'auto': seq and timestamp may travel as uint64; they decode as numbers while safe.
@@ -120,5 +120,21 @@ describe('FrameBuilder with MessageTailEncoder [protocol 1.1, 2.10]', () => {
     for (const id of [1, 200, 70_000]) builder.appendMessage(id, tail);
     expect([...tail]).toEqual(before);
     expect((decode(builder.take()) as unknown[][]).map((op) => op[1])).toEqual([1, 200, 70_000]);
+  });
+});
+
+describe('encodeMessageOp: PUBLISH and SEND as the SDK keeps them to resend [protocol 2.3, 2.11]', () => {
+  const reqIds = fc.oneof(subId, fc.constantFrom(2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER));
+  it('decodes as the array a generic encoder makes of the same fields, raw bytes or encoded values', () => {
+    fc.assert(fc.property(
+      fc.constantFrom(ClientOp.publish, ClientOp.send), reqIds, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }),
+      fc.oneof(fc.uint8Array({ maxLength: 70_000 }), fc.jsonValue()), fc.option(fc.record({ qos: fc.constantFrom('at-least-once', 'exactly-once'), priority: fc.nat(9) })),
+      (op, reqId, destination, value, options) => {
+        const isRawBytes = value instanceof Uint8Array;
+        const payload = isRawBytes ? value : new Uint8Array(packr.pack(value));
+        const bytes = encodeMessageOp(op, reqId, new Uint8Array(packr.pack(destination)), payload, isRawBytes, options === null ? null : new Uint8Array(packr.pack(options)));
+        expect(decode(bytes)).toEqual([op, reqId, destination, new Uint8Array(packr.pack(value)), options]);
+      },
+    ), { numRuns: 150 });
   });
 });
