@@ -15,6 +15,7 @@ import { Reconnector } from './reconnector.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import { Unconfirmed } from './unconfirmed.js';
 import { Acker } from './acker.js';
+import { ByteSlab } from './byte-slab.js';
 import { QueueAdmin } from './queue-admin.js';
 import type { ClientState } from './client-events.js';
 import { consumeWireOptions, errorFromClose, publishWireOptions, sendWireOptions, subscribeWireOptions } from './wire.js';
@@ -60,6 +61,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private lastReceivedAt = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where encoded publishes and sends are cut from: they live until their confirm (see ByteSlab). */
+  private readonly slab = new ByteSlab();
+  private readonly allocOp = (bytes: number): Uint8Array => this.slab.alloc(bytes);
   private drainWait: Promise<void> | undefined;
   private connectedWaiters: PendingRequest[] = [];
   private closeWaiter: (() => void) | undefined;
@@ -105,7 +109,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const topicBytes = this.outbox.encodeTopic(topic);
     if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
-      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes)).then(() => undefined);
+      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(() => undefined);
     }
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
@@ -184,7 +188,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const queueBytes = this.outbox.encodeTopic(queue);
     if (options.qos === 'at-most-once') {
-      const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes);
+      const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes, this.allocOp);
       const tooLarge = this.frameLimitError(op.length);
       if (tooLarge !== undefined) return Promise.reject(tooLarge);
       if (this.state !== 'connected' && this.outbox.byteLength + op.length > this.opts.reconnectBufferBytes) {
@@ -195,7 +199,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       this.afterAppend();
       return this.isWritable ? RESOLVED : this.drained();
     }
-    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes)).then(() => undefined);
+    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(() => undefined);
   }
 
   /**

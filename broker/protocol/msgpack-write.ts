@@ -104,11 +104,15 @@ export function writeMessageOp(
   return at;
 }
 
-/** The same operation as writeMessageOp writes, in an array of its own (an op the SDK keeps to resend). */
+/**
+ * The same operation as writeMessageOp writes, in an array of its own (an op
+ * the SDK keeps to resend), which `alloc` provides.
+ */
 export function encodeMessageOp(
   op: number, reqId: number, destination: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null,
+  alloc: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes),
 ): Uint8Array {
-  const out = new Uint8Array(messageOpBytes(reqId, destination, payload, isRawBytes, options));
+  const out = alloc(messageOpBytes(reqId, destination, payload, isRawBytes, options));
   writeMessageOp(out, 0, op, reqId, destination, payload, isRawBytes, options);
   return out;
 }
