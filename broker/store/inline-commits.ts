@@ -13,11 +13,12 @@
  * confirms/s, p50 round trip 0.79 against 0.97 ms.
  *
  * The price is that the event loop waits for that commit (0.1 to 0.3 ms of
- * fsync here). It is paid only while the loop spent less than
- * MAX_OTHER_LOAD of the last sample on anything else (a busy broker keeps
- * its loop free), and a commit slower than SLOW_COMMIT_MS (a disk in
- * trouble) turns inline commits off for PAUSE_MS. A backup runs in the
- * worker, which is then never idle: no inline commit can restart it.
+ * fsync here). It is paid only while, in the last sample, the loop spent
+ * less than MAX_OTHER_LOAD of its time on anything else (a busy broker keeps
+ * its loop free) and less than MAX_INLINE_SHARE in inline commits (several
+ * publishers do not keep it in fsync); a commit slower than SLOW_COMMIT_MS
+ * (a disk in trouble) turns inline commits off for PAUSE_MS. A backup runs
+ * in the worker, which is then never idle: no inline commit can restart it.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { decodeBatches } from './op-codec.js';

@@ -273,7 +273,8 @@ export class SqliteStore implements Store {
 
   /**
    * Commits a group on the broker's thread (the worker is idle, so nothing
-   * is ahead of it); false when the file was locked and the group must go
+   * is ahead of it); false when the inline connection declined it (nothing
+   * applied: the file was locked, or a batch failed) and the group must go
    * to the worker after all.
    */
   private commitInline(group: CommitGroup, bytes: Uint8Array): boolean {
@@ -290,7 +291,7 @@ export class SqliteStore implements Store {
     settleGroup(group, result);
     if (this.inline!.takeCheckpointDue()) {
       this.call({ kind: 'checkpoint' }).catch(() => {
-        // A checkpoint that could not run is retried with the next; commits do not depend on it.
+        // A checkpoint that could not run waits for the next one due; commits do not depend on it.
       });
     }
     return true;
