@@ -127,7 +127,7 @@ describe('request/reply across a reconnect', () => {
     await service.reply('svc/again', (m) => m.payload);
     const first = caller.inboxId;
     expect((await caller.request('svc/again', 1)).payload).toBe(1);
-    await own.close();
+    await own.cleanup(); // closes it and removes its data dir: the deferred cleanup sees only the next broker
     own = await startTestBroker({ port });
     await waitFor(() => caller.state === 'connected' && service.state === 'connected');
     await service.flush();
