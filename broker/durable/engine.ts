@@ -115,20 +115,24 @@ export class DurableEngine {
       batch.push({ op: 'setRetained', topic: message.topic, messageId: message.id });
       this.retainedIndex.set(message);
     }
-    this.cache.put(message);
     const targets = this.router.match(message.topic);
     let tail: Uint8Array | undefined;
     let dropped = 0;
+    let enqueued = 0;
     for (let i = 0; i < targets.length; i++) {
       const target = targets[i];
       if (isQueueSubscription(target) && isAtLeastOnce) {
-        if (!target.queue.enqueue(message, 0, undefined, null, now, batch)) dropped++;
+        if (target.queue.enqueue(message, 0, undefined, null, now, batch)) enqueued++;
+        else dropped++;
         continue;
       }
       const sub = isGroup(target) ? pickMember(target) : target;
       tail ??= encoder.encode(message.topic, message.payload, message.headers, message.replyTo, message.id, now);
       if (!sub.subscriber.deliver(sub.subId, tail)) dropped++;
     }
+    // Cached for the deliveries of the queues that took it (their pumps run after this returns);
+    // a message only kept as history or retained is read back from the store, if ever.
+    if (enqueued > 0) this.cache.put(message);
     const matched = targets.length;
     return this.persister.commit(batch).then(() => ({ id: message.id, matched, dropped }));
   }
