@@ -27,6 +27,7 @@ import { SqliteStore } from './sqlite-store.js';
 import type { Durability, Store } from './store.js';
 
 export type {
+  ProducerSeqRecord,
   CommitInfo, Durability, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
 } from './store.js';
 export { SqliteStore, STORE_FILE } from './sqlite-store.js';

@@ -3,7 +3,7 @@ import { patternMatches } from '../topics/index.js';
 import { keepsNoHistory } from './store.js';
 import type {
   CommitOptions,
-  CommitInfo, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage,
+  CommitInfo, EntryRecord, ProducerSeqRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage,
 } from './store.js';
 
 /**
@@ -33,6 +33,7 @@ import type {
  *   setAvailableAt, moveEntry, deleteQueue, purgeQueue) do nothing: an ack
  *   that crosses a purge is not an error of the store;
  * - putQueue of an existing name replaces its record and keeps its entries;
+ * - putProducerSeq of an existing (producer, seq) fails (ERR_CONFLICT);
  * - payloads, headers and settings are copied on the way in: the caller may
  *   reuse its buffers once commit() returns. What reads return is shared with
  *   the store and must not be mutated.
@@ -46,8 +47,11 @@ export class MemoryStore implements Store {
   private readonly queues = new Map<string, MemoryQueue>();
   /** Topic → id of its retained message. */
   private readonly retained = new Map<string, number>();
+  /** Producer → seq → its record (idempotent publishes). */
+  private readonly producerSeqs = new Map<string, Map<number, ProducerSeqRecord>>();
   /** The highest id ever committed, compacted or not: ids are never reused. */
   private highestId = 0;
+  private readonly instance = randomInstance();
   private phase: 'new' | 'open' | 'closed' = 'new';
   /** Settles after every commit issued so far has settled (close() waits on it). */
   private settled: Promise<unknown> = Promise.resolve();
@@ -75,6 +79,8 @@ export class MemoryStore implements Store {
       queues: names.map((name) => this.queues.get(name)!.record),
       entries,
       nextMessageId: this.highestId + 1,
+      producerSeqs: [...this.producerSeqs.keys()].sort().flatMap((p) => [...this.producerSeqs.get(p)!.values()].sort((a, b) => a.seq - b.seq)),
+      instance: this.instance,
     };
   }
 
@@ -176,6 +182,7 @@ export class MemoryStore implements Store {
     this.history.clear();
     this.queues.clear();
     this.retained.clear();
+    this.producerSeqs.clear();
   }
 
   /** What BatchCheck reads: the state before the batch. */
@@ -183,6 +190,7 @@ export class MemoryStore implements Store {
     hasQueue: (name) => this.queues.has(name),
     hasMessage: (id) => this.messages.has(id),
     hasEntry: (queue, messageId) => this.queues.get(queue)?.entries.has(messageId) ?? false,
+    hasProducerSeq: (producer, seq) => this.producerSeqs.get(producer)?.has(seq) ?? false,
   };
 
   /** Applies an op BatchCheck accepted (and copied): cannot fail. */
@@ -222,6 +230,20 @@ export class MemoryStore implements Store {
         if (op.messageId === null) this.retained.delete(op.topic);
         else this.retained.set(op.topic, op.messageId);
         return;
+      case 'putProducerSeq': {
+        const { producer, seq } = op.record;
+        let seqs = this.producerSeqs.get(producer);
+        if (seqs === undefined) this.producerSeqs.set(producer, seqs = new Map());
+        seqs.set(seq, op.record);
+        return;
+      }
+      case 'dropProducerSeqs': {
+        const seqs = this.producerSeqs.get(op.producer);
+        if (seqs === undefined) return;
+        if (op.below !== null) for (const seq of seqs.keys()) if (seq < op.below) seqs.delete(seq);
+        if (op.below === null || seqs.size === 0) this.producerSeqs.delete(op.producer);
+        return;
+      }
     }
   }
 
@@ -260,6 +282,7 @@ interface StateView {
   hasQueue(name: string): boolean;
   hasMessage(id: number): boolean;
   hasEntry(queue: string, messageId: number): boolean;
+  hasProducerSeq(producer: string, seq: number): boolean;
 }
 
 /**
@@ -276,6 +299,8 @@ class BatchCheck {
   private readonly entries = new Map<string, Map<number, boolean>>();
   /** Queues emptied in this batch: entries not re-added since are gone. */
   private readonly emptied = new Set<string>();
+  /** Producer sequences put in this batch, as `producer seq`. */
+  private readonly producerSeqs = new Set<string>();
 
   constructor(private readonly store: StateView) {}
 
@@ -339,6 +364,15 @@ class BatchCheck {
           return ['ERR_NOT_FOUND', `no message ${op.messageId}`];
         }
         return undefined;
+      case 'putProducerSeq': {
+        const { producer, seq } = op.record;
+        const key = `${producer} ${seq}`;
+        if (this.producerSeqs.has(key) || this.store.hasProducerSeq(producer, seq)) return ['ERR_CONFLICT', `producer ${producer} seq ${seq} exists`];
+        this.producerSeqs.add(key);
+        return undefined;
+      }
+      case 'dropProducerSeqs':
+        return undefined;
     }
   }
 
@@ -380,6 +414,8 @@ function copyOp(op: StoreOp): StoreOp {
       return { op: 'putQueue', queue: { ...op.queue, settings: structuredClone(op.queue.settings) } };
     case 'addEntry':
       return { op: 'addEntry', entry: { ...op.entry } };
+    case 'putProducerSeq':
+      return { op: 'putProducerSeq', record: { ...op.record, digest: op.record.digest.slice() } };
     default:
       return op;
   }
@@ -400,6 +436,11 @@ function lowerBound(ids: readonly number[], id: number): number {
     else high = mid;
   }
   return low;
+}
+
+/** 64 random bits as hex: a memory store is a new instance each time. */
+function randomInstance(): string {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint32Array(2)), (n) => n.toString(16).padStart(8, '0')).join('');
 }
 
 function nextTurn(): Promise<void> {

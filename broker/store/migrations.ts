@@ -70,6 +70,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Idempotent publishers [semantics 1.3]: per producer, the sequences
+      -- the broker remembers (a window below the highest, trimmed by the
+      -- broker), each with the id its message got and a hash of the message,
+      -- so a retry is confirmed with the original id and a different message
+      -- under a used sequence is refused. Message compaction ignores it.
+      CREATE TABLE producer_seqs (
+        producer   TEXT    NOT NULL,
+        seq        INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        digest     BLOB    NOT NULL,
+        at         INTEGER NOT NULL, -- ms since the epoch
+        PRIMARY KEY (producer, seq)
+      ) WITHOUT ROWID;
+      -- Chosen once, at random: clients key their deduplication records by it.
+      INSERT INTO meta (key, value) VALUES ('instance', abs(random() % 9007199254740992));
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -18,6 +18,7 @@ import type { StoreOp } from './store.js';
 const TAGS = {
   putMessage: 1, putQueue: 2, deleteQueue: 3, addEntry: 4, deleteEntry: 5,
   setDeliveries: 6, setAvailableAt: 7, moveEntry: 8, purgeQueue: 9, setRetained: 10,
+  putProducerSeq: 11, dropProducerSeqs: 12,
 } as const satisfies Record<StoreOp['op'], number>;
 
 /** First size of a group's buffer; it doubles as needed. Holds about 60 typical publishes. */
@@ -89,6 +90,12 @@ export class OpEncoder {
         return;
       case 'purgeQueue': this.str(op.queue); return;
       case 'setRetained': this.str(op.topic); this.nullableNum(op.messageId); return;
+      case 'putProducerSeq': {
+        const r = op.record;
+        this.str(r.producer); this.num(r.seq); this.num(r.messageId); this.bytes(r.digest); this.num(r.at);
+        return;
+      }
+      case 'dropProducerSeqs': this.str(op.producer); this.nullableNum(op.below); return;
     }
   }
 
@@ -170,6 +177,7 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
   const num = (): number => { pos += 8; return buf.readDoubleLE(pos - 8); };
   const str = (): string => { const n = buf.readUInt32LE(pos); pos += 4 + n; return buf.toString('utf8', pos - n, pos); };
   const flag = (): boolean => buf[pos++] === 1;
+  const bin = (): Uint8Array => { const n = buf.readUInt32LE(pos); pos += 4 + n; return buf.subarray(pos - n, pos); };
   const batches: DecodedOp[][] = [];
   while (pos < buf.length) {
     const count = buf.readUInt32LE(pos);
@@ -179,12 +187,7 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
       // Object literals evaluate their fields in order: the reads follow the layout.
       switch (buf[pos++]) {
         case TAGS.putMessage: {
-          const id = num();
-          const topic = str();
-          const length = buf.readUInt32LE(pos);
-          const payload = buf.subarray(pos + 4, pos + 4 + length);
-          pos += 4 + length;
-          batch.push({ op: 'putMessage', id, topic, payload, headers: flag() ? str() : null, replyTo: flag() ? str() : null, publishedAt: num(), expiresAt: flag() ? num() : null, priority: num() });
+          batch.push({ op: 'putMessage', id: num(), topic: str(), payload: bin(), headers: flag() ? str() : null, replyTo: flag() ? str() : null, publishedAt: num(), expiresAt: flag() ? num() : null, priority: num() });
           break;
         }
         case TAGS.putQueue: batch.push({ op: 'putQueue', name: str(), settings: str(), createdAt: num() }); break;
@@ -200,6 +203,10 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
         case TAGS.moveEntry: batch.push({ op: 'moveEntry', from: str(), to: str(), messageId: num(), deliveries: num(), expiresAt: flag() ? num() : null, availableAt: num() }); break;
         case TAGS.purgeQueue: batch.push({ op: 'purgeQueue', queue: str() }); break;
         case TAGS.setRetained: batch.push({ op: 'setRetained', topic: str(), messageId: flag() ? num() : null }); break;
+        case TAGS.putProducerSeq:
+          batch.push({ op: 'putProducerSeq', record: { producer: str(), seq: num(), messageId: num(), digest: bin(), at: num() } });
+          break;
+        case TAGS.dropProducerSeqs: batch.push({ op: 'dropProducerSeqs', producer: str(), below: flag() ? num() : null }); break;
         default: throw new Error(`corrupt op batch: tag ${buf[pos - 1]} at byte ${pos - 1}`);
       }
     }

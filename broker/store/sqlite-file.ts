@@ -76,6 +76,10 @@ function prepareStatements(db: Database) {
     queueNames: pluck('SELECT name FROM queues'),
     // Bumped by every putQueue and deleteQueue: the other connection reloads its queue names only when it moved.
     queuesVersion: pluck("SELECT coalesce((SELECT value FROM meta WHERE key = 'queuesVersion'), 0)"),
+    putProducerSeq: p('INSERT INTO producer_seqs (producer, seq, message_id, digest, at) VALUES (?, ?, ?, ?, ?)'),
+    dropProducerSeqsBelow: p('DELETE FROM producer_seqs WHERE producer = ? AND seq < ?'),
+    dropProducer: p('DELETE FROM producer_seqs WHERE producer = ?'),
+    instance: pluck("SELECT value FROM meta WHERE key = 'instance'"),
     bumpQueuesVersion: p("INSERT INTO meta (key, value) VALUES ('queuesVersion', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"),
   };
 }
@@ -320,6 +324,19 @@ export class SqliteFile {
         else if (s.hasMessage.get(op.messageId) === undefined) throw new StoreFault('ERR_NOT_FOUND', `no message ${op.messageId}`);
         else s.setRetained.run(op.topic, op.messageId);
         return;
+      case 'putProducerSeq': {
+        const r = op.record;
+        try {
+          s.putProducerSeq.run(r.producer, r.seq, r.messageId, r.digest, r.at);
+        } catch (err) {
+          throw conflictOr(err, `producer ${r.producer} seq ${r.seq} exists`);
+        }
+        return;
+      }
+      case 'dropProducerSeqs':
+        if (op.below === null) s.dropProducer.run(op.producer);
+        else s.dropProducerSeqsBelow.run(op.producer, op.below);
+        return;
       default:
         throw new StoreFault('ERR_INTERNAL', `unknown store op ${JSON.stringify((op as { op?: unknown }).op)}`);
     }
@@ -339,6 +356,10 @@ export class SqliteFile {
       queues: queues.map((q) => ({ name: q.name, settings: JSON.parse(q.settings) as Record<string, unknown>, createdAt: q.createdAt })),
       entries,
       nextMessageId: (this.s.getMaxMessageId.get() as number) + 1,
+      producerSeqs: this.db.prepare(
+        'SELECT producer, seq, message_id AS messageId, digest, at FROM producer_seqs ORDER BY producer, seq',
+      ).all() as RecoveredState['producerSeqs'],
+      instance: (this.s.instance.get() as number).toString(16).padStart(14, '0'),
     };
   }
 

@@ -37,6 +37,8 @@
  *   dead-letter queue held the same message) deletes the source entry and
  *   keeps the target's entry unchanged;
  * - putQueue of an existing name replaces its record and keeps its entries;
+ * - putProducerSeq of an existing (producer, seq) fails with ERR_CONFLICT;
+ *   dropProducerSeqs of nothing is a no-op; compaction never touches them;
  * - deleteEntry of a message whose topic keeps no history (NO_HISTORY_PREFIX:
  *   a message sent to a queue, which one entry holds at a time) deletes the
  *   message too, at once, rather than leaving it to compaction;
@@ -119,7 +121,23 @@ export type StoreOp =
   }
   | { readonly op: 'purgeQueue'; readonly queue: string }
   /** The topic's retained message; null clears it. */
-  | { readonly op: 'setRetained'; readonly topic: string; readonly messageId: number | null };
+  | { readonly op: 'setRetained'; readonly topic: string; readonly messageId: number | null }
+  /** An idempotent publisher's message: (producer, seq) is stored once [semantics 1.3]. */
+  | { readonly op: 'putProducerSeq'; readonly record: ProducerSeqRecord }
+  /** Forgets a producer's sequences below `below` (null: all of them, an idle producer expired). */
+  | { readonly op: 'dropProducerSeqs'; readonly producer: string; readonly below: number | null };
+
+/** What an idempotent publish left behind, to recognise its retries [semantics 1.3]. */
+export interface ProducerSeqRecord {
+  readonly producer: string;
+  readonly seq: number;
+  /** The id the message got: a retry is confirmed with it. */
+  readonly messageId: number;
+  /** A hash of destination, payload and headers: a retry must carry the same message. */
+  readonly digest: Uint8Array;
+  /** When it was stored, ms since the epoch. */
+  readonly at: number;
+}
 
 /** What open() and recover() return: everything the broker needs in memory after a start. */
 export interface RecoveredState {
@@ -128,6 +146,14 @@ export interface RecoveredState {
   readonly entries: EntryRecord[];
   /** The id after the highest ever assigned (ids are never reused). */
   readonly nextMessageId: number;
+  /** Idempotent publishers' remembered sequences, by producer then seq. */
+  readonly producerSeqs: ProducerSeqRecord[];
+  /**
+   * Chosen at random when the store was created, and kept: a client's
+   * deduplication keys include it, so a broker that starts afresh (a new
+   * data directory, message ids from 1 again) is not mistaken for the old one.
+   */
+  readonly instance: string;
 }
 
 /** How a batch must reach the disk. */

@@ -614,6 +614,38 @@ export function storeContract(
       });
     });
 
+    describe('producer sequences (idempotent publishes)', () => {
+      const record = (producer: string, seq: number, messageId = seq) =>
+        ({ producer, seq, messageId, digest: new Uint8Array([seq, 1, 2, 3]), at: T0 + seq });
+      const put = (producer: string, seq: number) => ({ op: 'putProducerSeq' as const, record: record(producer, seq) });
+
+      it('recovers them by producer and seq; a repeated (producer, seq) fails the batch with ERR_CONFLICT', async ({ s, skip }) => {
+        await s.commit(put('b', 2), put('a', 9), put('a', 3));
+        await expect(s.store.commit([put('a', 3)])).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+        let state = await stateOf(s, skip);
+        if (s.persistent) state = await s.reopen();
+        expect(state.producerSeqs.map((r) => [r.producer, r.seq, r.messageId, Array.from(r.digest)])).toEqual([
+          ['a', 3, 3, [3, 1, 2, 3]], ['a', 9, 9, [9, 1, 2, 3]], ['b', 2, 2, [2, 1, 2, 3]],
+        ]);
+      });
+
+      it('dropProducerSeqs forgets a producer’s sequences below a bound, or all of them; compaction keeps them', async ({ s, skip }) => {
+        await s.commit(put('a', 1), put('a', 2), put('a', 3), put('b', 1));
+        await s.commit({ op: 'dropProducerSeqs', producer: 'a', below: 3 }, { op: 'dropProducerSeqs', producer: 'b', below: null });
+        await s.store.compact(KEEP_NONE, T0 + 1e9);
+        let state = await stateOf(s, skip);
+        if (s.persistent) state = await s.reopen();
+        expect(state.producerSeqs.map((r) => [r.producer, r.seq])).toEqual([['a', 3]]);
+      });
+
+      it('names an instance that stays the same across reopens (persistent stores)', async ({ s, skip }) => {
+        const first = (await stateOf(s, skip)).instance;
+        expect(first).toMatch(/^[0-9a-f]{8,}$/);
+        requirePersistent(s, skip);
+        expect((await s.reopen()).instance).toBe(first);
+      });
+    });
+
     describe('close and reopen', () => {
       it('keeps everything committed and confirmed across reopens, each op’s effect included (persistent stores)', async ({ s, skip }) => {
         requirePersistent(s, skip);

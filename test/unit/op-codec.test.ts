@@ -29,10 +29,16 @@ const opArb: fc.Arbitrary<StoreOp> = fc.oneof(
   fc.record({ op: fc.constant('setDeliveries' as const), queue: name, messageId: id, deliveries: fc.nat() }),
   fc.record({ op: fc.constant('moveEntry' as const), from: name, to: name, messageId: id, deliveries: fc.nat(), expiresAt: fc.option(time, { nil: null }), availableAt: time }),
   fc.record({ op: fc.constant('setRetained' as const), topic: name, messageId: fc.option(id, { nil: null }) }),
+  fc.record({
+    op: fc.constant('putProducerSeq' as const),
+    record: fc.record({ producer: name, seq: id, messageId: id, digest: fc.uint8Array({ maxLength: 32 }), at: time }),
+  }),
+  fc.record({ op: fc.constant('dropProducerSeqs' as const), producer: name, below: fc.option(id, { nil: null }) }),
 );
 
 /** StoreOp as the worker sees it (DecodedOp): headers as their JSON text, payload as plain bytes. */
 function decodedForm(op: StoreOp): unknown {
+  if (op.op === 'putProducerSeq') return { op: op.op, record: { ...op.record, digest: Buffer.from(op.record.digest) } };
   if (op.op !== 'putMessage') return op;
   const { message: m } = op;
   return { op: 'putMessage', ...m, payload: Buffer.from(m.payload), headers: m.headers === null ? null : JSON.stringify(m.headers) };
@@ -45,7 +51,12 @@ describe('op-codec: the commit batches SqliteStore sends its worker', () => {
       for (const batch of batches) encoder.add(batch);
       const { buffer, length } = encoder.finish();
       const decoded = decodeBatches(new Uint8Array(buffer, 0, length));
-      expect(decoded.map((b) => b.map((op) => (op.op === 'putMessage' ? { ...op, payload: Buffer.from(op.payload) } : op))))
+      const plain = (op: (typeof decoded)[number][number]): unknown => {
+        if (op.op === 'putMessage') return { ...op, payload: Buffer.from(op.payload) };
+        if (op.op === 'putProducerSeq') return { op: op.op, record: { ...op.record, digest: Buffer.from(op.record.digest) } };
+        return op;
+      };
+      expect(decoded.map((b) => b.map(plain)))
         .toEqual(batches.map((b) => b.map(decodedForm)));
     }), { numRuns: 200 });
   });
