@@ -40,6 +40,7 @@ export class Broker implements BrokerContext {
       autoCreateQueues: queues.autoCreate,
       messageCacheBytes: queues.messageCacheBytes,
       retention,
+      producers: config.producers,
     }, () => this.nextSeq());
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));

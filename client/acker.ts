@@ -14,36 +14,43 @@ export interface AckChannel {
   callNow(head: unknown[], ...rest: unknown[]): Promise<unknown>;
 }
 
+/** The settles that travel batched: many tags of one subscription in one operation. */
+type BatchedOp = typeof ClientOp.ack | typeof ClientOp.received | typeof ClientOp.complete;
+
 interface Batch {
+  readonly code: BatchedOp;
+  readonly subId: number;
   /** The connection the deliveries came on. */
   readonly epoch: number;
   readonly ids: DeliveryTag[];
-  readonly waiters: { resolve(): void; reject(err: unknown): void }[];
+  readonly waiters: { resolve(result: unknown): void; reject(err: unknown): void }[];
 }
 
 /**
- * Settles deliveries (ack, nack, extend). Acks of one macrotask for one
- * subscription travel as one ACK operation with every id [protocol 2.13];
- * each ack() resolves once the broker committed it. Nacks and extends, rarer,
- * go one operation each.
+ * Settles deliveries. Acks, receipts and completions [protocol 2.13, 2.15]
+ * of one macrotask for one subscription travel as one operation with every
+ * tag; each call resolves once the broker answered it. Nacks, extends and
+ * ack-publishes, rarer, go one operation each.
  */
 export class Acker {
-  private readonly acks = new Map<number, Batch>();
+  /** Batches by `${code}/${subId}`. */
+  private readonly batches = new Map<string, Batch>();
   private isScheduled = false;
 
   constructor(private readonly channel: AckChannel) {}
 
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
-    if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
-    let batch = this.acks.get(subId);
-    if (batch === undefined) this.acks.set(subId, batch = { epoch, ids: [], waiters: [] });
-    batch.ids.push(tag);
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    if (!this.isScheduled) {
-      this.isScheduled = true;
-      scheduleMacrotask(() => this.flush());
-    }
-    return done;
+    return this.batched(ClientOp.ack, subId, tag, epoch);
+  }
+
+  /** Exactly-once: the client has the delivery and runs its effect (no ack deadline meanwhile). */
+  received(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
+    return this.batched(ClientOp.received, subId, tag, epoch);
+  }
+
+  /** Exactly-once: the effect is recorded; resolves once the broker deleted the delivery for good (fsynced). */
+  complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
+    return this.batched(ClientOp.complete, subId, tag, epoch);
   }
 
   async nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void> {
@@ -56,17 +63,38 @@ export class Acker {
     await this.channel.callNow([ClientOp.extend], subId, [tag], ms);
   }
 
-  /** Sends the acks batched so far now (before an unsubscribe or a close, which would otherwise overtake them). */
+  /** Acks the delivery and stores `outputs` in one commit [protocol 2.16]; resolves with their ids. */
+  async ackPublish(subId: number, tag: DeliveryTag, epoch: number, outputs: readonly unknown[]): Promise<number[]> {
+    if (epoch !== this.channel.epoch) throw staleDelivery();
+    const result = await this.channel.callNow([ClientOp.ackPublish], subId, [tag], outputs) as { ids: number[] };
+    return result.ids;
+  }
+
+  /** Sends the settles batched so far now (before an unsubscribe or a close, which would otherwise overtake them). */
   flush(): void {
     this.isScheduled = false;
-    for (const [subId, batch] of this.acks) {
-      const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([ClientOp.ack], subId, batch.ids) : Promise.reject(staleDelivery());
+    for (const batch of this.batches.values()) {
+      const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([batch.code], batch.subId, batch.ids) : Promise.reject(staleDelivery());
       sent.then(
-        () => { for (const w of batch.waiters) w.resolve(); },
+        (result) => { for (const w of batch.waiters) w.resolve(result); },
         (err: unknown) => { for (const w of batch.waiters) w.reject(err); },
       );
     }
-    this.acks.clear();
+    this.batches.clear();
+  }
+
+  private batched(code: BatchedOp, subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
+    if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
+    const key = `${code}/${subId}`;
+    let batch = this.batches.get(key);
+    if (batch === undefined) this.batches.set(key, batch = { code, subId, epoch, ids: [], waiters: [] });
+    batch.ids.push(tag);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve: () => resolve(), reject }));
+    if (!this.isScheduled) {
+      this.isScheduled = true;
+      scheduleMacrotask(() => this.flush());
+    }
+    return done;
   }
 }
 

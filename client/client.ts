@@ -19,6 +19,11 @@ import { ByteSlab } from './byte-slab.js';
 import { QueueAdmin } from './queue-admin.js';
 import type { ClientState } from './client-events.js';
 import { consumeWireOptions, errorFromClose, publishWireOptions, sendWireOptions, subscribeWireOptions } from './wire.js';
+import { IdempotentProducer } from './producer.js';
+import { Heartbeat } from './heartbeat.js';
+import { ExactlyOnce } from './exactly-once.js';
+import type { DedupStore } from './dedup/dedup-store.js';
+import { MemoryDedupStore } from './dedup/memory-store.js';
 
 const RESOLVED = Promise.resolve();
 /**
@@ -58,8 +63,10 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private readonly reconnector: Reconnector;
   private hasConnected = false;
   private endError: OrdoError | undefined;
-  private lastReceivedAt = 0;
-  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly heartbeat = new Heartbeat(
+    () => this.enqueue([ClientOp.ping, 0]),
+    (reason) => this.transport?.terminate(reason),
+  );
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where encoded publishes and sends are cut from: they live until their confirm (see ByteSlab). */
   private readonly slab = new ByteSlab();
@@ -67,7 +74,11 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private drainWait: Promise<void> | undefined;
   private connectedWaiters: PendingRequest[] = [];
   private closeWaiter: (() => void) | undefined;
-  private readonly opts: Required<Omit<ConnectOptions, 'clientId' | 'token'>> & ConnectOptions;
+  private readonly opts: Required<Omit<ConnectOptions, 'clientId' | 'token' | 'producerId' | 'dedup'>> & ConnectOptions;
+  /** This client as an idempotent publisher (set by start()). */
+  private producer: IdempotentProducer | undefined;
+  /** The dedup store of exactly-once subscriptions that name none, when the client was given none either. */
+  private memoryDedup: MemoryDedupStore | undefined;
 
   constructor(readonly url: string, options: ConnectOptions = {}) {
     super();
@@ -105,7 +116,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (maxPayload !== undefined && encodedLength > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
-    const wire = publishWireOptions(options);
+    const plain = publishWireOptions(options);
+    const wire = options?.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const topicBytes = this.outbox.encodeTopic(topic);
     if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
@@ -133,10 +145,11 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
     const patternError = topicPatternError(pattern);
     if (patternError !== undefined) throw new OrdoError('ERR_BAD_PATTERN', patternError);
-    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, pattern, options, handler, this));
+    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, pattern, options, handler, this), options.dedup);
   }
 
-  private async startSubscription<T>(sub: Subscription<T>): Promise<Subscription<T>> {
+  private async startSubscription<T>(sub: Subscription<T>, dedup: DedupStore | undefined): Promise<Subscription<T>> {
+    if (sub.options.qos === 'exactly-once') sub.exactlyOnce = this.exactlyOnceFor(sub, dedup);
     this.subs.set(sub.id, sub);
     const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.add(sub.id, { resolve, reject }));
     if (this.state === 'connected') this.sendSubscribe(sub);
@@ -184,7 +197,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Bytes are written as a bin value without a trip through the encoder.
     const isRawBytes = payload instanceof Uint8Array;
     const body = isRawBytes ? payload : encodeValue(payload);
-    const wire = sendWireOptions(options);
+    const plain = sendWireOptions(options);
+    const wire = options.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const queueBytes = this.outbox.encodeTopic(queue);
     if (options.qos === 'at-most-once') {
@@ -212,7 +226,19 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   async consume<T = unknown>(queue: string, handler?: MessageHandler<T>, options: ConsumeOptions = {}): Promise<Subscription<T>> {
     if (this.state === 'closed') throw new OrdoError('ERR_CLOSED');
     if (typeof queue !== 'string' || queue.length === 0) throw new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string');
-    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, queue, options, handler, this, 'queue'));
+    return this.startSubscription<T>(new Subscription<T>(this.nextSubId++, queue, options, handler, this, 'queue'), options.dedup);
+  }
+
+  /**
+   * The exactly-once runner of a subscription: its handler runs once per
+   * delivery per dedup store — the subscription's, the client's, or else one
+   * in memory (exactly once only while this process lives).
+   */
+  private exactlyOnceFor<T>(sub: Subscription<T>, dedup: DedupStore | undefined): ExactlyOnce<T> {
+    if (sub.handler === undefined) throw new OrdoError('ERR_BAD_REQUEST', 'an exactly-once subscription needs a handler: the SDK runs it once per delivery');
+    if (sub.options.ack === 'manual') throw new OrdoError('ERR_BAD_REQUEST', "an exactly-once subscription settles its deliveries itself: ack 'manual' does not apply");
+    const store = dedup ?? this.opts.dedup ?? (this.memoryDedup ??= new MemoryDedupStore());
+    return new ExactlyOnce<T>(store, (msg) => `${this.welcome!.instance}:${sub.queueName}:${msg.seq}`, (err) => this.emit('error', err));
   }
 
   /** Resolves once the broker has processed everything sent before. */
@@ -245,7 +271,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   /** @internal Starts the first connection attempt; resolves on the first welcome. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    this.producer = await IdempotentProducer.create(this.opts.producerId, this.opts.dedup);
     const first = this.whenConnected();
     void this.attempt();
     return first;
@@ -367,9 +394,12 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private sendSubscribe(sub: Subscription<any>): void {
     const sent = sub.kind === 'queue'
       ? this.call([ClientOp.consume], sub.id, sub.pattern, consumeWireOptions(sub.options))
-      : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(renewedOptions(sub)));
+      : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(sub.renewalOptions()));
     sent.then(
-      () => this.settleSubscribe(sub.id, undefined),
+      (result) => {
+        sub.queueName = (result as { queue?: string } | null)?.queue ?? '';
+        this.settleSubscribe(sub.id, undefined);
+      },
       (err: OrdoError) => {
         if (err.code === 'ERR_DISCONNECTED') return; // renewed after the reconnect
         this.subs.delete(sub.id);
@@ -409,12 +439,12 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   private sendHello(): void {
-    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, agent: 'ordo-js/0.1.0' };
+    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, agent: 'ordo-js/0.1.0', producer: this.producer!.id };
     this.transport!.send(encodeFrame([[ClientOp.hello, hello]]));
   }
 
   private onFrame(frame: Uint8Array): void {
-    this.lastReceivedAt = Date.now();
+    this.heartbeat.onReceived();
     try {
       visitFrame(frame, this.frameVisitor);
     } catch (err) {
@@ -486,6 +516,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private onWelcome(welcome: Welcome): void {
     clearTimeout(this.connectTimer);
     this.welcome = welcome;
+    this.producer!.onWelcome(welcome);
     const isReconnect = this.hasConnected;
     this.hasConnected = true;
     this.reconnector.reset();
@@ -500,29 +531,14 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     for (const op of this.unconfirmed.ops()) this.outbox.appendEncoded(op);
     this.outbox.append(buffered);
     this.flushNow();
-    this.startHeartbeat(welcome.heartbeatMs);
+    this.heartbeat.start(welcome.heartbeatMs);
     for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);
     this.emit(isReconnect ? 'reconnect' : 'connect', welcome);
   }
 
-  /** Pings when the broker has been quiet for a heartbeat; gives up on it after two. */
-  private startHeartbeat(heartbeatMs: number): void {
-    clearInterval(this.heartbeatTimer);
-    this.lastReceivedAt = Date.now();
-    this.heartbeatTimer = setInterval(() => {
-      const quietMs = Date.now() - this.lastReceivedAt;
-      if (quietMs > 2 * heartbeatMs) this.transport?.terminate('broker silent for two heartbeats');
-      // Ping at half the interval: a tick that fires a hair early (quiet just
-      // under heartbeatMs) must not skip the ping, or the next tick, a hair
-      // late, finds an idle but healthy broker "silent" without having asked.
-      else if (quietMs >= heartbeatMs / 2) this.enqueue([ClientOp.ping, 0]);
-    }, heartbeatMs);
-    (this.heartbeatTimer as { unref?: () => void }).unref?.();
-  }
-
   private onTransportClose(code: number, reason: string): void {
     clearTimeout(this.connectTimer);
-    clearInterval(this.heartbeatTimer);
+    this.heartbeat.stop();
     this.transport = undefined;
     this.drainWait = undefined;
     this.outbox.keepPlainPublishes();
@@ -554,7 +570,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (this.state === 'closed') return;
     this.setState('closed');
     clearTimeout(this.connectTimer);
-    clearInterval(this.heartbeatTimer);
+    this.heartbeat.stop();
     this.reconnector.cancel();
     const reason = error ?? new OrdoError('ERR_CLOSED');
     for (const w of this.connectedWaiters.splice(0)) w.reject(reason);
@@ -572,13 +588,4 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     this.state = state;
     this.emit('state', state);
   }
-}
-
-/**
- * A subscription's options for (re)sending it: a replaying one renewed after
- * a reconnect resumes after the last message it received, rather than
- * replaying its history again.
- */
-function renewedOptions(sub: Subscription<any>): SubscribeOptions {
-  return sub.options.from !== undefined && sub.lastSeq > 0 ? { ...sub.options, from: { seq: sub.lastSeq + 1 } } : sub.options;
 }

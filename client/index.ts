@@ -35,3 +35,6 @@ export type {
   BrokerStats, ConnectionStats, Headers, PeekedMessage, Qos, Order, QueueInfo, StoreStats, Welcome,
 } from '../broker/protocol/index.js';
 export { QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';
+export { MemoryDedupStore } from './dedup/memory-store.js';
+export { IndexedDbDedupStore } from './dedup/indexeddb-store.js';
+export type { DedupStore } from './dedup/dedup-store.js';

@@ -1,5 +1,5 @@
 import { OrdoError } from '../broker/errors/index.js';
-import { decodeValue, type DeliveryTag, type Headers, type NackWireOptions } from '../broker/protocol/index.js';
+import { decodeValue, encodeValue, type DeliveryTag, type Headers, type NackWireOptions } from '../broker/protocol/index.js';
 
 /** Publishes a reply; given by the client to each message so `respond` works. */
 export type Responder = (replyTo: string, payload: unknown, headers?: Headers) => Promise<void>;
@@ -9,7 +9,15 @@ export interface Settler {
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void>;
   extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void>;
+  received(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
+  complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
+  ackPublish(subId: number, tag: DeliveryTag, epoch: number, outputs: readonly unknown[]): Promise<number[]>;
 }
+
+/** A message ackAndPublish() stores with the ack: to a topic (at-least-once) or to a queue. */
+export type Output =
+  | { readonly topic: string; readonly payload: unknown; readonly headers?: Headers }
+  | { readonly queue: string; readonly payload: unknown; readonly headers?: Headers };
 
 /** Where a delivery that waits for an ack came from: its subscription, connection and count. */
 export interface DeliveryInfo {
@@ -117,6 +125,41 @@ export class Message<T = unknown> {
     const { settler, subId, epoch } = this.delivery;
     if (!this.needsSettling || settler === undefined) return Promise.resolve();
     return settler.extend(subId, this.tag, epoch, ms);
+  }
+
+  /**
+   * Acks this delivery and stores `outputs` in one commit of the broker:
+   * both happen or neither [protocol 2.16]. Resolves with the new messages'
+   * ids once fsynced. ERR_DISCONNECTED when the connection was lost first:
+   * then the broker either did both or neither, and in the second case
+   * delivers this message again.
+   */
+  ackAndPublish(outputs: readonly Output[]): Promise<number[]> {
+    const { settler, subId, epoch } = this.delivery;
+    if (!this.needsSettling || settler === undefined) {
+      return Promise.reject(new OrdoError('ERR_BAD_REQUEST', 'ackAndPublish needs a delivery that waits for an ack (at-least-once or exactly-once), not settled yet'));
+    }
+    this.isSettled = true;
+    const wire = outputs.map((o) => ({
+      ...('queue' in o ? { queue: o.queue } : { topic: o.topic }),
+      payload: encodeValue(o.payload),
+      ...(o.headers !== undefined ? { headers: o.headers } : {}),
+    }));
+    return settler.ackPublish(subId, this.tag, epoch, wire);
+  }
+
+  /** @internal Exactly-once: tells the broker the client has this delivery [protocol 2.15]. */
+  received(): Promise<void> {
+    const { settler, subId, epoch } = this.delivery;
+    return settler === undefined ? Promise.resolve() : settler.received(subId, this.tag, epoch);
+  }
+
+  /** @internal Exactly-once: the effect is recorded; the broker deletes the delivery for good. */
+  complete(): Promise<void> {
+    const { settler, subId, epoch } = this.delivery;
+    if (!this.needsSettling || settler === undefined) return Promise.resolve();
+    this.isSettled = true;
+    return settler.complete(subId, this.tag, epoch);
   }
 
   /** Answers a request (a message with replyTo). */

@@ -1,4 +1,5 @@
 import type { Headers, Order, Qos } from '../broker/protocol/index.js';
+import type { DedupStore } from './dedup/dedup-store.js';
 
 /** Options of connect(). */
 export interface ConnectOptions {
@@ -24,6 +25,18 @@ export interface ConnectOptions {
   highWaterBytes?: number;
   /** Default timeout of request() in ms. Default 5000. */
   requestTimeoutMs?: number;
+  /**
+   * This client's id as an idempotent (exactly-once) publisher. Default: the
+   * dedup store's (kept across restarts), else a random one per client.
+   */
+  producerId?: string;
+  /**
+   * Where exactly-once subscriptions and consumers remember the deliveries
+   * that took effect (see DedupStore), unless they name their own; it also
+   * keeps the producer id. Default: a memory store (exactly once only while
+   * the process lives).
+   */
+  dedup?: DedupStore;
 }
 
 /** Options of publish(). */
@@ -32,7 +45,9 @@ export interface PublishOptions {
    * Delivery guarantee. Default 'at-most-once': publish() resolves once the
    * message is queued. 'at-least-once': publish() resolves once the broker
    * committed the message (its confirm); unconfirmed ones are sent again
-   * after a reconnect.
+   * after a reconnect. 'exactly-once': as at-least-once, and the message
+   * carries this client's producer id and next sequence, so the broker
+   * stores it once however often it is sent again.
    */
   qos?: Qos;
   /** Ordering guarantee. Default 'fifo'. */
@@ -46,9 +61,16 @@ export interface PublishOptions {
 
 /** Options of subscribe(). */
 export interface SubscribeOptions {
-  /** 'at-least-once': deliveries of at-least-once publishes wait for an ack and repeat until acked. Default 'at-most-once'. */
+  /**
+   * 'at-least-once': deliveries of at-least-once publishes wait for an ack
+   * and repeat until acked. 'exactly-once': the handler runs once per
+   * message per dedup store (a handler is required; use with `durable`, so
+   * the subscription's messages outlive a connection). Default 'at-most-once'.
+   */
   qos?: Qos;
   order?: Order;
+  /** Exactly-once: where handled deliveries are remembered. Default: the client's `dedup`. */
+  dedup?: DedupStore;
   /** Durable subscription name: its messages are kept while the subscriber is away (implies at-least-once). */
   durable?: string;
   /** Shared-subscription group: each message goes to one member of the group. */
@@ -75,6 +97,7 @@ export interface SendOptions {
   /**
    * 'at-least-once' (default): send() resolves once the broker committed the
    * message. 'at-most-once': resolves once queued, without waiting for the commit.
+   * 'exactly-once': as at-least-once, stored once however often it is sent again.
    */
   qos?: Qos;
   headers?: Headers;
@@ -90,8 +113,14 @@ export interface SendOptions {
 
 /** Options of consume(). */
 export interface ConsumeOptions {
-  /** 'at-least-once' (default): each delivery waits for an ack. 'at-most-once': acked as sent. */
+  /**
+   * 'at-least-once' (default): each delivery waits for an ack. 'at-most-once':
+   * acked as sent. 'exactly-once': the handler runs once per message per
+   * dedup store (a handler is required).
+   */
   qos?: Qos;
+  /** Exactly-once: where handled deliveries are remembered. Default: the client's `dedup`. */
+  dedup?: DedupStore;
   /** Most unacked deliveries at once (1 to 10,000). Default 100. */
   prefetch?: number;
   /** 'auto' (default): the handler's outcome (or the iterator's next pull) acks or nacks. 'manual': only msg.ack() and msg.nack() do. */

@@ -1,8 +1,15 @@
-import type { Message } from './message.js';
+import type { ExactlyOnce } from './exactly-once.js';
+import type { Message, Output } from './message.js';
 import type { SubscribeOptions } from './options.js';
 
-/** A subscription's handler: resolving (or returning) acks; throwing nacks (an at-least-once delivery comes back). */
-export type MessageHandler<T = unknown> = (msg: Message<T>) => unknown;
+/**
+ * A subscription's handler: resolving (or returning) acks; throwing nacks (an
+ * at-least-once delivery comes back). `tx`, for an exactly-once subscription
+ * whose dedup store shares transactions (SqliteDedupStore): the open
+ * transaction (a better-sqlite3 Database) in which the handler's writes
+ * commit together with the delivery's dedup record.
+ */
+export type MessageHandler<T = unknown> = (msg: Message<T>, tx?: any) => unknown;
 
 /** What a Subscription needs of its client. */
 export interface SubscriptionOwner {
@@ -32,8 +39,15 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   received = 0;
   /** The highest seq received (0: none), so a replaying subscription renewed after a reconnect resumes after it. */
   lastSeq = 0;
+  /** The broker queue behind a consumer or stored subscription (from its confirmation): exactly-once keys name it. */
+  queueName = '';
+  /** @internal Set for an exactly-once subscription (with a handler). */
+  exactlyOnce: ExactlyOnce<T> | undefined;
   private readonly queue: Message<T>[] = [];
   private isBusy = false;
+  /** Set by stop(): messages wait unhandled until the unsubscribe gives them back. */
+  private isStopping = false;
+  private whenIdle: (() => void) | undefined;
   private isClosed = false;
   private wake: (() => void) | undefined;
   private readonly maxPending: number;
@@ -44,7 +58,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     readonly id: number,
     readonly pattern: string,
     readonly options: SubscribeOptions,
-    private readonly handler: MessageHandler<T> | undefined,
+    readonly handler: MessageHandler<T> | undefined,
     private readonly owner: SubscriptionOwner,
     /** For a queue, `pattern` is the queue's name. */
     readonly kind: SubscriptionKind = 'topic',
@@ -74,7 +88,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       this.wake?.();
       return;
     }
-    if (this.isBusy) this.queue.push(msg);
+    if (this.isBusy || this.isStopping) this.queue.push(msg);
     else this.run(msg);
   }
 
@@ -82,6 +96,23 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   end(): void {
     this.isClosed = true;
     this.wake?.();
+  }
+
+  /**
+   * Acks `msg` (a delivery of this subscription) and stores `outputs` in
+   * one commit of the broker: both happen or neither (see Message.ackAndPublish).
+   */
+  ackAndPublish(msg: Message<T>, outputs: readonly Output[]): Promise<number[]> {
+    return msg.ackAndPublish(outputs);
+  }
+
+  /**
+   * @internal The options to (re)send the subscription with: a replaying one
+   * renewed after a reconnect resumes after the last message it received,
+   * rather than replaying its history again.
+   */
+  renewalOptions(): SubscribeOptions {
+    return this.options.from !== undefined && this.lastSeq > 0 ? { ...this.options, from: { seq: this.lastSeq + 1 } } : this.options;
   }
 
   /** Iterating ends after unsubscribe(); leaving the loop early (break, throw) unsubscribes. */
@@ -108,6 +139,11 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   }
 
   private run(msg: Message<T>): void {
+    if (this.exactlyOnce !== undefined) {
+      this.isBusy = true;
+      void this.exactlyOnce.run(msg, this.handler!).then(() => this.drain());
+      return;
+    }
     let result: unknown;
     try {
       result = this.handler!(msg);
@@ -142,8 +178,20 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     });
   }
 
+  /**
+   * Stops handing messages to the handler, waits for the one it is running
+   * (its settle queued, so it cannot be overtaken), then unsubscribes: the
+   * deliveries it did not handle go back to their queue, their count unchanged.
+   */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    if (this.isBusy) await new Promise<void>((resolve) => { this.whenIdle = resolve; });
+    await this.unsubscribe();
+  }
+
   private drain(): void {
     this.isBusy = false;
-    while (!this.isBusy && this.queue.length > 0 && !this.isClosed) this.run(this.queue.shift()!);
+    while (!this.isBusy && this.queue.length > 0 && !this.isClosed && !this.isStopping) this.run(this.queue.shift()!);
+    if (!this.isBusy) this.whenIdle?.();
   }
 }

@@ -57,6 +57,17 @@ export const DEFAULT_CONFIG = {
     /** How often messages past retention and acked queue messages are removed from the store, ms. */
     compactIntervalMs: 5_000,
   },
+  /** Idempotent (exactly-once) publishers [semantics 1.3]. */
+  producers: {
+    /**
+     * Sequences remembered per producer below its highest: a retry further
+     * back is refused (ERR_CONFLICT), since whether it was stored can no longer
+     * be told. Keep it above the publishes a producer leaves unconfirmed.
+     */
+    window: 10_000,
+    /** A producer that published nothing for this long is forgotten (its retries are new messages), ms (1 day). */
+    idleMs: 24 * 3_600_000,
+  },
 } as const;
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };

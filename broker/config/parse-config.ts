@@ -35,6 +35,8 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('retention.maxBytes', r.maxBytes, 0, Number.MAX_SAFE_INTEGER);
   checkRange('retention.maxAgeMs', r.maxAgeMs, 0, 100 * 365 * 24 * 3_600_000);
   checkRange('retention.compactIntervalMs', r.compactIntervalMs, 10, 3_600_000);
+  checkRange('producers.window', config.producers.window, 1, 1_000_000);
+  checkRange('producers.idleMs', config.producers.idleMs, 1000, 365 * 24 * 3_600_000);
   return deepFreeze(config);
 }
 

@@ -13,6 +13,9 @@ export interface DeliveryTarget {
   deliver(subId: number, tail: Uint8Array): boolean;
 }
 
+/** Completions a consumer remembers, for the error of a repeated one. */
+const REMEMBERED_COMPLETIONS = 1024;
+
 /**
  * One consumer of one queue: a connection's subscription id with its
  * prefetch window. An at-least-once consumer holds at most `prefetch`
@@ -24,6 +27,8 @@ export class Consumer {
   readonly id: string;
   /** Deliveries sent (or being committed) and not yet acked, nacked or returned. */
   unacked = 0;
+  /** Seqs this consumer completed lately (the last {@link REMEMBERED_COMPLETIONS}): a repeated complete is told apart from an unknown one. */
+  private readonly completed = new Set<number>();
 
   constructor(
     readonly target: DeliveryTarget,
@@ -32,6 +37,15 @@ export class Consumer {
     readonly isAutoAck: boolean,
   ) {
     this.id = `${target.connectionId}/${subId}`;
+  }
+
+  noteCompleted(seq: number): void {
+    this.completed.add(seq);
+    if (this.completed.size > REMEMBERED_COMPLETIONS) this.completed.delete(this.completed.values().next().value!);
+  }
+
+  hasCompleted(seq: number): boolean {
+    return this.completed.has(seq);
   }
 
   /** An at-most-once (auto-ack) consumer's `unacked` counts deliveries not yet sent. */

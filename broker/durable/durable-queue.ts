@@ -133,6 +133,24 @@ export class DurableQueue {
     return unknown;
   }
 
+  /** Exactly-once: `consumer` has these deliveries; they keep no deadline until settled or released. Returns the tags it does not hold. */
+  received(consumer: Consumer, tags: readonly DeliveryTag[]): DeliveryTag[] {
+    const unknown = tags.filter((tag) => {
+      const id = this.heldId(tag);
+      return id === undefined || this.state.holdUntilReleased(id, consumer.id) !== undefined;
+    });
+    this.arm();
+    return unknown;
+  }
+
+  /** The tags `consumer` does not hold (nothing changes). */
+  notHeld(consumer: Consumer, tags: readonly DeliveryTag[]): DeliveryTag[] {
+    return tags.filter((tag) => {
+      const id = this.heldId(tag);
+      return id === undefined || !this.state.holds(id, consumer.id);
+    });
+  }
+
   /** Gives deliveries back: requeued (after `delayMs`) or dead-lettered; returns the tags `consumer` does not hold. */
   nack(consumer: Consumer, tags: readonly DeliveryTag[], requeue: boolean, delayMs: number, now: number, batch: StoreOp[]): DeliveryTag[] {
     const unknown: DeliveryTag[] = [];

@@ -1,11 +1,12 @@
 import { fanOutAtMostOnce, isGroup, pickMember, type FanOutResult, type Router } from '../delivery/index.js';
 import { OrdoError } from '../errors/index.js';
-import { MessageTailEncoder, type Headers, type QueueInfo, type StoreStats } from '../protocol/index.js';
+import { MessageTailEncoder, type DeliveryTag, type Headers, type QueueInfo, type StoreStats } from '../protocol/index.js';
 import type { RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from '../store/index.js';
 import type { Consumer } from './consumer.js';
 import type { DurableQueue } from './durable-queue.js';
 import { MessageCache } from './message-cache.js';
 import { Persister } from './persister.js';
+import { ProducerRegistry, messageDigest, type ProducerLimits } from './producers.js';
 import { queueTopic } from './queue-names.js';
 import { QueueRegistry } from './queue-registry.js';
 import { RetainedIndex } from './retained-index.js';
@@ -19,6 +20,14 @@ export interface DurableSettings {
   readonly retention: RetentionLimits & { readonly compactIntervalMs: number };
   /** Bytes of recently published messages kept in memory for delivery. */
   readonly messageCacheBytes: number;
+  /** Idempotent publishers: the sequences remembered per producer, and for how long. */
+  readonly producers: ProducerLimits;
+}
+
+/** An idempotent publish's producer id and sequence [semantics 1.3]. */
+export interface ProducerSeq {
+  readonly producer: string;
+  readonly seq: number;
 }
 
 /** A message as a publish or send brings it, before it has an id. */
@@ -29,6 +38,11 @@ export interface IncomingMessage {
   readonly replyTo: string | null;
 }
 
+/** A message ack-publish stores: to a topic (at-least-once) or to a queue. */
+export type Output =
+  | { readonly topic: string; readonly queue?: undefined; readonly payload: Uint8Array; readonly headers: Headers | null }
+  | { readonly queue: string; readonly topic?: undefined; readonly payload: Uint8Array; readonly headers: Headers | null };
+
 /** What a stored publish did, for its confirm. */
 export interface StoredPublishResult {
   readonly id: number;
@@ -36,6 +50,8 @@ export interface StoredPublishResult {
   readonly matched: number;
   /** Subscription queues that were full and refused it, and at-most-once deliveries dropped. */
   readonly dropped: number;
+  /** True when this was a retry of an idempotent publish stored before: `id` is the original's, nothing was stored now. */
+  readonly duplicate?: true;
 }
 
 /** Flags of a MESSAGE [protocol 2.10]. */
@@ -52,6 +68,9 @@ const encoder = new MessageTailEncoder();
 export class DurableEngine {
   readonly persister: Persister;
   readonly queues: QueueRegistry;
+  readonly producers: ProducerRegistry;
+  /** The store's instance id (see RecoveredState.instance); set by start(). */
+  instance = '';
   private readonly cache: MessageCache;
   private readonly retainedIndex = new RetainedIndex();
   private compactTimer: ReturnType<typeof setInterval> | undefined;
@@ -66,11 +85,14 @@ export class DurableEngine {
     this.persister = new Persister(store);
     this.cache = new MessageCache(store, settings.messageCacheBytes);
     this.queues = new QueueRegistry(this.persister, this.cache, router);
+    this.producers = new ProducerRegistry(settings.producers);
   }
 
   /** Rebuilds the queues from what the store recovered and starts compaction. */
   async start(state: RecoveredState): Promise<void> {
     await this.persister.commit(this.queues.recover(state, Date.now()));
+    this.producers.load(state.producerSeqs);
+    this.instance = state.instance;
     this.retainedIndex.load(await this.store.getRetained(['#']));
     this.compactTimer = setInterval(() => void this.compact(), this.settings.retention.compactIntervalMs);
     this.compactTimer.unref();
@@ -98,8 +120,11 @@ export class DurableEngine {
    * `retain` with an empty payload clears the topic's retained message and
    * stores nothing else.
    */
-  publish(incoming: IncomingMessage, isAtLeastOnce: boolean, retain: boolean): Promise<StoredPublishResult> {
+  publish(incoming: IncomingMessage, isAtLeastOnce: boolean, retain: boolean, idempotent?: ProducerSeq): Promise<StoredPublishResult> {
     const now = Date.now();
+    const digest = idempotent && messageDigest(incoming.topic, incoming.payload, incoming.headers);
+    const earlier = idempotent && this.earlierPublish(idempotent, digest!);
+    if (earlier) return earlier.then((id) => ({ id, matched: 0, dropped: 0, duplicate: true }));
     if (retain && isEmptyPayload(incoming.payload)) {
       // As in MQTT, the clearing publish still reaches who is subscribed now, at most once, unstored.
       this.retainedIndex.clear(incoming.topic);
@@ -115,6 +140,16 @@ export class DurableEngine {
       batch.push({ op: 'setRetained', topic: message.topic, messageId: message.id });
       this.retainedIndex.set(message);
     }
+    const { matched, dropped } = this.route(message, isAtLeastOnce, batch, now);
+    return this.commitIdempotent(batch, message.id, idempotent, digest, now).then(() => ({ id: message.id, matched, dropped }));
+  }
+
+  /**
+   * A stored message (its putMessage in `batch`) goes to every matching
+   * subscription queue (at-least-once) and, at most once, to the other
+   * subscribers now.
+   */
+  private route(message: StoredMessage, isAtLeastOnce: boolean, batch: StoreOp[], now: number): { matched: number; dropped: number } {
     const targets = this.router.match(message.topic);
     let tail: Uint8Array | undefined;
     let dropped = 0;
@@ -133,8 +168,52 @@ export class DurableEngine {
     // Cached for the deliveries of the queues that took it (their pumps run after this returns);
     // a message only kept as history or retained is read back from the store, if ever.
     if (enqueued > 0) this.cache.put(message);
-    const matched = targets.length;
-    return this.persister.commit(batch).then(() => ({ id: message.id, matched, dropped }));
+    return { matched: targets.length, dropped };
+  }
+
+  /**
+   * Acks `tags` of `consumer` on `queue` and stores `outputs` in one commit
+   * [protocol 2.16]: both happen, or neither. Refused whole (nothing
+   * changes) with ERR_NOT_FOUND when the consumer does not hold every tag,
+   * ERR_LIMIT when a queue output would not fit. Resolves with the outputs' ids.
+   */
+  ackAndPublish(queue: DurableQueue, consumer: Consumer, tags: readonly DeliveryTag[], outputs: readonly Output[]): Promise<number[]> {
+    const notHeld = queue.notHeld(consumer, tags);
+    if (notHeld.length > 0) {
+      return Promise.reject(new OrdoError('ERR_NOT_FOUND', `ack-publish: ${notHeld.length} of ${tags.length} deliveries are not held by subscription ${consumer.subId}; nothing was acked or published`));
+    }
+    const now = Date.now();
+    const batch: StoreOp[] = [];
+    const targets = new Map<string, DurableQueue>();
+    try {
+      for (const output of outputs) if (output.queue !== undefined) targets.set(output.queue, this.queueForUse(output.queue, batch));
+    } catch (err) {
+      void this.persister.commit(batch).catch((e: unknown) => this.queues.reportError(e));
+      return Promise.reject(err);
+    }
+    for (const [name, target] of targets) {
+      const count = outputs.filter((o) => o.queue === name).length;
+      if (!target.state.hasRoomFor(count)) {
+        void this.persister.commit(batch).catch((e: unknown) => this.queues.reportError(e));
+        return Promise.reject(new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${target.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`));
+      }
+    }
+    queue.ack(consumer, tags, batch);
+    const ids = outputs.map((output) => {
+      const incoming = { payload: output.payload, headers: output.headers, replyTo: null };
+      if (output.queue === undefined) {
+        const message = this.newMessage(output.topic, incoming, now);
+        batch.push({ op: 'putMessage', message });
+        this.route(message, true, batch, now);
+        return message.id;
+      }
+      const message = this.newMessage(queueTopic(output.queue), incoming, now);
+      batch.push({ op: 'putMessage', message });
+      targets.get(output.queue)!.enqueue(message, 0, undefined, null, now, batch);
+      this.cache.put(message);
+      return message.id;
+    });
+    return this.persister.commit(batch).then(() => ids);
   }
 
   /**
@@ -142,8 +221,14 @@ export class DurableEngine {
    * after the commit. ERR_NOT_FOUND for a missing queue unless queues are
    * created on first use; ERR_LIMIT when the queue is full and rejects.
    */
-  send(name: string, incoming: Omit<IncomingMessage, 'topic'>, options: { priority: number; delayMs: number; ttlMs: number | null }): Promise<number> {
+  send(
+    name: string, incoming: Omit<IncomingMessage, 'topic'>, options: { priority: number; delayMs: number; ttlMs: number | null },
+    idempotent?: ProducerSeq,
+  ): Promise<{ id: number; duplicate?: true }> {
     const now = Date.now();
+    const digest = idempotent && messageDigest(queueTopic(name), incoming.payload, incoming.headers);
+    const earlier = idempotent && this.earlierPublish(idempotent, digest!);
+    if (earlier) return earlier.then((id) => ({ id, duplicate: true }));
     const batch: StoreOp[] = [];
     const queue = this.queueForUse(name, batch);
     const expiresAt = options.ttlMs === null ? null : now + options.ttlMs;
@@ -157,7 +242,31 @@ export class DurableEngine {
       return Promise.reject(new OrdoError('ERR_LIMIT', `queue ${name} is full (maxLength ${queue.state.settings.maxLength}, overflow reject-publish)`));
     }
     this.cache.put(message);
-    return this.persister.commit(batch).then(() => message.id);
+    return this.commitIdempotent(batch, message.id, idempotent, digest, now).then(() => ({ id: message.id }));
+  }
+
+  /**
+   * For a retry of an idempotent publish: the original's id (once it is
+   * committed), or ERR_CONFLICT; undefined for a new sequence.
+   */
+  private earlierPublish(idempotent: ProducerSeq, digest: Uint8Array): Promise<number> | undefined {
+    const verdict = this.producers.check(idempotent.producer, idempotent.seq, digest);
+    switch (verdict.kind) {
+      case 'new': return undefined;
+      case 'duplicate': return Promise.resolve(verdict.messageId);
+      case 'pending': return verdict.stored;
+      case 'conflict': return Promise.reject(new OrdoError('ERR_CONFLICT', verdict.reason));
+    }
+  }
+
+  /** Commits a message's batch, with its producer sequence when it has one. */
+  private commitIdempotent(batch: StoreOp[], messageId: number, idempotent: ProducerSeq | undefined, digest: Uint8Array | undefined, now: number): Promise<void> {
+    if (idempotent === undefined) return this.persister.commit(batch);
+    const seq = this.producers.begin(idempotent.producer, idempotent.seq, messageId, digest!, now);
+    batch.push(seq.op);
+    const committed = this.persister.commit(batch);
+    seq.settle(committed);
+    return committed;
   }
 
   /** Queue `name`, created now (ops in `batch`) when missing and allowed; else ERR_NOT_FOUND. */
@@ -213,7 +322,9 @@ export class DurableEngine {
     if (this.isCompacting) return;
     this.isCompacting = true;
     try {
-      await this.store.compact(this.settings.retention, Date.now());
+      const now = Date.now();
+      await this.persister.commit(this.producers.trim(now), false);
+      await this.store.compact(this.settings.retention, now);
     } catch (err) {
       if (!(err instanceof OrdoError && err.code === 'ERR_SHUTTING_DOWN')) this.queues.reportError(err);
     } finally {

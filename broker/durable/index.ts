@@ -16,11 +16,15 @@
  * - The router holds one QueueSubscription per subscription queue, however
  *   many consumers it has; an at-least-once publish is stored once and
  *   referenced by an entry in each matching subscription queue.
+ * - Idempotent publishes (exactly-once) are stored once per producer and
+ *   sequence: the sequence record commits in the message's own batch.
  * - Queues of non-durable subscriptions are deleted with their last
  *   consumer, and at start if a crash left them behind.
  */
 export { DurableEngine, MessageFlags, isEmptyPayload } from './engine.js';
-export type { DurableSettings, IncomingMessage, StoredPublishResult } from './engine.js';
+export type { DurableSettings, IncomingMessage, Output, ProducerSeq, StoredPublishResult } from './engine.js';
+export { ProducerRegistry, messageDigest } from './producers.js';
+export type { ProducerLimits, ProducerVerdict } from './producers.js';
 export { DurableQueue } from './durable-queue.js';
 export type { Binding } from './durable-queue.js';
 export { Consumer } from './consumer.js';

@@ -17,5 +17,9 @@ export {
 } from './validate-op.js';
 export type { HelloOp, PublishOp, SubscribeOp, UnsubscribeOp } from './validate-op.js';
 export { MAX_PREFETCH } from './validate-op.js';
-export { checkSend, checkConsume, checkSettle, checkQueueOp, MAX_DELAY_MS, MAX_EXTEND_MS, MAX_SETTLE_IDS } from './validate-queue-ops.js';
-export type { SendOp, ConsumeOp, SettleOp, QueueOp, DeliveryTag } from './validate-queue-ops.js';
+export {
+  checkSend, checkConsume, checkSettle, checkAckPublish, checkQueueOp, MAX_ACK_PUBLISH_OUTPUTS, MAX_DELAY_MS, MAX_EXTEND_MS, MAX_SETTLE_IDS,
+} from './validate-queue-ops.js';
+export type {
+  AckPublishOp, AckPublishOutput, SendOp, ConsumeOp, SettleOp, SettleName, QueueOp, DeliveryTag,
+} from './validate-queue-ops.js';

@@ -35,6 +35,12 @@ export const ClientOp = {
   extend: 11,
   /** [12, reqId, action, name|nil, args|nil] — queue administration [protocol 2.14]. */
   queue: 12,
+  /** [13, reqId, subId, ids] — exactly-once: the client has these deliveries; no ack deadline while the connection lives [protocol 2.15]. */
+  received: 13,
+  /** [14, reqId, subId, ids] — exactly-once: the deliveries' effects are done; they are gone for good once answered [protocol 2.15]. */
+  complete: 14,
+  /** [15, reqId, subId, ids, outputs] — acks deliveries and stores new messages in one commit [protocol 2.16]. */
+  ackPublish: 15,
 } as const;
 export type ClientOpCode = (typeof ClientOp)[keyof typeof ClientOp];
 
@@ -77,6 +83,8 @@ export interface Hello {
   token?: string;
   /** Free text naming the client library, e.g. `ordo-js/0.1.0`. */
   agent?: string;
+  /** An idempotent producer's id: the welcome names the highest sequence the broker stored for it [protocol 2.1]. */
+  producer?: string;
 }
 
 /** The broker's answer to hello [protocol 2.2]. */
@@ -94,6 +102,10 @@ export interface Welcome {
   heartbeatMs: number;
   limits: WireLimits;
   capabilities: string[];
+  /** The store's instance id: clients key their deduplication records by it [semantics 1.3]. */
+  instance: string;
+  /** With a hello that named a producer: the highest sequence stored for it (0: none). */
+  producerSeq?: number;
 }
 
 /** Limits the broker announces in its welcome. */
@@ -113,6 +125,10 @@ export interface PublishWireOptions {
   replyTo?: string;
   /** Ask for an OK (with the number of deliveries) or ERR_NO_RESPONDERS. */
   confirm?: boolean;
+  /** Exactly-once: the idempotent producer's id (1 to 128 characters) [semantics 1.3]. */
+  producer?: string;
+  /** Exactly-once: the producer's sequence number for this message (a positive integer). */
+  pseq?: number;
 }
 
 /** Options of a send to a queue [protocol 2.11]. */
@@ -128,6 +144,9 @@ export interface SendWireOptions {
   /** Expires this many ms from now unless delivered and acked. */
   ttlMs?: number;
   replyTo?: string;
+  /** Exactly-once: as in PublishWireOptions. */
+  producer?: string;
+  pseq?: number;
 }
 
 /** Options of a consume [protocol 2.12]. */

@@ -31,6 +31,7 @@ export function checkHello(op: unknown[]): string | undefined {
   const version = hello.version;
   const versionsOk = typeof version === 'number' || (Array.isArray(version) && version.every((v) => typeof v === 'number'));
   if (!versionsOk) return 'hello.version must be a number or an array of numbers';
+  if (hello.producer != null && !isProducerId(hello.producer)) return `hello.producer must be a string of 1 to ${MAX_PRODUCER_CHARS} characters`;
   for (const key of ['clientId', 'token', 'agent'] as const) {
     const v = hello[key];
     if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > 256)) {
@@ -52,7 +53,24 @@ export function checkPublish(op: unknown[]): string | undefined {
     ?? optionalType(options, 'retain', 'boolean')
     ?? optionalType(options, 'confirm', 'boolean')
     ?? optionalType(options, 'replyTo', 'string')
-    ?? headersError(options.headers);
+    ?? headersError(options.headers)
+    ?? producerError(options);
+}
+
+/** Longest producer id. */
+export const MAX_PRODUCER_CHARS = 128;
+
+function isProducerId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_PRODUCER_CHARS;
+}
+
+/** An idempotent producer's options: `producer` (1–128 characters) and `pseq` (a positive integer), both or neither. */
+export function producerError(options: Record<string, unknown>): string | undefined {
+  const { producer, pseq } = options;
+  if (producer == null && pseq == null) return undefined;
+  if (!isProducerId(producer)) return `producer must be a string of 1 to ${MAX_PRODUCER_CHARS} characters`;
+  if (typeof pseq !== 'number' || !Number.isSafeInteger(pseq) || pseq < 1) return 'pseq must be a positive integer';
+  return undefined;
 }
 
 export function checkSubscribe(op: unknown[]): string | undefined {

@@ -1,6 +1,6 @@
 import { QUEUE_ACTIONS, type ClientOp, type ConsumeWireOptions, type QueueAction, type SendWireOptions } from './ops.js';
 import {
-  MAX_PREFETCH, headersError, integerOption, isId, isPlainObject, optionalType, qosOrderError,
+  MAX_PREFETCH, headersError, integerOption, isId, isPlainObject, optionalType, producerError, qosOrderError,
 } from './validate-op.js';
 
 /**
@@ -36,7 +36,8 @@ export function checkSend(op: unknown[]): string | undefined {
     ?? headersError(options.headers)
     ?? integerOption(options, 'priority', 0, 9)
     ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS)
-    ?? integerOption(options, 'ttlMs', 1, MAX_DELAY_MS);
+    ?? integerOption(options, 'ttlMs', 1, MAX_DELAY_MS)
+    ?? producerError(options);
 }
 
 export function checkConsume(op: unknown[]): string | undefined {
@@ -50,10 +51,20 @@ export function checkConsume(op: unknown[]): string | undefined {
   return qosOrderError(options) ?? integerOption(options, 'prefetch', 1, MAX_PREFETCH);
 }
 
-/** ack [9, reqId, subId, ids], nack [10, reqId, subId, ids, options|nil], extend [11, reqId, subId, ids, ms]. */
-export function checkSettle(op: unknown[], name: 'ack' | 'nack' | 'extend'): string | undefined {
-  const shape = name === 'ack' ? '[9, reqId, subId, ids]' : name === 'nack' ? '[10, reqId, subId, ids, options]' : '[11, reqId, subId, ids, ms]';
-  if (op.length < 4 || op.length > (name === 'ack' ? 4 : 5)) return `${name} takes ${shape}`;
+/** The operations that settle deliveries, and their shapes [protocol 2.13, 2.15]. */
+const SETTLE_SHAPES = {
+  ack: '[9, reqId, subId, ids]',
+  nack: '[10, reqId, subId, ids, options]',
+  extend: '[11, reqId, subId, ids, ms]',
+  received: '[13, reqId, subId, ids]',
+  complete: '[14, reqId, subId, ids]',
+} as const;
+export type SettleName = keyof typeof SETTLE_SHAPES;
+
+/** ack, nack, extend, received and complete: a subscription id and delivery tags (nack: options; extend: ms). */
+export function checkSettle(op: unknown[], name: SettleName): string | undefined {
+  const hasExtra = name === 'nack' || name === 'extend';
+  if (op.length < 4 || op.length > (hasExtra ? 5 : 4)) return `${name} takes ${SETTLE_SHAPES[name]}`;
   if (!isId(op[1], true)) return `${name} reqId must be a uint32`;
   if (!isId(op[2], false)) return `${name} subId must be a uint32 greater than 0`;
   const ids = op[3];
@@ -68,6 +79,37 @@ export function checkSettle(op: unknown[], name: 'ack' | 'nack' | 'extend'): str
     if (options === undefined || options === null) return undefined;
     if (!isPlainObject(options)) return 'nack options must be a map or nil';
     return optionalType(options, 'requeue', 'boolean') ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS);
+  }
+  return undefined;
+}
+
+/** Most messages one ack-publish may store. */
+export const MAX_ACK_PUBLISH_OUTPUTS = 1000;
+
+/** One message of an ack-publish: {topic | queue, payload, headers?} [protocol 2.16]. */
+export interface AckPublishOutput {
+  topic?: string;
+  queue?: string;
+  payload: Uint8Array;
+  headers?: Record<string, string> | null;
+}
+export type AckPublishOp = [typeof ClientOp.ackPublish, number, number, DeliveryTag[], AckPublishOutput[]];
+
+/** ack-publish [15, reqId, subId, ids, outputs]: the ack's shape plus 1 to 1000 outputs. */
+export function checkAckPublish(op: unknown[]): string | undefined {
+  if (op.length !== 5) return 'ack-publish takes [15, reqId, subId, ids, outputs]';
+  const bad = checkSettle(op.slice(0, 4), 'ack');
+  if (bad !== undefined) return `ack-publish: ${bad}`;
+  const outputs = op[4];
+  if (!Array.isArray(outputs) || outputs.length === 0 || outputs.length > MAX_ACK_PUBLISH_OUTPUTS) {
+    return `ack-publish outputs must be an array of 1 to ${MAX_ACK_PUBLISH_OUTPUTS} messages`;
+  }
+  for (const [i, o] of outputs.entries()) {
+    if (!isPlainObject(o)) return `ack-publish output ${i} must be a map {topic | queue, payload, headers}`;
+    if ((typeof o.topic === 'string') === (typeof o.queue === 'string')) return `ack-publish output ${i} needs a topic or a queue (one of them)`;
+    if (!(o.payload instanceof Uint8Array)) return `ack-publish output ${i} payload must be bin`;
+    const headers = headersError(o.headers);
+    if (headers !== undefined) return `ack-publish output ${i}: ${headers}`;
   }
   return undefined;
 }

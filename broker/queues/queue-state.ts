@@ -189,6 +189,34 @@ export class QueueState {
     return { ops: [], deadline: entry.deadline };
   }
 
+  /**
+   * Exactly-once: `consumerId` has received the delivery and is running its
+   * effect, which may take longer than any deadline: it stays in flight
+   * until acked, nacked or released with its consumer. No ops (deadlines
+   * are not stored).
+   */
+  holdUntilReleased(messageId: number, consumerId: string): 'ERR_NOT_FOUND' | undefined {
+    const entry = this.heldEntry(messageId, consumerId);
+    if (entry === undefined) return 'ERR_NOT_FOUND';
+    this.inFlight.setDeadline(entry, Infinity);
+    return undefined;
+  }
+
+  /** True when `consumerId` holds `messageId` in flight. */
+  holds(messageId: number, consumerId: string): boolean {
+    return this.heldEntry(messageId, consumerId) !== undefined;
+  }
+
+  /**
+   * True when `count` more messages would be accepted now: always under
+   * drop-oldest; under reject-publish while the waiting entries leave room
+   * (counting expired ones, which enqueue would clear first: a refusal here
+   * may be one enqueue would not make).
+   */
+  hasRoomFor(count: number): boolean {
+    return this.settings.overflow !== 'reject-publish' || this.waiting.size + count <= this.settings.maxLength;
+  }
+
   /** In-flight entries past their deadline come back: waiting again, or dead-lettered at maxDeliveries. */
   expireDeadlines(now: number): ReturnResult {
     const t = this.tick(now);

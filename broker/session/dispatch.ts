@@ -10,6 +10,7 @@ import { handleStats } from './handlers/stats.js';
 import { handleSend } from './handlers/send.js';
 import { handleConsume } from './handlers/consume.js';
 import { handleSettle } from './handlers/settle.js';
+import { handleAckPublish } from './handlers/ack-publish.js';
 import { handleQueueAdmin } from './handlers/queue-admin.js';
 
 type Handler = (conn: Connection, op: unknown[]) => void;
@@ -26,6 +27,9 @@ const HANDLERS: Record<number, Handler> = {
   [ClientOp.ack]: handleSettle,
   [ClientOp.nack]: handleSettle,
   [ClientOp.extend]: handleSettle,
+  [ClientOp.received]: handleSettle,
+  [ClientOp.complete]: handleSettle,
+  [ClientOp.ackPublish]: handleAckPublish,
   [ClientOp.queue]: handleQueueAdmin,
 };
 

@@ -3,12 +3,14 @@ import type { Message, Qos, Subscription } from '../../client/index.js';
 import { messageJson, payloadText } from '../format.js';
 import { PREFETCH_MAX, PREFETCH_MIN, countOption, integerIn, qosOption, withClientOptions, type ClientFlags } from '../options.js';
 import { Pipeline } from '../pipeline.js';
+import { printExactlyOnce } from './consume-exactly-once.js';
 import { connectFromFlags, describeError, runCommand, untilSignal } from '../run-command.js';
 
 interface ConsumeFlags extends ClientFlags {
   qos?: Qos;
   count?: number;
   prefetch?: number;
+  dedup?: string;
 }
 
 /** The broker's default prefetch [protocol 2.12], the most a --count consumer asks for. */
@@ -23,7 +25,8 @@ export function consumeCommand(): Command {
     .addOption(countOption('exit after N messages, once their acks are confirmed (the rest stay in the queue)'))
     .addOption(new Option('--prefetch <n>', `most unacked deliveries at once, ${PREFETCH_MIN} to ${PREFETCH_MAX} (default ${DEFAULT_PREFETCH}, at most --count)`)
       .argParser(integerIn(PREFETCH_MIN, PREFETCH_MAX)))
-    .addHelpText('after', '\nExamples:\n  $ ordo consume jobs --count 1\n  $ ordo consume jobs --json --prefetch 10\n')
+    .addOption(new Option('--dedup <file>', 'exactly-once: SQLite file remembering the messages printed, so none is printed twice across runs (default: this run only)'))
+    .addHelpText('after', '\nExamples:\n  $ ordo consume jobs --count 1\n  $ ordo consume jobs --json --prefetch 10\n  $ ordo consume jobs --qos exactly-once --dedup ./jobs-seen.db\n')
     .action((queue: string, flags: ConsumeFlags) => runCommand(async () => {
       const client = await connectFromFlags(flags, { reconnect: true });
       const closed = new Promise<never>((_, reject) => {
@@ -32,9 +35,17 @@ export function consumeCommand(): Command {
       closed.catch(() => { /* raced below; handled here so an early close is not an unhandled rejection */ });
       const acks = new Pipeline();
       const printing = { isStopped: false };
+      // A --count consumer asks for no more than it will print, so few messages are delivered only to go back.
+      const prefetch = flags.prefetch ?? (flags.count === undefined ? undefined : Math.min(flags.count, DEFAULT_PREFETCH));
+      if (flags.qos === 'exactly-once') {
+        try {
+          await Promise.race([printExactlyOnce(client, { queue }, { ...flags, prefetch }, (msg) => render(msg, flags)), untilSignal(), closed]);
+        } finally {
+          await client.close();
+        }
+        return;
+      }
       try {
-        // A --count consumer asks for no more than it will print, so few messages are delivered only to go back.
-        const prefetch = flags.prefetch ?? (flags.count === undefined ? undefined : Math.min(flags.count, DEFAULT_PREFETCH));
         const consumer = await client.consume(queue, undefined, { qos: flags.qos, prefetch });
         process.stderr.write(`consuming ${queue}\n`);
         const printed = printMessages(consumer, flags, acks, printing);

@@ -574,27 +574,32 @@ describe('subscription state', () => {
     await expectBrokerStillServes();
   });
 
-  it.each(['exactly-once'])('qos %s on publish: ERR_UNSUPPORTED (for now)', async (qos) => {
+  it.each([
+    ['no producer and no pseq', {}],
+    ['a producer without pseq', { producer: 'p1' }],
+  ])('qos exactly-once publish with %s: ERR_BAD_REQUEST, nothing stored', async (_name, extra) => {
     const s = await helloSocket();
-    s.sendFrame([[OP.publish, 141, 'q/x', payload('x'), { qos }]]);
+    s.sendFrame([[OP.publish, 141, 'q/x', payload('x'), { qos: 'exactly-once', ...extra }]]);
     const [reqId, code] = await nextError(s);
-    expect([reqId, code]).toEqual([141, 'ERR_UNSUPPORTED']);
+    expect([reqId, code]).toEqual([141, 'ERR_BAD_REQUEST']);
     await expectStillOpen(s);
     await expectBrokerStillServes();
   });
 
-  it.each(['exactly-once'])('qos %s on subscribe: ERR_UNSUPPORTED (for now), nothing subscribed', async (qos) => {
+  it.each([
+    ['an empty producer', { producer: '', pseq: 1 }],
+    ['a producer of 129 characters', { producer: 'p'.repeat(129), pseq: 1 }],
+    ['pseq 0', { producer: 'p', pseq: 0 }],
+    ['a fractional pseq', { producer: 'p', pseq: 1.5 }],
+  ])('publish with %s: ERR_BAD_REQUEST', async (_name, extra) => {
     const s = await helloSocket();
-    s.sendFrame([[OP.subscribe, 142, 3, 'q/#', { qos }]]);
-    const [reqId, code] = await nextError(s);
-    expect([reqId, code]).toEqual([142, 'ERR_UNSUPPORTED']);
-    s.sendFrame([[OP.unsubscribe, 143, 3]]);
-    expect((await nextError(s))[1]).toBe('ERR_NOT_FOUND');
-    await expectBrokerStillServes();
+    s.sendFrame([[OP.publish, 144, 'q/x', payload('x'), { qos: 'exactly-once', ...extra }]]);
+    expect(await nextError(s)).toEqual([144, 'ERR_BAD_REQUEST', expect.stringMatching(/producer|pseq/)]);
+    await expectStillOpen(s);
   });
 
-  it('the SDK rejects subscribe with qos exactly-once with ERR_UNSUPPORTED', async () => {
-    await expect(healthy.subscribe('q/sdk', () => undefined, { qos: 'exactly-once' })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+  it('the SDK refuses an exactly-once subscription without a handler (it runs the handler once per delivery)', async () => {
+    await expect(healthy.subscribe('q/sdk', undefined, { qos: 'exactly-once' })).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST' });
     await expectBrokerStillServes();
   });
 });

@@ -209,6 +209,32 @@ describe('send and consume', SEQUENTIAL, () => {
   });
 });
 
+describe('exactly-once from the command line', SEQUENTIAL, () => {
+  it('send --qos 2, then consume --qos exactly-once --dedup in two runs prints each message once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ordo-cli-dedup-'));
+    try {
+      const dedup = join(dir, 'seen.db');
+      await ordoOk(['send', 'eo-cli', '--qos', '2', '--url', url], { input: 'one\ntwo\nthree\n' });
+      const first = await ordoOk(['consume', 'eo-cli', '--qos', 'exactly-once', '--count', '2', '--dedup', dedup, '--url', url]);
+      const second = await ordoOk(['consume', 'eo-cli', '--qos', '2', '--count', '1', '--dedup', dedup, '--url', url]);
+      expect([...lines(first), ...lines(second)]).toEqual(['one', 'two', 'three']);
+      expect((await sdk.queueInfo('eo-cli')).total).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pub --qos exactly-once reaches a durable sub --qos exactly-once', async () => {
+    const sub = startOrdo(['sub', 'eo-cli/#', '--qos', '2', '--durable', 'eo-cli-d', '--count', '2', '--url', url]);
+    await waitForStderr(sub, 'exactly once');
+    await ordoOk(['pub', 'eo-cli/a', 'first', '--qos', 'exactly-once', '--url', url]);
+    await ordoOk(['pub', 'eo-cli/b', 'second', '--qos', '2', '--url', url]);
+    const run = await sub.exited;
+    expect(run.code).toBe(0);
+    expect(lines(run.stdout)).toEqual(['eo-cli/a first', 'eo-cli/b second']);
+  });
+});
+
 describe('ordo stats shows the queues and the store', SEQUENTIAL, () => {
   it('--json has stats().queues and stats().store; the text has a queue table and a store line', async () => {
     await filledQueue('counted', 3);

@@ -312,7 +312,7 @@ describe('bad input: a clear error, nothing lost', () => {
     ['queue settings out of range', [12, 23, 'create', 'bad-q2', { maxDeliveries: 0 }], 'ERR_BAD_REQUEST'],
     ['unknown queue setting', [12, 24, 'create', 'bad-q3', { colour: 'red' }], 'ERR_BAD_REQUEST'],
     ['peek of a missing queue', [12, 25, 'peek', 'no-such-queue', { count: 1 }], 'ERR_NOT_FOUND'],
-    ['exactly-once send', [7, 26, 'bad-q', pack('x'), { qos: 'exactly-once' }], 'ERR_UNSUPPORTED'],
+    ['exactly-once send without a producer', [7, 26, 'bad-q', pack('x'), { qos: 'exactly-once' }], 'ERR_BAD_REQUEST'],
   ])('%s', async (_name, op, code) => {
     const c = await client();
     await c.send('bad-q', 'kept');

@@ -1,4 +1,5 @@
 import { unsupportedGuarantee } from '../../delivery/index.js';
+import type { ProducerSeq } from '../../durable/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import { topicNameError } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
@@ -9,6 +10,8 @@ interface MessageOptions {
   readonly replyTo?: string | null;
   readonly qos?: string | null;
   readonly order?: string | null;
+  readonly producer?: string | null;
+  readonly pseq?: number | null;
 }
 
 /**
@@ -24,9 +27,17 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
   }
   const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
   if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
+  if (options?.qos === 'exactly-once' && (options.producer == null || options.pseq == null)) {
+    return ['ERR_BAD_REQUEST', 'qos exactly-once needs a producer id and a sequence (options producer and pseq)'];
+  }
   conn.messagesIn++;
   conn.broker.counters.messagesIn++;
   return undefined;
+}
+
+/** An idempotent message's producer and sequence, when it names them. */
+export function producerSeqOf(options: MessageOptions | null | undefined): ProducerSeq | undefined {
+  return options?.producer != null && options.pseq != null ? { producer: options.producer, seq: options.pseq } : undefined;
 }
 
 /** Answers a failed stored operation: its OrdoError code, or ERR_INTERNAL. */

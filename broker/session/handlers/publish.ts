@@ -3,7 +3,7 @@ import {
   BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
 } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { messageError, replyFailure } from './message-checks.js';
+import { messageError, producerSeqOf, replyFailure } from './message-checks.js';
 
 const result: FanOutResult = { matched: 0, dropped: 0 };
 
@@ -11,9 +11,10 @@ const result: FanOutResult = { matched: 0, dropped: 0 };
  * PUBLISH [protocol 2.3]. At-most-once: fanned out now, never stored; only
  * failures are answered, unless the publisher asked for a confirm (a request
  * — replyTo + confirm — that matches no subscriber gets ERR_NO_RESPONDERS at
- * once instead of waiting for its timeout). At-least-once or retained:
- * stored, and confirmed with OK {id, matched, dropped} after the commit
- * (reqId 0 asks for no OK) [semantics 1.2].
+ * once instead of waiting for its timeout). At-least-once, exactly-once or
+ * retained: stored, and confirmed with OK {id, matched, dropped} after the
+ * commit (reqId 0 asks for no OK) [semantics 1.2]; a retry of an exactly-once
+ * producer's sequence gets the original's {id, duplicate: true} [semantics 1.3].
  */
 export function handlePublish(conn: Connection, op: unknown[]): void {
   const bad = checkPublish(op);
@@ -37,10 +38,10 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     return;
   }
   const replyTo = options?.replyTo ?? null;
-  const isAtLeastOnce = options?.qos === 'at-least-once';
+  const isAtLeastOnce = options?.qos === 'at-least-once' || options?.qos === 'exactly-once';
   if (isAtLeastOnce || options?.retain === true) {
     const incoming = { topic, payload, headers: options?.headers ?? null, replyTo };
-    conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true).then(
+    conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(options)).then(
       (stored) => {
         if (reqId !== 0) conn.send([BrokerOp.ok, reqId, stored]);
       },

@@ -1,14 +1,16 @@
 import { queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkSend, requestIdOf, type SendOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { messageError, replyFailure } from './message-checks.js';
+import { messageError, producerSeqOf, replyFailure } from './message-checks.js';
 
 /**
  * SEND [protocol 2.11]: a message for one consumer of a queue. Always
  * stored; answered OK {id} after the commit (reqId 0 asks for no OK, which
  * is what an at-most-once send is). ERR_NOT_FOUND for a missing queue when
  * queues are not created on first use, ERR_LIMIT for a full queue that
- * rejects, ERR_FORBIDDEN for the broker's own `$` queues.
+ * rejects, ERR_FORBIDDEN for the broker's own `$` queues. Exactly-once:
+ * a retry of a producer's sequence is answered OK {id, duplicate: true} with
+ * the original's id, and stores nothing [semantics 1.3].
  */
 export function handleSend(conn: Connection, op: unknown[]): void {
   const bad = checkSend(op);
@@ -29,16 +31,16 @@ export function handleSend(conn: Connection, op: unknown[]): void {
   }
   const incoming = { payload, headers: options?.headers ?? null, replyTo: options?.replyTo ?? null };
   const sendOptions = { priority: options?.priority ?? 0, delayMs: options?.delayMs ?? 0, ttlMs: options?.ttlMs ?? null };
-  let sent: Promise<number>;
+  let sent: Promise<{ id: number; duplicate?: true }>;
   try {
-    sent = conn.broker.durable.send(queue, incoming, sendOptions);
+    sent = conn.broker.durable.send(queue, incoming, sendOptions, producerSeqOf(options));
   } catch (err) {
     replyFailure(conn, reqId, err);
     return;
   }
   sent.then(
-    (id) => {
-      if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { id }]);
+    (result) => {
+      if (reqId !== 0) conn.send([BrokerOp.ok, reqId, result]);
     },
     (err: unknown) => replyFailure(conn, reqId, err),
   );

@@ -32,7 +32,7 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, ...refusal);
     return;
   }
-  if (options?.qos === 'at-least-once' || options?.durable != null) subscribeDurably(conn, reqId, subId, pattern, options);
+  if (isStored(options)) subscribeDurably(conn, reqId, subId, pattern, options);
   else subscribeAtMostOnce(conn, reqId, subId, pattern, options);
 }
 
@@ -43,7 +43,7 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
   if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
   if (options?.from != null) {
-    if (options.qos === 'at-least-once' || options.durable != null) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
+    if (isStored(options)) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
     if (/(^|\/)[+#](\/|$)/.test(pattern)) return ['ERR_BAD_REQUEST', 'replay (from) needs a topic name, not a pattern with + or #'];
     if (pattern.startsWith('$')) return ['ERR_FORBIDDEN', "the broker's '$' topics keep no history to replay"];
   }
@@ -51,6 +51,11 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
   if (conn.subscriptions.size + conn.consumers.size >= max) return ['ERR_LIMIT', `a connection may hold at most ${max} subscriptions`];
   return undefined;
+}
+
+/** At-least-once, exactly-once and durable subscriptions are backed by a queue. */
+function isStored(options: SubscribeWireOptions | null): boolean {
+  return options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.durable != null;
 }
 
 function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pattern: string, options: SubscribeWireOptions | null): void {

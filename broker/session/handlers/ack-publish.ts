@@ -1,0 +1,61 @@
+import { queueNameError, type Output } from '../../durable/index.js';
+import {
+  BrokerOp, INBOX_ROOT, checkAckPublish, isBrokerTopic, requestIdOf, topicNameError, type AckPublishOp, type AckPublishOutput,
+} from '../../protocol/index.js';
+import type { ErrorCode } from '../../errors/index.js';
+import type { Connection } from '../connection.js';
+import { maxPayloadBytes } from '../limits.js';
+import { replyFailure } from './message-checks.js';
+
+/**
+ * ACK_PUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
+ * new messages (to topics, at-least-once, or to queues) in one commit, so a
+ * consume-transform-publish step happens whole or not at all. Answered OK
+ * {ids} (the new messages' ids, in order) after the fsynced commit. Refused
+ * whole, with nothing acked or stored, when any output or tag is bad.
+ */
+export function handleAckPublish(conn: Connection, op: unknown[]): void {
+  const bad = checkAckPublish(op);
+  if (bad !== undefined) {
+    conn.replyError(requestIdOf(op), 'ERR_BAD_REQUEST', bad);
+    return;
+  }
+  const [, reqId, subId, tags, outputs] = op as AckPublishOp;
+  const binding = conn.consumers.get(subId);
+  if (binding === undefined) {
+    conn.replyError(reqId, 'ERR_NOT_FOUND', `no consumer or stored subscription ${subId} on this connection`);
+    return;
+  }
+  const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
+  const checked: Output[] = [];
+  for (const [i, output] of outputs.entries()) {
+    const refused = outputError(output, maxPayload);
+    if (refused !== undefined) {
+      conn.replyError(reqId, refused[0], `ack-publish output ${i}: ${refused[1]}; nothing was acked or published`);
+      return;
+    }
+    const headers = output.headers ?? null;
+    checked.push(output.queue !== undefined ? { queue: output.queue, payload: output.payload, headers } : { topic: output.topic!, payload: output.payload, headers });
+  }
+  conn.messagesIn += checked.length;
+  conn.broker.counters.messagesIn += checked.length;
+  conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked).then(
+    (ids) => conn.send([BrokerOp.ok, reqId, { ids }]),
+    (err: unknown) => replyFailure(conn, reqId, err),
+  );
+}
+
+/** Why one output cannot be stored, or undefined (publish's and send's rules). */
+function outputError(output: AckPublishOutput, maxPayload: number): [ErrorCode, string] | undefined {
+  if (output.payload.length > maxPayload) return ['ERR_LIMIT', `payload of ${output.payload.length} bytes exceeds the limit of ${maxPayload}`];
+  if (output.queue !== undefined) {
+    const nameError = queueNameError(output.queue);
+    if (nameError !== undefined) return [output.queue.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError];
+    return undefined;
+  }
+  const topic = output.topic!;
+  const topicError = topicNameError(topic);
+  if (topicError !== undefined) return ['ERR_BAD_TOPIC', topicError];
+  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', "topics starting with '$' are the broker's"];
+  return undefined;
+}
