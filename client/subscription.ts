@@ -139,7 +139,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   }
 
   private run(msg: Message<T>): void {
-    if (this.exactlyOnce !== undefined) {
+    // A retained message comes once, unstored and without an ack: no dedup record, no complete.
+    if (this.exactlyOnce !== undefined && msg.needsSettling) {
       this.isBusy = true;
       void this.exactlyOnce.run(msg, this.handler!).then(() => this.drain());
       return;

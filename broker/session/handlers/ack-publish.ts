@@ -8,10 +8,11 @@ import { maxPayloadBytes } from '../limits.js';
 import { replyFailure } from './message-checks.js';
 
 /**
- * ACK_PUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
+ * ACKPUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
  * new messages (to topics, at-least-once, or to queues) in one commit, so a
  * consume-transform-publish step happens whole or not at all. Answered OK
- * {ids} (the new messages' ids, in order) after the fsynced commit. Refused
+ * {ids} (the new messages' ids, in order) after the fsynced commit (reqId 0
+ * asks for no OK). Refused
  * whole, with nothing acked or stored, when any output or tag is bad.
  */
 export function handleAckPublish(conn: Connection, op: unknown[]): void {
@@ -40,7 +41,9 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
   conn.messagesIn += checked.length;
   conn.broker.counters.messagesIn += checked.length;
   conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked).then(
-    (ids) => conn.send([BrokerOp.ok, reqId, { ids }]),
+    (ids) => {
+      if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { ids }]);
+    },
     (err: unknown) => replyFailure(conn, reqId, err),
   );
 }
