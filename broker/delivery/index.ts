@@ -5,7 +5,7 @@
  */
 export { Router, pickMember } from './router.js';
 export { fanOutAtMostOnce } from './at-most-once.js';
-export { unsupportedGuarantee } from './supported.js';
+export { unsupportedOrder } from './supported.js';
 export type { FanOutResult } from './at-most-once.js';
 export { isGroup } from './subscription.js';
 export type { Subscriber, Subscription, SubscriptionGroup, RouteTarget } from './subscription.js';

@@ -1,11 +1,9 @@
 import { queueNameError, type Output } from '../../durable/index.js';
-import {
-  BrokerOp, INBOX_ROOT, checkAckPublish, isBrokerTopic, requestIdOf, topicNameError, type AckPublishOp, type AckPublishOutput,
-} from '../../protocol/index.js';
+import { BrokerOp, checkAckPublish, requestIdOf, type AckPublishOp, type AckPublishOutput } from '../../protocol/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
-import { replyFailure } from './message-checks.js';
+import { publishTopicError, replyFailure } from './message-checks.js';
 
 /**
  * ACKPUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
@@ -56,9 +54,5 @@ function outputError(output: AckPublishOutput, maxPayload: number): [ErrorCode, 
     if (nameError !== undefined) return [output.queue.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError];
     return undefined;
   }
-  const topic = output.topic!;
-  const topicError = topicNameError(topic);
-  if (topicError !== undefined) return ['ERR_BAD_TOPIC', topicError];
-  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', "topics starting with '$' are the broker's"];
-  return undefined;
+  return publishTopicError(output.topic!);
 }

@@ -1,4 +1,4 @@
-import { unsupportedGuarantee } from '../../delivery/index.js';
+import { unsupportedOrder } from '../../delivery/index.js';
 import { Consumer, queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkConsume, requestIdOf, type ConsumeOp } from '../../protocol/index.js';
 import type { StoreOp } from '../../store/index.js';
@@ -28,7 +28,7 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_REQUEST', nameError);
     return;
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  const unsupported = options ? unsupportedOrder(options.order) : undefined;
   if (unsupported !== undefined) {
     conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
     return;

@@ -1,7 +1,7 @@
-import { unsupportedGuarantee } from '../../delivery/index.js';
+import { unsupportedOrder } from '../../delivery/index.js';
 import type { ProducerSeq } from '../../durable/index.js';
 import type { ErrorCode } from '../../errors/index.js';
-import { topicNameError } from '../../protocol/index.js';
+import { INBOX_ROOT, isBrokerTopic, topicNameError } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
 
@@ -25,13 +25,23 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
     const replyToError = topicNameError(options.replyTo);
     if (replyToError !== undefined) return ['ERR_BAD_REQUEST', `replyTo: ${replyToError}`];
   }
-  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  const unsupported = options ? unsupportedOrder(options.order) : undefined;
   if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
   if (options?.qos === 'exactly-once' && (options.producer == null || options.pseq == null)) {
     return ['ERR_BAD_REQUEST', 'qos exactly-once needs a producer id and a sequence (options producer and pseq)'];
   }
   conn.messagesIn++;
   conn.broker.counters.messagesIn++;
+  return undefined;
+}
+
+/** Why a topic cannot be published to (publish and ack-publish share it), or undefined. */
+export function publishTopicError(topic: string): [ErrorCode, string] | undefined {
+  const topicError = topicNameError(topic);
+  if (topicError !== undefined) return ['ERR_BAD_TOPIC', topicError];
+  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) {
+    return ['ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${INBOX_ROOT}/... may be published to`];
+  }
   return undefined;
 }
 

@@ -1,9 +1,7 @@
 import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
-import {
-  BrokerOp, INBOX_ROOT, checkPublish, isBrokerTopic, requestIdOf, topicNameError, type PublishOp,
-} from '../../protocol/index.js';
+import { BrokerOp, checkPublish, requestIdOf, type PublishOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { messageError, producerSeqOf, replyFailure } from './message-checks.js';
+import { messageError, producerSeqOf, publishTopicError, replyFailure } from './message-checks.js';
 
 const result: FanOutResult = { matched: 0, dropped: 0 };
 
@@ -23,16 +21,7 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     return;
   }
   const [, reqId, topic, payload, options] = op as PublishOp;
-  const topicError = topicNameError(topic);
-  if (topicError !== undefined) {
-    conn.replyError(reqId, 'ERR_BAD_TOPIC', topicError);
-    return;
-  }
-  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) {
-    conn.replyError(reqId, 'ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${`${INBOX_ROOT}/`}... may be published to`);
-    return;
-  }
-  const refused = messageError(conn, payload, options);
+  const refused = publishTopicError(topic) ?? messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;

@@ -1,4 +1,4 @@
-import { GatedSubscriber, unsupportedGuarantee } from '../../delivery/index.js';
+import { GatedSubscriber, unsupportedOrder } from '../../delivery/index.js';
 import { Consumer, MessageFlags, subscriptionQueueName } from '../../durable/index.js';
 import {
   BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp, type SubscribeWireOptions,
@@ -40,7 +40,7 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   const patternError = topicPatternError(pattern);
   if (patternError !== undefined) return ['ERR_BAD_PATTERN', patternError];
   if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing'];
-  const unsupported = options ? unsupportedGuarantee(options.qos, options.order) : undefined;
+  const unsupported = options ? unsupportedOrder(options.order) : undefined;
   if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
   if (options?.from != null) {
     if (isStored(options)) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
