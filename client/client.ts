@@ -238,7 +238,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (sub.handler === undefined) throw new OrdoError('ERR_BAD_REQUEST', 'an exactly-once subscription needs a handler: the SDK runs it once per delivery');
     if (sub.options.ack === 'manual') throw new OrdoError('ERR_BAD_REQUEST', "an exactly-once subscription settles its deliveries itself: ack 'manual' does not apply");
     const store = dedup ?? this.opts.dedup ?? (this.memoryDedup ??= new MemoryDedupStore());
-    return new ExactlyOnce<T>(store, (msg) => `${this.welcome!.instance}:${sub.queueName}:${msg.seq}`, (err) => this.emit('error', err));
+    const instance = (): string => this.welcome!.instance;
+    return new ExactlyOnce<T>(store, async (msg) => `${instance()}:${await sub.confirmed}:${msg.seq}`, (err) => this.emit('error', err));
   }
 
   /** Resolves once the broker has processed everything sent before. */
@@ -397,7 +398,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(sub.renewalOptions()));
     sent.then(
       (result) => {
-        sub.queueName = (result as { queue?: string } | null)?.queue ?? '';
+        sub.confirm((result as { queue?: string } | null)?.queue ?? '');
         this.settleSubscribe(sub.id, undefined);
       },
       (err: OrdoError) => {

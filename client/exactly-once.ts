@@ -22,15 +22,16 @@ import type { MessageHandler } from './subscription.js';
 export class ExactlyOnce<T> {
   constructor(
     private readonly store: DedupStore,
-    /** The dedup key of a delivery: broker instance, queue and seq. */
-    private readonly keyOf: (msg: Message<T>) => string,
+    /** The dedup key of a delivery: broker instance, queue and seq (once the subscription is confirmed). */
+    private readonly keyOf: (msg: Message<T>) => Promise<string>,
     private readonly report: (err: unknown) => void,
   ) {}
 
   async run(msg: Message<T>, handler: MessageHandler<T>): Promise<void> {
-    const key = this.keyOf(msg);
     const { store } = this;
+    let key = '';
     try {
+      key = await this.keyOf(msg);
       if (store.runOnce === undefined && await store.seen(key)) {
         this.complete(msg, key);
         return;

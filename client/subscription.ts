@@ -41,6 +41,13 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   lastSeq = 0;
   /** The broker queue behind a consumer or stored subscription (from its confirmation): exactly-once keys name it. */
   queueName = '';
+  /**
+   * Resolves with queueName once the broker confirmed the subscription.
+   * Deliveries that arrive in the confirmation's own frame are handled before
+   * the confirmation's callbacks run: what needs the name waits for this.
+   */
+  readonly confirmed: Promise<string>;
+  private resolveConfirmed!: (queueName: string) => void;
   /** @internal Set for an exactly-once subscription (with a handler). */
   exactlyOnce: ExactlyOnce<T> | undefined;
   private readonly queue: Message<T>[] = [];
@@ -63,8 +70,15 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     /** For a queue, `pattern` is the queue's name. */
     readonly kind: SubscriptionKind = 'topic',
   ) {
+    this.confirmed = new Promise((resolve) => { this.resolveConfirmed = resolve; });
     this.maxPending = options.maxPending ?? 65_536;
     this.isManual = options.ack === 'manual';
+  }
+
+  /** @internal The broker confirmed the subscription (again, after a reconnect) with its queue's name. */
+  confirm(queueName: string): void {
+    this.queueName = queueName;
+    this.resolveConfirmed(queueName);
   }
 
   /** Stops deliveries; an iterator ends after the messages already received. */
