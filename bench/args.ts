@@ -8,10 +8,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-peers           Ordo only
   --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis)
   --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency,
-                       alo-windowed, alo-one-at-a-time, trie, store)
-  --qos G              only the workloads of guarantee G (at-most-once, at-least-once)
-  --messages N         messages per publisher (throughput), samples (latency), most per burst (at-least-once)
-  --burst-ms MS        cap on each measured burst (throughput, at-least-once)
+                       alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store);
+                       eo-windowed brings its baseline alo-window-100
+  --qos G              only the workloads of guarantee G (at-most-once, at-least-once, exactly-once)
+  --messages N         messages per publisher (throughput), samples (latency), most per burst (confirmed)
+  --burst-ms MS        cap on each measured burst (throughput, confirmed)
   --timeout MS         bound on each workload run (default 20000; 30000 for alo-windowed)
   --json               print the results as JSON instead of a table`;
 

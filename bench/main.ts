@@ -35,10 +35,15 @@ export interface BenchOptions {
   only?: readonly string[];
   /**
    * Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`,
-   * `latency`, `alo-windowed`, `alo-one-at-a-time`, `trie`, `store`).
+   * `latency`, `alo-windowed`, `alo-one-at-a-time`, `alo-window-100`,
+   * `eo-windowed`, `trie`, `store`), each with its baseline (`eo-windowed`
+   * brings `alo-window-100`).
    */
   workloads?: readonly string[];
-  /** Run only the workloads of this guarantee (and neither `trie` nor `store`, unless named in `workloads`). */
+  /**
+   * Run only the workloads of this guarantee, with their baselines (and
+   * neither `trie` nor `store`, unless named in `workloads`).
+   */
   qos?: Qos;
   /** Bound on each workload run, ms. Default per workload (20000, 30000 for at-least-once windowed). */
   timeoutMs?: number;
@@ -81,13 +86,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   return results;
 }
 
-function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
+/** The workloads `options` select, in {@link DEFAULT_WORKLOADS} order, with their baselines and overrides applied. */
+export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
   const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && id !== STORE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   if (options.qos !== undefined && !QOS_LEVELS.includes(options.qos)) throw new UsageError(`unknown guarantee ${options.qos}`);
-  const isSelected = (spec: WorkloadSpec): boolean =>
+  const isChosen = (spec: WorkloadSpec): boolean =>
     (ids === undefined || ids.includes(spec.id)) && (options.qos === undefined || spec.qos === options.qos);
+  // A chosen workload brings its baseline along: the report prints one against the other.
+  const baselines = new Set(DEFAULT_WORKLOADS.filter(isChosen).map((spec) => spec.baseline));
+  const isSelected = (spec: WorkloadSpec): boolean => isChosen(spec) || baselines.has(spec.id);
   return DEFAULT_WORKLOADS.filter(isSelected).map((spec) => ({
     ...spec,
     ...(options.messages === undefined ? {} : { messages: options.messages }),

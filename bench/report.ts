@@ -1,7 +1,9 @@
 /**
  * The report: one table of the at-most-once rows (rate, the delivery checks
- * beside it, latency percentiles), one of the at-least-once rows (one per
- * target setup, with messages per fsync where the target counts them), then
+ * beside it, latency percentiles), one of the confirmed rows (at-least-once
+ * and exactly-once, one per target setup, with messages per fsync where the
+ * target counts them), each target's rate on a workload with a baseline
+ * divided by its rate on the baseline (exactly-once ÷ at-least-once), then
  * Ordo's ratio to each peer on each workload.
  */
 import type { BenchResult } from './result.js';
@@ -33,6 +35,7 @@ export function formatReport(results: readonly BenchResult[]): string {
   return [
     others.length > 0 ? formatTable(others) : '',
     confirmed.length > 0 ? formatConfirmedTable(confirmed) : '',
+    formatBaselineRatios(results),
     formatRatios(results),
   ]
     .filter((part) => part !== '')
@@ -61,14 +64,14 @@ export function formatTable(results: readonly BenchResult[]): string {
 }
 
 /**
- * The at-least-once rows, grouped by workload: workload | target | setup |
- * rate | lost | dup | reordered | messages per fsync | server CPU µs per
- * delivery | note.
+ * The confirmed rows (at-least-once, exactly-once), grouped by workload:
+ * workload | target | setup | rate | lost | dup | reordered | messages per
+ * fsync | server CPU µs per delivery | note.
  */
 export function formatConfirmedTable(results: readonly BenchResult[]): string {
   const workloads = [...new Set(results.map((r) => r.workload))];
   const sorted = workloads.flatMap((workload) => results.filter((r) => r.workload === workload));
-  const header = ['at-least-once', 'target', 'setup', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'msg/fsync', 'srv CPU µs/msg', 'note'];
+  const header = ['confirmed', 'target', 'setup', 'rate (msg/s)', 'lost', 'dup', 'reordered', 'msg/fsync', 'srv CPU µs/msg', 'note'];
   const rows = sorted.map((r) => [
     r.workload,
     r.target,
@@ -79,9 +82,46 @@ export function formatConfirmedTable(results: readonly BenchResult[]): string {
     formatCount(r, 'reordered'),
     r.store === undefined || r.store.commits === 0 ? DASH : (r.store.messages / r.store.commits).toFixed(1),
     formatServerCpu(r),
-    noteOf(r),
+    noteOf(r, baselineOf(r, results)),
   ]);
   return alignColumns([header, ...rows], [false, false, false, true, true, true, true, true, true, false]);
+}
+
+/**
+ * Each row of a workload with a baseline (exactly-once) beside the same
+ * target's row of the baseline (at-least-once, same window) under the
+ * setup's counterpart (the same destination and durability without dedup):
+ * workload | target | setup | rate | baseline rate | ratio | note (Ordo's
+ * goal). Empty when no such row ran.
+ */
+export function formatBaselineRatios(results: readonly BenchResult[]): string {
+  const rows = results
+    .filter((r) => r.spec.baseline !== undefined && r.skipped === undefined)
+    .map((r) => {
+      const baseline = baselineOf(r, results);
+      const goal = r.target === 'ordo' ? baselineGoalStatus(r, baseline) : undefined;
+      return [
+        `${r.workload} ÷ ${baseline?.workload ?? r.spec.baseline}`,
+        r.target,
+        r.setup ?? DASH,
+        r.rate === undefined ? DASH : formatInteger(r.rate),
+        baseline?.rate === undefined ? DASH : formatInteger(baseline.rate),
+        formatRatio(r.rate, baseline?.rate, true),
+        goal ?? '',
+      ];
+    });
+  if (rows.length === 0) return '';
+  const header = ['against baseline', 'target', 'setup', 'rate (msg/s)', 'baseline rate', 'ratio', 'note'];
+  const title = "Each target against itself: rate ÷ its rate on the workload's baseline, under the setup's counterpart (same destination and durability)";
+  return `${title}\n${alignColumns([header, ...rows], [false, false, false, true, true, true, false])}`;
+}
+
+/** The same target's row of `result`'s baseline workload under the setup's counterpart; undefined when none. */
+export function baselineOf(result: BenchResult, results: readonly BenchResult[]): BenchResult | undefined {
+  if (result.spec.baseline === undefined) return undefined;
+  return results.find(
+    (r) => r.target === result.target && r.spec.id === result.spec.baseline && r.setupId === result.baselineSetupId && r.skipped === undefined,
+  );
 }
 
 /**
@@ -114,28 +154,47 @@ export function formatRatios(results: readonly BenchResult[]): string {
     }
   }
   const title =
-    'Ordo relative to peers (above 1× = Ordo better: rate ÷ peer rate, peer latency ÷ Ordo latency; at-least-once: vs the peer\'s default setup)';
+    'Ordo relative to peers (above 1× = Ordo better: rate ÷ peer rate, peer latency ÷ Ordo latency; confirmed: vs the peer\'s default setup)';
   const header = ['workload', ...peers.map((peer) => `vs ${peer}`)];
   return `${title}\n${alignColumns([header, ...rows], [false, ...peers.map(() => true)])}`;
 }
 
-/** Whether a result meets its workload's goals: undefined when it has none or did not run. */
-export function goalStatus(result: BenchResult): string | undefined {
+/**
+ * Whether a result meets its workload's goals: undefined when it has none or
+ * did not run. A goal relative to the baseline is judged with `baseline`'s
+ * rate (see {@link baselineOf}), and counts as missed without it.
+ */
+export function goalStatus(result: BenchResult, baseline?: BenchResult): string | undefined {
   const goal = result.spec.goal;
   if (goal === undefined || result.skipped !== undefined || result.error !== undefined) return undefined;
   const missed: string[] = [];
   if (goal.minRate !== undefined && (result.rate ?? 0) < goal.minRate) missed.push(`rate ≥ ${formatInteger(goal.minRate)}`);
   if (goal.maxP50Us !== undefined && !((result.p50Us ?? Infinity) <= goal.maxP50Us)) missed.push(`p50 ≤ ${goal.maxP50Us}`);
   if (goal.maxP99Us !== undefined && !((result.p99Us ?? Infinity) <= goal.maxP99Us)) missed.push(`p99 ≤ ${goal.maxP99Us}`);
+  if (goal.minBaselineRatio !== undefined && !isBaselineRatioMet(result, baseline, goal.minBaselineRatio)) {
+    missed.push(`≥ ${goal.minBaselineRatio.toFixed(2)}× ${result.spec.baseline}`);
+  }
   return missed.length === 0 ? 'goal met' : `goal missed: ${missed.join(', ')}`;
 }
 
-function noteOf(r: BenchResult): string {
+/** The baseline part of a result's goal alone, for the table of ratios: undefined when it has none or did not run. */
+function baselineGoalStatus(result: BenchResult, baseline: BenchResult | undefined): string | undefined {
+  const minRatio = result.spec.goal?.minBaselineRatio;
+  if (minRatio === undefined || result.error !== undefined) return undefined;
+  return `goal ≥ ${minRatio.toFixed(2)}×: ${isBaselineRatioMet(result, baseline, minRatio) ? 'met' : 'missed'}`;
+}
+
+function isBaselineRatioMet(result: BenchResult, baseline: BenchResult | undefined, minRatio: number): boolean {
+  const baseRate = baseline?.error === undefined ? baseline?.rate : undefined;
+  return baseRate !== undefined && baseRate > 0 && (result.rate ?? 0) / baseRate >= minRatio;
+}
+
+function noteOf(r: BenchResult, baseline?: BenchResult): string {
   if (r.skipped !== undefined) return `skipped: ${r.skipped}`;
   const notes: string[] = [];
   if (r.error !== undefined) notes.push(`failed: ${r.error}`);
   if (r.delivery !== undefined && r.delivery.unexpected > 0) notes.push(`${r.delivery.unexpected} unexpected`);
-  const goal = r.target === 'ordo' ? goalStatus(r) : undefined;
+  const goal = r.target === 'ordo' ? goalStatus(r, baseline) : undefined;
   if (goal !== undefined) notes.push(goal);
   if (!isDefaultMode(r.spec) && r.spec.kind !== 'confirmed') notes.push(`${r.spec.qos}, ${r.spec.order}`);
   return notes.join('; ');

@@ -24,6 +24,10 @@ export interface BenchResult {
   readonly spec: WorkloadSpec;
   /** The target's setup the row ran under (durability, queue type …); absent for the plain one. */
   readonly setup?: string;
+  /** The setup's id, present with {@link setup}. */
+  readonly setupId?: string;
+  /** An exactly-once setup's at-least-once counterpart (its id): the row of the spec's baseline workload to divide by. */
+  readonly baselineSetupId?: string;
   /** Why the row did not run (target not installed, spec not supported). */
   readonly skipped?: string;
   /** Why the run failed or was cut short (timeout, connection error). */
@@ -53,4 +57,4 @@ export interface BenchResult {
 }
 
 /** What a workload run measured; the runner adds target, workload and spec. */
-export type WorkloadOutcome = Omit<BenchResult, 'target' | 'workload' | 'spec' | 'setup' | 'skipped'>;
+export type WorkloadOutcome = Omit<BenchResult, 'target' | 'workload' | 'spec' | 'setup' | 'setupId' | 'baselineSetupId' | 'skipped'>;

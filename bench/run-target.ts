@@ -110,7 +110,8 @@ function rowOf(
     target: target.name,
     workload: spec.label,
     spec,
-    ...(setup === undefined || setup.label === '' ? {} : { setup: setup.label }),
+    ...(setup === undefined || setup.label === '' ? {} : { setup: setup.label, setupId: setup.id }),
+    ...(setup?.baseline === undefined ? {} : { baselineSetupId: setup.baseline }),
     ...outcome,
   };
 }

@@ -5,6 +5,8 @@
  * folder (nats-jetstream.ts), at the default `sync_interval` (an fsync every
  * 2 minutes) and with `sync_interval: always` (an fsync per write, before
  * the PubAck — Ordo's fsync durability; nats-server 2.10 or later).
+ * Exactly-once rows: JetStream at the default `sync_interval`, with Msg-Id
+ * dedup and double acks.
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -20,6 +22,13 @@ import type { BenchClient, ConfirmedClient, TargetSetup } from './target.js';
 const BINARY = 'nats-server';
 const JETSTREAM_DEFAULT: TargetSetup = { id: 'jetstream', label: 'JetStream file, fsync every 2 min', server: 'jetstream' };
 const JETSTREAM_SYNC_ALWAYS: TargetSetup = { id: 'sync-always', label: 'JetStream file, sync_interval: always', server: 'sync-always' };
+/** Exactly-once on the default setup's server: Msg-Id dedup on publish, double ack on consume. */
+const JETSTREAM_DEDUP: TargetSetup = {
+  id: 'dedup',
+  label: 'JetStream file, fsync every 2 min, Msg-Id dedup, double ack',
+  server: JETSTREAM_DEFAULT.server,
+  baseline: JETSTREAM_DEFAULT.id,
+};
 /** The first nats-server that knows `sync_interval`. */
 const SYNC_INTERVAL_SINCE: readonly number[] = [2, 10, 0];
 
@@ -28,6 +37,7 @@ export class NatsTarget extends ServerTarget {
   override readonly name = 'nats';
   override readonly isPeer = true;
   protected override readonly confirmedSetups = [JETSTREAM_DEFAULT, JETSTREAM_SYNC_ALWAYS];
+  protected override readonly exactlyOnceSetups = [JETSTREAM_DEDUP];
 
   override async isAvailable(setup?: TargetSetup): Promise<true | string> {
     const binary = await findBinary(BINARY);
@@ -52,8 +62,8 @@ export class NatsTarget extends ServerTarget {
     return new NatsClient(await this.connectNats());
   }
 
-  override async connectConfirmed(_spec: WorkloadSpec, _setup: TargetSetup): Promise<ConfirmedClient> {
-    return new JetStreamConfirmedClient(await this.connectNats());
+  override async connectConfirmed(_spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
+    return new JetStreamConfirmedClient(await this.connectNats(), setup.id === JETSTREAM_DEDUP.id ? 'exactly-once' : 'at-least-once');
   }
 
   private async connectNats(): Promise<NatsConnection> {

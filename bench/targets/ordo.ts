@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OrdoClient, PublishOptions, SubscribeOptions } from '../../client/index.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
-import { ORDO_CONFIRMED_SETUPS, OrdoConfirmedClient } from './ordo-confirmed.js';
+import { ORDO_CONFIRMED_SETUPS, OrdoConfirmedClient, type OrdoSetup } from './ordo-confirmed.js';
+import { ORDO_EXACTLY_ONCE_SETUPS, openDedupStore } from './ordo-exactly-once.js';
 import { LOOPBACK } from './server-process.js';
 import { ServerTarget } from './server-target.js';
 import type { BenchClient, ConfirmedClient, TargetSetup } from './target.js';
@@ -21,6 +22,7 @@ export class OrdoTarget extends ServerTarget {
   override readonly name = 'ordo';
   override readonly isPeer = false;
   protected override readonly confirmedSetups = ORDO_CONFIRMED_SETUPS;
+  protected override readonly exactlyOnceSetups = ORDO_EXACTLY_ONCE_SETUPS;
   private url = '';
 
   override async isAvailable(): Promise<true | string> {
@@ -59,8 +61,12 @@ export class OrdoTarget extends ServerTarget {
     return new OrdoBenchClient(await this.connectSdk(), spec);
   }
 
-  override async connectConfirmed(_spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
-    return new OrdoConfirmedClient(await this.connectSdk(), setup);
+  override async connectConfirmed(spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient> {
+    const exactlyOnce = ORDO_EXACTLY_ONCE_SETUPS.find((s) => s.id === setup.id);
+    const ordoSetup: OrdoSetup | undefined = exactlyOnce ?? ORDO_CONFIRMED_SETUPS.find((s) => s.id === setup.id);
+    if (ordoSetup === undefined) throw new Error(`ordo: no setup ${setup.id}`);
+    const openDedup = exactlyOnce === undefined ? undefined : () => openDedupStore(exactlyOnce);
+    return new OrdoConfirmedClient(await this.connectSdk(), spec, ordoSetup, openDedup);
   }
 
   private async connectSdk(): Promise<OrdoClient> {

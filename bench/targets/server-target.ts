@@ -27,6 +27,8 @@ export abstract class ServerTarget implements BenchTarget {
   protected port = 0;
   /** The setups at-least-once (`confirmed`) workloads run under, the default first; none: the target has no such adapter. */
   protected readonly confirmedSetups: readonly TargetSetup[] = [];
+  /** The setups exactly-once (`confirmed`) workloads run under, the default first; none: the target has no such adapter. */
+  protected readonly exactlyOnceSetups: readonly TargetSetup[] = [];
 
   abstract isAvailable(setup?: TargetSetup): Promise<true | string>;
   abstract start(setup: TargetSetup): Promise<void>;
@@ -34,16 +36,18 @@ export abstract class ServerTarget implements BenchTarget {
   /**
    * By default what maps onto a peer's plain pub/sub
    * ({@link supportsAtMostOnceFifo}), and `confirmed` workloads when the
-   * target has {@link confirmedSetups}.
+   * target has setups for their guarantee ({@link confirmedSetups},
+   * {@link exactlyOnceSetups}).
    */
   supports(spec: WorkloadSpec): true | string {
     if (spec.kind !== 'confirmed') return supportsAtMostOnceFifo(spec);
     if (spec.order !== 'fifo') return `no ${spec.order} ordering`;
-    return this.confirmedSetups.length > 0 ? true : `no ${spec.qos} adapter`;
+    return this.setups(spec).length > 0 ? true : `no ${spec.qos} adapter`;
   }
 
   setups(spec: WorkloadSpec): readonly TargetSetup[] {
-    return spec.kind === 'confirmed' ? this.confirmedSetups : [PLAIN_SETUP];
+    if (spec.kind !== 'confirmed') return [PLAIN_SETUP];
+    return spec.qos === 'exactly-once' ? this.exactlyOnceSetups : this.confirmedSetups;
   }
 
   /** Overridden by targets with a plain pub/sub adapter ({@link supports} keeps others from calling it). */

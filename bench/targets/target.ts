@@ -34,8 +34,10 @@ export interface StoreCounters {
 }
 
 /**
- * One connection to a target, driven by an at-least-once workload: publishes
- * the server confirms, and receipts the client acknowledges.
+ * One connection to a target, driven by a confirmed workload: publishes the
+ * server confirms, and receipts the client acknowledges. Exactly-once: the
+ * server drops a repeated publish and the consumer's ack is itself confirmed
+ * (or recorded with the effect), as the target's setup says.
  */
 export interface ConfirmedClient {
   /**
@@ -70,6 +72,11 @@ export interface TargetSetup {
   readonly label: string;
   /** Setups with the same `server` share one server start; each other value gets its own. */
   readonly server: string;
+  /**
+   * An exactly-once setup's at-least-once counterpart (its `id`): the same
+   * destination and durability without dedup, the row its rate is divided by.
+   */
+  readonly baseline?: string;
 }
 
 /** The setup of at-most-once workloads: the target as it is configured for plain pub/sub. */
@@ -98,7 +105,7 @@ export interface BenchTarget {
   serverCpuMs(): Promise<number | undefined>;
   /** Opens one connection that publishes and subscribes as an at-most-once `spec` asks. */
   connect(spec: WorkloadSpec): Promise<BenchClient>;
-  /** Opens one connection for an at-least-once `spec` under `setup` (a server started for it). */
+  /** Opens one connection for a confirmed (at-least-once or exactly-once) `spec` under `setup` (a server started for it). */
   connectConfirmed(spec: WorkloadSpec, setup: TargetSetup): Promise<ConfirmedClient>;
 }
 

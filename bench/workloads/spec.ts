@@ -39,6 +39,8 @@ export interface WorkloadGoal {
   readonly maxP50Us?: number;
   /** Maximum 99th percentile round trip, µs. */
   readonly maxP99Us?: number;
+  /** Least rate as a fraction of the same target's rate on the spec's {@link WorkloadSpec.baseline} (0.5: half). */
+  readonly minBaselineRatio?: number;
 }
 
 /** One workload: every parameter a target needs to run it the same way as its peers. */
@@ -75,6 +77,12 @@ export interface WorkloadSpec {
   readonly window?: number;
   /** `confirmed` only: what the rate counts. Default `end-to-end`. */
   readonly rateOf?: ConfirmedRate;
+  /**
+   * Id of the workload this one is measured against on every target (an
+   * exactly-once workload's at-least-once twin, same window): selecting this
+   * one selects it too, and the report prints their ratio per target.
+   */
+  readonly baseline?: string;
   readonly goal?: WorkloadGoal;
 }
 
@@ -91,11 +99,23 @@ const BASE = {
   timeoutMs: 20_000,
 } as const;
 
+/** What the windowed confirmed workloads share: long bursts, a longer timeout. */
+const WINDOWED = {
+  ...BASE,
+  kind: 'confirmed',
+  messages: 200_000,
+  subscribers: 1,
+  rateOf: 'end-to-end',
+  maxBurstMs: 1_500,
+  timeoutMs: 30_000,
+} as const;
+
 /**
  * The workloads `npm run bench` runs, in order. Message counts are chosen so
  * each burst takes about a second on Ordo's targets and the whole workload
- * stays under the timeout on the slowest peer. The at-least-once ones
- * (`confirmed`) run once per setup a target offers (its durability settings).
+ * stays under the timeout on the slowest peer. The confirmed ones
+ * (at-least-once, exactly-once) run once per setup a target offers for
+ * their guarantee (its durability settings, its dedup).
  */
 export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
   {
@@ -127,17 +147,11 @@ export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
     goal: { maxP50Us: 100, maxP99Us: 500 },
   },
   {
-    ...BASE,
+    ...WINDOWED,
     id: 'alo-windowed',
     label: 'at-least-once, 500 in flight',
-    kind: 'confirmed',
     qos: 'at-least-once',
-    messages: 200_000,
-    subscribers: 1,
     window: 500,
-    rateOf: 'end-to-end',
-    maxBurstMs: 1_500,
-    timeoutMs: 30_000,
     goal: { minRate: 60_000 },
   },
   {
@@ -152,5 +166,21 @@ export const DEFAULT_WORKLOADS: readonly WorkloadSpec[] = [
     rateOf: 'confirms',
     maxBurstMs: 1_000,
     goal: { minRate: 3_000 },
+  },
+  {
+    ...WINDOWED,
+    id: 'alo-window-100',
+    label: 'at-least-once, 100 in flight',
+    qos: 'at-least-once',
+    window: 100,
+  },
+  {
+    ...WINDOWED,
+    id: 'eo-windowed',
+    label: 'exactly-once, 100 in flight',
+    qos: 'exactly-once',
+    window: 100,
+    baseline: 'alo-window-100',
+    goal: { minRate: 25_000, minBaselineRatio: 0.5 },
   },
 ];

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { QOS_LEVELS, type Qos } from '../../client/index.js';
 import { parsePositiveInt } from '../options.js';
 import { runCommand } from '../run-command.js';
 
@@ -7,7 +8,7 @@ interface BenchFlags {
   messages?: number;
   only?: string;
   workloads?: string;
-  qos?: 'at-most-once' | 'at-least-once';
+  qos?: Qos;
   burstMs?: number;
   json?: boolean;
 }
@@ -25,11 +26,11 @@ export function benchCommand(): Command {
     .addOption(new Option('--messages <n>', 'messages per throughput run (most per burst for at-least-once)').argParser(parsePositiveInt))
     .addOption(new Option('--only <targets>', 'comma-separated targets: ordo, nats, mosquitto, rabbitmq, redis'))
     .addOption(new Option('--workloads <ids>',
-      'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, trie, store'))
-    .addOption(new Option('--qos <guarantee>', 'only the workloads of this guarantee').choices(['at-most-once', 'at-least-once']))
+      'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store'))
+    .addOption(new Option('--qos <guarantee>', 'only the workloads of this guarantee (exactly-once adds its at-least-once baseline)').choices([...QOS_LEVELS]))
     .addOption(new Option('--burst-ms <ms>', 'cap on each measured burst').argParser(parsePositiveInt))
     .option('--json', 'print results as JSON')
-    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n')
+    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n  $ ordo bench --qos exactly-once --only ordo,mosquitto,nats\n')
     .action((flags: BenchFlags) => runCommand(async () => {
       const { runBench } = await import('../../bench/main.js');
       await runBench({
