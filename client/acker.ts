@@ -12,6 +12,8 @@ export interface AckChannel {
    * never wait for the next connection: it would settle that one's delivery).
    */
   callNow(head: unknown[], ...rest: unknown[]): Promise<unknown>;
+  /** Sends an operation with request id 0 (no answer) on the current connection, if any. */
+  notifyNow(head: unknown[], ...rest: unknown[]): void;
 }
 
 /** The settles that travel batched: many tags of one subscription in one operation. */
@@ -43,9 +45,13 @@ export class Acker {
     return this.batched(ClientOp.ack, subId, tag, epoch);
   }
 
-  /** Exactly-once: the client has the delivery and runs its effect (no ack deadline meanwhile). */
-  received(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
-    return this.batched(ClientOp.received, subId, tag, epoch);
+  /**
+   * Exactly-once: the client has the delivery (no ack deadline from now on).
+   * Batched like acks, and sent with request id 0: nothing waits for its answer.
+   */
+  received(subId: number, tag: DeliveryTag, epoch: number): void {
+    if (epoch !== this.channel.epoch) return;
+    this.batched(ClientOp.received, subId, tag, epoch).catch(() => undefined);
   }
 
   /** Exactly-once: the effect is recorded; resolves once the broker deleted the delivery for good (fsynced). */
@@ -74,6 +80,11 @@ export class Acker {
   flush(): void {
     this.isScheduled = false;
     for (const batch of this.batches.values()) {
+      if (batch.code === ClientOp.received) {
+        if (batch.epoch === this.channel.epoch) this.channel.notifyNow([batch.code], batch.subId, batch.ids);
+        for (const w of batch.waiters) w.resolve(undefined);
+        continue;
+      }
       const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([batch.code], batch.subId, batch.ids) : Promise.reject(staleDelivery());
       sent.then(
         (result) => { for (const w of batch.waiters) w.resolve(result); },

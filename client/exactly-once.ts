@@ -8,8 +8,9 @@ import type { MessageHandler } from './subscription.js';
  * or consumer. Per delivery, in order:
  * 1. a key already in the dedup store means the effect happened (the
  *    COMPLETE was lost): complete again, without the handler;
- * 2. RECEIVED: the broker keeps the delivery in flight, without an ack
- *    deadline, for as long as this connection lives;
+ * 2. (RECEIVED went when the delivery arrived, see Subscription.push: the
+ *    broker keeps it in flight, without an ack deadline, while this
+ *    connection lives, however long it waits behind earlier ones);
  * 3. the handler runs, and the key is recorded: in the store's transaction
  *    together with the handler's writes when the store has runOnce, else
  *    right after the handler (the window where a crash repeats the effect,
@@ -36,7 +37,6 @@ export class ExactlyOnce<T> {
         this.complete(msg, key);
         return;
       }
-      msg.received().catch(ignoreDisconnect(this.report));
       if (store.runOnce !== undefined) {
         await store.runOnce(key, (tx) => handler(msg, tx));
       } else {

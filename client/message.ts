@@ -9,7 +9,7 @@ export interface Settler {
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void>;
   extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void>;
-  received(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
+  received(subId: number, tag: DeliveryTag, epoch: number): void;
   complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   ackPublish(subId: number, tag: DeliveryTag, epoch: number, outputs: readonly unknown[]): Promise<number[]>;
 }
@@ -149,9 +149,9 @@ export class Message<T = unknown> {
   }
 
   /** @internal Exactly-once: tells the broker the client has this delivery [protocol 2.15]. */
-  received(): Promise<void> {
+  received(): void {
     const { settler, subId, epoch } = this.delivery;
-    return settler === undefined ? Promise.resolve() : settler.received(subId, this.tag, epoch);
+    if (this.needsSettling) settler?.received(subId, this.tag, epoch);
   }
 
   /** @internal Exactly-once: the effect is recorded; the broker deletes the delivery for good. */

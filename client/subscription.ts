@@ -93,6 +93,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.isClosed) return;
     this.received++;
     if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
+    // Exactly-once: the broker learns at once that the client has it (MQTT's PUBREC), so no
+    // ack deadline runs out while it waits here behind a slow handler.
+    if (this.exactlyOnce !== undefined) msg.received();
     if (this.queue.length >= this.maxPending && !msg.needsSettling) {
       this.dropped++;
       return;
