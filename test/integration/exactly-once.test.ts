@@ -158,6 +158,23 @@ describe('two-step consume', () => {
     expect([redelivery[6], redelivery[8]]).toEqual([delivery[6], 2]);
   });
 
+  it('deliveries waiting behind a slow handler keep no ack deadline: no other consumer gets them meanwhile', async () => {
+    const b = await broker();
+    const q = fresh('q');
+    const [slow, other] = [await client(b.url), await client(b.url)];
+    await slow.createQueue(q, { ackDeadlineMs: 150 });
+    for (let i = 0; i < 3; i++) await slow.send(q, i, { qos: 'exactly-once' });
+    const effects: string[] = [];
+    // Separate dedup stores: only the broker's holding keeps the second consumer away.
+    await slow.consume<number>(q, async (m) => {
+      await new Promise((r) => setTimeout(r, 250));
+      effects.push(`slow ${m.payload}`);
+    }, { qos: 'exactly-once', dedup: new MemoryDedupStore() });
+    await other.consume<number>(q, (m) => { effects.push(`other ${m.payload}`); }, { qos: 'exactly-once', dedup: new MemoryDedupStore() });
+    await waitFor(async () => (await slow.queueInfo(q)).total === 0, { timeoutMs: 5000 });
+    expect(effects).toEqual(['slow 0', 'slow 1', 'slow 2']);
+  });
+
   it('the SDK runs the handler once per message, completes it, and skips one its dedup store has seen', async () => {
     const b = await broker();
     const q = fresh('q');
