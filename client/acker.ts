@@ -6,14 +6,14 @@ import { scheduleMacrotask } from './outbox.js';
 export interface AckChannel {
   /** The current connection's number: deliveries of an earlier one cannot be settled any more. */
   readonly epoch: number;
+  /** 'connected' while that connection is up (between a lost connection and the next welcome, the epoch is still the lost one's). */
+  readonly state: string;
   /**
    * Sends an operation on the current connection and resolves with its
    * answer; rejects with ERR_DISCONNECTED when there is none (a settle must
    * never wait for the next connection: it would settle that one's delivery).
    */
   callNow(head: unknown[], ...rest: unknown[]): Promise<unknown>;
-  /** Sends an operation with request id 0 (no answer) on the current connection, if any. */
-  notifyNow(head: unknown[], ...rest: unknown[]): void;
 }
 
 /** The settles that travel batched: many tags of one subscription in one operation. */
@@ -25,6 +25,7 @@ interface Batch {
   /** The connection the deliveries came on. */
   readonly epoch: number;
   readonly ids: DeliveryTag[];
+  /** One per id, in the same order. */
   readonly waiters: { resolve(result: unknown): void; reject(err: unknown): void }[];
 }
 
@@ -41,22 +42,29 @@ export class Acker {
 
   constructor(private readonly channel: AckChannel) {}
 
+  isCurrent(epoch: number): boolean {
+    return epoch === this.channel.epoch && this.channel.state === 'connected';
+  }
+
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
-    return this.batched(ClientOp.ack, subId, tag, epoch);
+    return this.batched(ClientOp.ack, subId, tag, epoch).then(() => undefined);
   }
 
   /**
    * Exactly-once: the client has the delivery (no ack deadline from now on).
-   * Batched like acks, and sent with request id 0: nothing waits for its answer.
+   * Batched like acks; resolves true when the broker holds it for this
+   * consumer, false when not (its deadline passed before the receipt came,
+   * or its connection is gone): then another consumer may have it, and the
+   * client must not run its effect.
    */
-  received(subId: number, tag: DeliveryTag, epoch: number): void {
-    if (epoch !== this.channel.epoch) return;
-    this.batched(ClientOp.received, subId, tag, epoch).catch(() => undefined);
+  received(subId: number, tag: DeliveryTag, epoch: number): Promise<boolean> {
+    if (epoch !== this.channel.epoch) return Promise.resolve(false);
+    return this.batched(ClientOp.received, subId, tag, epoch).then((isHeld) => isHeld as boolean, () => false);
   }
 
   /** Exactly-once: the effect is recorded; resolves once the broker deleted the delivery for good (fsynced). */
   complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
-    return this.batched(ClientOp.complete, subId, tag, epoch);
+    return this.batched(ClientOp.complete, subId, tag, epoch).then(() => undefined);
   }
 
   async nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void> {
@@ -81,8 +89,7 @@ export class Acker {
     this.isScheduled = false;
     for (const batch of this.batches.values()) {
       if (batch.code === ClientOp.received) {
-        if (batch.epoch === this.channel.epoch) this.channel.notifyNow([batch.code], batch.subId, batch.ids);
-        for (const w of batch.waiters) w.resolve(undefined);
+        this.sendReceipts(batch);
         continue;
       }
       const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([batch.code], batch.subId, batch.ids) : Promise.reject(staleDelivery());
@@ -94,13 +101,24 @@ export class Acker {
     this.batches.clear();
   }
 
-  private batched(code: BatchedOp, subId: number, tag: DeliveryTag, epoch: number): Promise<void> {
+  /** Resolves each receipt's waiter with whether the broker holds its delivery (see received()). */
+  private sendReceipts(batch: Batch): void {
+    const sent = batch.epoch === this.channel.epoch ? this.channel.callNow([batch.code], batch.subId, batch.ids) : Promise.reject(staleDelivery());
+    sent.then((result) => {
+      const notHeld = new Set(((result as { notHeld?: DeliveryTag[] }).notHeld ?? []).map(String));
+      batch.waiters.forEach((w, i) => w.resolve(!notHeld.has(String(batch.ids[i]))));
+    }, () => {
+      for (const w of batch.waiters) w.resolve(false);
+    });
+  }
+
+  private batched(code: BatchedOp, subId: number, tag: DeliveryTag, epoch: number): Promise<unknown> {
     if (epoch !== this.channel.epoch) return Promise.reject(staleDelivery());
     const key = `${code}/${subId}`;
     let batch = this.batches.get(key);
     if (batch === undefined) this.batches.set(key, batch = { code, subId, epoch, ids: [], waiters: [] });
     batch.ids.push(tag);
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve: () => resolve(), reject }));
+    const done = new Promise<unknown>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     if (!this.isScheduled) {
       this.isScheduled = true;
       scheduleMacrotask(() => this.flush());

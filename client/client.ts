@@ -318,14 +318,6 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     return this.call(head, ...rest);
   }
 
-  /**
-   * @internal Sends an operation with request id 0 (no OK expected; an ERROR
-   * comes as an 'error' event) on the current connection, if there is one.
-   */
-  notifyNow(head: unknown[], ...rest: unknown[]): void {
-    if (this.state === 'connected') this.enqueue([...head, 0, ...rest]);
-  }
-
   /** The connection's private reply inbox id, named by the broker in its welcome. */
   get inboxId(): string | undefined {
     return this.replies.inboxId;

@@ -2,15 +2,18 @@ import type { DedupStore } from './dedup/dedup-store.js';
 import type { Message } from './message.js';
 import type { MessageHandler } from './subscription.js';
 
-
 /**
  * The consumer's half of exactly-once [semantics 1.3], for one subscription
  * or consumer. Per delivery, in order:
- * 1. a key already in the dedup store means the effect happened (the
- *    COMPLETE was lost): complete again, without the handler;
- * 2. (RECEIVED went when the delivery arrived, see Subscription.push: the
+ * 1. RECEIVED went when the delivery arrived (Subscription.push): the
  *    broker keeps it in flight, without an ack deadline, while this
- *    connection lives, however long it waits behind earlier ones);
+ *    connection lives, however long it waits behind earlier ones. Its
+ *    answer comes first: a delivery the broker no longer holds for this
+ *    consumer (its connection lost, its deadline past before the receipt
+ *    came) is dropped unhandled — the broker gave it back, perhaps to
+ *    another consumer sharing the dedup store;
+ * 2. a key already in the dedup store means the effect happened (the
+ *    COMPLETE was lost): complete again, without the handler;
  * 3. the handler runs, and the key is recorded: in the store's transaction
  *    together with the handler's writes when the store has runOnce, else
  *    right after the handler (the window where a crash repeats the effect,
@@ -32,6 +35,9 @@ export class ExactlyOnce<T> {
     const { store } = this;
     let key = '';
     try {
+      // Not held any more (its connection is gone, or its deadline passed before the receipt
+      // came): the broker has given it back, maybe to another consumer. Its effect is not ours to run.
+      if (!(await msg.held())) return;
       key = await this.keyOf(msg);
       if (store.runOnce === undefined && await store.seen(key)) {
         this.complete(msg, key);

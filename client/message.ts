@@ -9,7 +9,9 @@ export interface Settler {
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void>;
   extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void>;
-  received(subId: number, tag: DeliveryTag, epoch: number): void;
+  received(subId: number, tag: DeliveryTag, epoch: number): Promise<boolean>;
+  /** True while `epoch` is the current connection's: its deliveries can still be settled. */
+  isCurrent(epoch: number): boolean;
   complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   ackPublish(subId: number, tag: DeliveryTag, epoch: number, outputs: readonly unknown[]): Promise<number[]>;
 }
@@ -43,6 +45,7 @@ export class Message<T = unknown> {
   private decoded = false;
   private value: unknown;
   private isSettled = false;
+  private receipt: Promise<boolean> | undefined;
 
   constructor(
     /** The topic it was published to (the queue's name for a message sent to a queue). */
@@ -148,10 +151,24 @@ export class Message<T = unknown> {
     return settler.ackPublish(subId, this.tag, epoch, wire);
   }
 
-  /** @internal Exactly-once: tells the broker the client has this delivery [protocol 2.15]. */
+  /**
+   * @internal Exactly-once: tells the broker the client has this delivery
+   * [protocol 2.15]; held() then says whether the broker still holds it for
+   * this consumer.
+   */
   received(): void {
     const { settler, subId, epoch } = this.delivery;
-    if (this.needsSettling) settler?.received(subId, this.tag, epoch);
+    if (this.needsSettling && settler !== undefined) this.receipt = settler.received(subId, this.tag, epoch);
+  }
+
+  /**
+   * @internal After received(): true while this consumer may run the
+   * delivery's effect — the broker took the receipt, and the connection it
+   * came on is still the current one.
+   */
+  async held(): Promise<boolean> {
+    const { settler, epoch } = this.delivery;
+    return (await this.receipt ?? false) && settler !== undefined && settler.isCurrent(epoch);
   }
 
   /** @internal Exactly-once: the effect is recorded; the broker deletes the delivery for good. */

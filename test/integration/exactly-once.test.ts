@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, MemoryDedupStore, type Message, type OrdoClient } from '../../client/index.js';
 import { SqliteDedupStore } from '../../client/node.js';
 import { makeTempDir, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { openRawSocket, pack, type Op, type RawSocket } from '../helpers/raw-socket.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -136,6 +137,7 @@ describe('two-step consume', () => {
     expect(await ask(s, [OP.complete, 3, 1, [tag]])).toEqual(['ok', { settled: 1 }]);
     expect(await ask(s, [OP.complete, 4, 1, [tag]])).toEqual(['ERR_NOT_FOUND', expect.stringContaining('completed already')]);
     expect(await ask(s, [OP.complete, 5, 1, [999_999]])).toEqual(['ERR_NOT_FOUND', expect.stringContaining('not held')]);
+    expect(await ask(s, [OP.received, 6, 1, [tag, 999_999]])).toEqual(['ok', { settled: 0, notHeld: [tag, 999_999] }]);
     expect((await c.queueInfo(q)).total).toBe(0);
   });
 
@@ -173,6 +175,35 @@ describe('two-step consume', () => {
     await other.consume<number>(q, (m) => { effects.push(`other ${m.payload}`); }, { qos: 'exactly-once', dedup: new MemoryDedupStore() });
     await waitFor(async () => (await slow.queueInfo(q)).total === 0, { timeoutMs: 5000 });
     expect(effects).toEqual(['slow 0', 'slow 1', 'slow 2']);
+  });
+
+  it('deliveries of a lost connection are dropped unhandled: the consumer that gets them again runs them, once', async () => {
+    const b = await broker();
+    const q = fresh('q');
+    const proxy = res.track(await startFaultProxy({ target: b.port }), (p) => p.close());
+    const store = new MemoryDedupStore();
+    const cut = await client(`ws://127.0.0.1:${proxy.port}`, { reconnect: true, reconnectDelayMs: 2000, maxReconnectDelayMs: 2000, dedup: store });
+    const other = await client(b.url, { dedup: store });
+    const effects: string[] = [];
+    let release!: () => void;
+    const first = new Promise<void>((resolve) => { release = resolve; });
+    await cut.consume<string>(q, async (m) => {
+      effects.push(`cut ${m.payload}`);
+      if (m.payload === 'm1') await first;
+    }, { qos: 'exactly-once', prefetch: 2 });
+    await other.send(q, 'm1', { qos: 'exactly-once' });
+    await other.send(q, 'm2', { qos: 'exactly-once' });
+    await waitFor(() => effects.length === 1 && cut.state === 'connected');
+    await new Promise((r) => setTimeout(r, 50)); // m2's receipt is answered: held, waiting behind m1
+    proxy.severAll();
+    await waitFor(() => cut.state !== 'connected');
+    await other.consume<string>(q, (m) => { effects.push(`other ${m.payload}`); }, { qos: 'exactly-once' });
+    // Both completed by the other consumer, and their keys forgotten: nothing left to recognise m2 by.
+    await waitFor(async () => (await other.queueInfo(q)).total === 0 && store.size === 0);
+    release();
+    await new Promise((r) => setTimeout(r, 200));
+    // m1 ran in both (a store without runOnce cannot stop a concurrent run); m2 was dropped by the cut consumer.
+    expect(effects.filter((e) => e.endsWith('m2'))).toEqual(['other m2']);
   });
 
   it('the SDK runs the handler once per message, completes it, and skips one its dedup store has seen', async () => {
