@@ -5,7 +5,7 @@ import { DurableEngine } from './durable/index.js';
 import type { Store } from './store/index.js';
 import { OrdoError } from './errors/index.js';
 import type { BrokerStats } from './protocol/index.js';
-import { Connection, type BrokerContext, type BrokerCounters } from './session/index.js';
+import { Connection, ProducerClaims, type BrokerContext, type BrokerCounters } from './session/index.js';
 import { RateMeter } from './rate-meter.js';
 
 /** Name and version the broker announces in its welcome. */
@@ -22,6 +22,7 @@ export class Broker implements BrokerContext {
   readonly serverName = SERVER_NAME;
   readonly connections = new Set<Connection>();
   readonly durable: DurableEngine;
+  readonly producerClaims = new ProducerClaims();
 
   /** The last message id given out: at-most-once messages and stored ones share one sequence [protocol 2.10]. */
   private seq: number;

@@ -273,7 +273,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   /** @internal Starts the first connection attempt; resolves on the first welcome. */
   async start(): Promise<void> {
-    this.producer = await IdempotentProducer.create(this.opts.producerId, this.opts.dedup);
+    this.producer = IdempotentProducer.create(this.opts.producerId);
     const first = this.whenConnected();
     void this.attempt();
     return first;

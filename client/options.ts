@@ -26,8 +26,12 @@ export interface ConnectOptions {
   /** Default timeout of request() in ms. Default 5000. */
   requestTimeoutMs?: number;
   /**
-   * This client's id as an idempotent (exactly-once) publisher. Default: the
-   * dedup store's (kept across restarts), else a random one per client.
+   * This client's id as an idempotent (exactly-once) publisher, 1 to 128
+   * characters. Default: a random one per client. A stable id (for instance
+   * a SqliteDedupStore's producerId()) lets a restarted process continue the
+   * same producer; never give one id to two live clients: the broker gives
+   * it to the one that connected last and refuses the other's exactly-once
+   * publishes (ERR_CONFLICT).
    */
   producerId?: string;
   /**

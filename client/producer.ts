@@ -1,5 +1,5 @@
 import type { PublishWireOptions, SendWireOptions, Welcome } from '../broker/protocol/index.js';
-import { newProducerId, type DedupStore } from './dedup/dedup-store.js';
+import { newProducerId } from './dedup/dedup-store.js';
 
 /**
  * The client's identity as an idempotent publisher [semantics 1.3]: a
@@ -8,20 +8,21 @@ import { newProducerId, type DedupStore } from './dedup/dedup-store.js';
  * bytes, so a resend after a reconnect or a broker restart repeats it and
  * the broker stores the message once.
  *
- * The id is the application's (`producerId`), or the dedup store's (kept
- * across restarts of the process), or random per client. The hello names
- * it, and the welcome says the highest sequence the broker stored for it:
- * the client continues above that, so a restarted process does not reuse
- * sequences the broker remembers.
+ * The id is the application's (`producerId`: for instance a
+ * SqliteDedupStore's, kept across restarts of one process), or random per
+ * client. The hello names it — the broker gives it to one connection at a
+ * time — and the welcome says the highest sequence the broker stored for
+ * it: the client continues above that, so a restarted process does not
+ * reuse sequences the broker remembers.
  */
 export class IdempotentProducer {
   private nextSeq = 1;
 
   private constructor(readonly id: string) {}
 
-  /** The producer for a client's options: the given id, the store's, or a new one. */
-  static async create(producerId: string | undefined, store: DedupStore | undefined): Promise<IdempotentProducer> {
-    return new IdempotentProducer(producerId ?? (await store?.producerId?.()) ?? newProducerId());
+  /** The producer for a client's options: the given id, or a new one. */
+  static create(producerId: string | undefined): IdempotentProducer {
+    return new IdempotentProducer(producerId ?? newProducerId());
   }
 
   /** Continues above what the broker stored for this producer. */

@@ -226,6 +226,7 @@ export class Connection implements Subscriber, DeliveryTarget {
       this.broker.durable.detach(queue, consumer).catch(() => { /* the broker is closing its store */ });
     }
     this.consumers.clear();
+    this.broker.producerClaims.release(this.connectionId);
     this.broker.forget(this);
   }
 }

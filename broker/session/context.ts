@@ -3,6 +3,7 @@ import type { Router } from '../delivery/index.js';
 import type { DurableEngine } from '../durable/index.js';
 import type { BrokerStats } from '../protocol/index.js';
 import type { Connection } from './connection.js';
+import type { ProducerClaims } from './producer-claims.js';
 
 /** Broker-wide counters; connections add to them as they go. */
 export interface BrokerCounters {
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly durable: DurableEngine;
   readonly counters: BrokerCounters;
   readonly serverName: string;
+  /** Which connection speaks for each idempotent producer id. */
+  readonly producerClaims: ProducerClaims;
   /** The broker-wide sequence number of the next message. */
   nextSeq(): number;
   /** Asks for `conn.flush()` once the current I/O turn has been processed. */

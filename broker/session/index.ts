@@ -8,3 +8,4 @@
 export { Connection } from './connection.js';
 export type { ConnectionState } from './connection.js';
 export type { BrokerContext, BrokerCounters } from './context.js';
+export { ProducerClaims } from './producer-claims.js';

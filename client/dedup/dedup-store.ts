@@ -36,8 +36,9 @@ export interface DedupStore {
   runOnce?(key: string, fn: (tx: unknown) => unknown): Promise<boolean>;
   /**
    * Optional. A producer id kept in the store: generated once, then the same
-   * across process restarts, so exactly-once publishes resumed after a
-   * restart are recognised by the broker as the same producer's.
+   * across process restarts. The SDK does not take it by itself: a process
+   * that wants a stable producer id passes it to connect({ producerId }) —
+   * one process per store, since the broker gives an id to one client at a time.
    */
   producerId?(): string | Promise<string>;
   /** Optional. Releases the store; it must not be used afterwards. */

@@ -1,5 +1,5 @@
 import { OrdoError } from '../../broker/errors/index.js';
-import { newProducerId, type DedupStore } from './dedup-store.js';
+import type { DedupStore } from './dedup-store.js';
 
 /** Options of a MemoryDedupStore. */
 export interface MemoryDedupStoreOptions {
@@ -19,12 +19,11 @@ const DEFAULT_MAX_KEYS = 1_000_000;
  * Invariants: at most `maxKeys` keys; when full, the key committed longest
  * ago goes first (its delivery is the most likely to be completed already).
  * Not durable: a restarted process starts empty and may run a handler again
- * for a delivery whose COMPLETE was lost. The producer id is new per instance.
+ * for a delivery whose COMPLETE was lost.
  */
 export class MemoryDedupStore implements DedupStore {
   private readonly keys = new Set<string>();
   private readonly maxKeys: number;
-  private readonly id = newProducerId();
 
   constructor(options: MemoryDedupStoreOptions = {}) {
     this.maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
@@ -46,10 +45,6 @@ export class MemoryDedupStore implements DedupStore {
 
   forget(key: string): void {
     this.keys.delete(key);
-  }
-
-  producerId(): string {
-    return this.id;
   }
 
   /** How many keys the store holds. */

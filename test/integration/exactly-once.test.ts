@@ -110,6 +110,23 @@ describe('idempotent publish', () => {
     expect((await raw(b.url, { producer: 'p5' })).welcome.producerSeq).toBe(5);
   });
 
+  it('one producer id, one connection: a later hello takes it over, and the other is refused, not silently deduplicated', async () => {
+    const b = await broker();
+    const q = fresh('q');
+    // Both start from the same producerSeq: unfenced, the second's first message would pass for the first's retry.
+    const first = await client(b.url, { producerId: 'worker' });
+    const second = await client(b.url, { producerId: 'worker' });
+    await expect(first.send(q, { sku: 'A' }, { qos: 'exactly-once' })).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+    await second.send(q, { sku: 'A' }, { qos: 'exactly-once' });
+    expect((await second.queueInfo(q)).total).toBe(1);
+    // A connection that never said hello with the id claims it at its first publish, while nobody holds it.
+    await second.close();
+    const { s } = await raw(b.url);
+    expect((await ask(s, [OP.send, 1, q, pack('x'), exactlyOnce('worker', 99)]))[0]).toBe('ok');
+    const { s: other } = await raw(b.url);
+    expect((await ask(other, [OP.send, 1, q, pack('y'), exactlyOnce('worker', 100)]))[0]).toBe('ERR_CONFLICT');
+  });
+
   it('the SDK continues above the sequence the broker stored for its producer id', async () => {
     const b = await broker();
     const q = fresh('q');

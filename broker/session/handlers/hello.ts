@@ -9,7 +9,8 @@ import { maxPayloadBytes } from '../limits.js';
  * 1. check the shape (ERR_HANDSHAKE on a malformed hello: nothing else can be trusted yet);
  * 2. pick the newest version both sides speak (ERR_VERSION if none);
  * 3. record the client id and give the connection its private reply inbox;
- *    a hello naming an idempotent producer learns the highest sequence stored for it;
+ *    a hello naming an idempotent producer takes the id over (ProducerClaims)
+ *    and learns the highest sequence stored for it;
  * 4. open the connection and send the welcome.
  */
 export function handleHello(conn: Connection, op: unknown[]): void {
@@ -42,6 +43,9 @@ export function handleHello(conn: Connection, op: unknown[]): void {
     capabilities: ['at-most-once', 'at-least-once', 'exactly-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions', 'queues', 'retained', 'durable-subscriptions', 'replay'],
     instance: conn.broker.durable.instance,
   };
-  if (hello.producer != null) welcome.producerSeq = conn.broker.durable.producers.highest(hello.producer);
+  if (hello.producer != null) {
+    conn.broker.producerClaims.take(hello.producer, conn.connectionId);
+    welcome.producerSeq = conn.broker.durable.producers.highest(hello.producer);
+  }
   conn.send([BrokerOp.welcome, welcome]);
 }

@@ -30,6 +30,10 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
   if (options?.qos === 'exactly-once' && (options.producer == null || options.pseq == null)) {
     return ['ERR_BAD_REQUEST', 'qos exactly-once needs a producer id and a sequence (options producer and pseq)'];
   }
+  if (options?.producer != null) {
+    const holder = conn.broker.producerClaims.claim(options.producer, conn.connectionId);
+    if (holder !== true) return ['ERR_CONFLICT', `producer ${options.producer} is held by another connection (${holder}), which named it in its hello later: one producer id, one client`];
+  }
   conn.messagesIn++;
   conn.broker.counters.messagesIn++;
   return undefined;

@@ -17,9 +17,10 @@ const NAMES = {
  * SDK sends). Answered OK {settled} once committed; ids this consumer does
  * not hold — never delivered, already settled, or delivered on an earlier
  * connection and given back when it closed — are refused with ERR_NOT_FOUND
- * naming them, after the others were settled. COMPLETE is an ack that is
- * fsynced before its OK: once answered, the delivery can never come back,
- * so the client may forget it.
+ * naming them, after the others were settled — except RECEIVED, whose OK
+ * lists them (`notHeld`): the client learns which deliveries it may run an
+ * effect for. COMPLETE is an ack that is fsynced before its OK: once
+ * answered, the delivery can never come back, so the client may forget it.
  */
 export function handleSettle(conn: Connection, op: unknown[]): void {
   const name = NAMES[op[0] as keyof typeof NAMES];
@@ -41,7 +42,10 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
   // (Persister.commitLater): a power cut may undo an ack — a duplicate, never a loss.
   const committed = name === 'complete' ? persister.commit(batch) : persister.commitLater(batch);
   committed.then(() => {
-    if (unknown.length > 0) conn.replyError(reqId, 'ERR_NOT_FOUND', notHeldReason(binding, name, ids.length, unknown));
+    // A receipt is answered with the deliveries still held: a client must not run an effect for one it no longer holds.
+    if (name === 'received') {
+      if (reqId !== 0) conn.send([BrokerOp.ok, reqId, unknown.length === 0 ? { settled: ids.length } : { settled: ids.length - unknown.length, notHeld: unknown }]);
+    } else if (unknown.length > 0) conn.replyError(reqId, 'ERR_NOT_FOUND', notHeldReason(binding, name, ids.length, unknown));
     else if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { settled: ids.length }]);
   }, (err: unknown) => replyFailure(conn, reqId, err));
 }
