@@ -91,7 +91,7 @@ export class DurableEngine {
   /** Rebuilds the queues from what the store recovered and starts compaction. */
   async start(state: RecoveredState): Promise<void> {
     await this.persister.commit(this.queues.recover(state, Date.now()));
-    this.producers.load(state.producerSeqs);
+    this.producers.load(state.producerSeqs, Date.now());
     this.instance = state.instance;
     this.retainedIndex.load(await this.store.getRetained(['#']));
     this.compactTimer = setInterval(() => void this.compact(), this.settings.retention.compactIntervalMs);

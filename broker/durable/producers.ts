@@ -58,16 +58,19 @@ export class ProducerRegistry {
 
   constructor(private readonly limits: ProducerLimits) {}
 
-  /** Loads what the store recovered (records ordered by producer, seq). */
-  load(records: readonly ProducerSeqRecord[]): void {
+  /**
+   * Loads what the store recovered (records ordered by producer, seq). Idle
+   * time counts from `now` at the latest: a broker that was down for longer
+   * than idleMs does not forget producers still resending to it.
+   */
+  load(records: readonly ProducerSeqRecord[], now: number): void {
     for (const r of records) {
       const isFirst = !this.producers.has(r.producer);
-      const p = this.producerOf(r.producer, r.at);
+      const p = this.producerOf(r.producer, now);
       // Ordered by seq: what lies below a producer's first record was trimmed (or never sent).
       if (isFirst) p.keptFrom = r.seq;
       p.seqs.set(r.seq, { messageId: r.messageId, digest: latin1(r.digest) });
       p.highest = Math.max(p.highest, r.seq);
-      p.lastAt = Math.max(p.lastAt, r.at);
     }
   }
 

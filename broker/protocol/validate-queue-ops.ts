@@ -106,7 +106,11 @@ export function checkAckPublish(op: unknown[]): string | undefined {
   }
   for (const [i, o] of outputs.entries()) {
     if (!isPlainObject(o)) return `ack-publish output ${i} must be a map {topic | queue, payload, headers}`;
-    if ((typeof o.topic === 'string') === (typeof o.queue === 'string')) return `ack-publish output ${i} needs a topic or a queue (one of them)`;
+    // Exactly one of them, and the other absent: a nil would pass a string check on one side and reach the handler as null.
+    const hasTopic = o.topic !== undefined;
+    if (hasTopic === (o.queue !== undefined) || typeof (hasTopic ? o.topic : o.queue) !== 'string') {
+      return `ack-publish output ${i} needs a topic or a queue (a string, and not both)`;
+    }
     if (!(o.payload instanceof Uint8Array)) return `ack-publish output ${i} payload must be bin`;
     const headers = headersError(o.headers);
     if (headers !== undefined) return `ack-publish output ${i}: ${headers}`;

@@ -314,6 +314,8 @@ describe('ack and publish in one commit', () => {
     expect((await ask(s, [OP.ackPublish, 3, 1, [tag], [good, { topic: 'a/#', payload: pack(1) }]]))[0]).toBe('ERR_BAD_TOPIC');
     expect((await ask(s, [OP.ackPublish, 4, 1, [tag, 999_999], [good]]))[0]).toBe('ERR_NOT_FOUND');
     expect((await ask(s, [OP.ackPublish, 5, 1, [tag], [{ payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
+    expect((await ask(s, [OP.ackPublish, 7, 1, [tag], [{ topic: 'eo/t', queue: null, payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
+    expect((await ask(s, [OP.ackPublish, 8, 1, [tag], [{ queue: 7, payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
     expect((await c.queueInfo(from)).unacked).toBe(1);
     await expect(c.queueInfo(to)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
     expect((await ask(s, [OP.ackPublish, 6, 1, [tag], [good]]))).toEqual(['ok', { ids: [expect.any(Number)] }]);
