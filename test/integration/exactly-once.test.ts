@@ -280,6 +280,24 @@ describe('two-step consume', () => {
   });
 });
 
+describe('retained messages and durable subscriptions', () => {
+  it('a durable subscription gets the retained message when it begins, not again when renewed', async () => {
+    const b = await broker();
+    const publisher = await client(b.url);
+    await publisher.publish('eo/retained', 'config-v1', { qos: 'exactly-once', retain: true });
+    const handled: string[] = [];
+    const durable = fresh('d');
+    for (let round = 0; round < 3; round++) {
+      const c = await client(b.url, { clientId: 'eo-retained' });
+      await c.subscribe<string>('eo/retained', (m) => { handled.push(m.payload); }, { qos: 'exactly-once', durable });
+      await c.flush();
+      await new Promise((r) => setTimeout(r, 50));
+      await c.close();
+    }
+    expect(handled).toEqual(['config-v1']);
+  });
+});
+
 describe('ack and publish in one commit', () => {
   it('acks the delivery and stores the outputs together', async () => {
     const b = await broker();

@@ -101,6 +101,9 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   const owner = { connectionId: conn.connectionId, clientId: conn.clientId, subId };
   const { name, transient } = subscriptionQueueName(owner, pattern, options?.durable ?? undefined, options?.group ?? undefined);
   const batch: StoreOp[] = [];
+  // As MQTT 5's retain handling 1: retained messages go to a subscription that begins, not to one renewed
+  // (its queue kept what was published meanwhile; resent, they would run an exactly-once handler again).
+  const isNew = durable.queues.get(name) === undefined;
   // A non-durable subscription's dead letters are dropped with it; a durable one keeps them in `<name>.dlq`.
   const queue = durable.queues.create(name, transient ? { deadLetterQueue: null } : {}, batch, { pattern, transient });
   const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false);
@@ -118,7 +121,7 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
       return;
     }
     conn.send([BrokerOp.ok, reqId, { queue: name }]);
-    if (options?.group == null) sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
+    if (options?.group == null && isNew) sendStored(conn, subId, durable.retained(pattern), MessageFlags.retained);
     queue.addConsumer(consumer);
   }, (err: unknown) => {
     conn.consumers.delete(subId);
