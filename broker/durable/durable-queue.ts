@@ -137,7 +137,7 @@ export class DurableQueue {
   received(consumer: Consumer, tags: readonly DeliveryTag[]): DeliveryTag[] {
     const unknown = tags.filter((tag) => {
       const id = this.heldId(tag);
-      return id === undefined || this.state.holdUntilReleased(id, consumer.id) !== undefined;
+      return id === undefined || !this.state.holdUntilReleased(id, consumer.id);
     });
     this.arm();
     return unknown;

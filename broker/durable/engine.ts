@@ -122,8 +122,7 @@ export class DurableEngine {
    */
   publish(incoming: IncomingMessage, isAtLeastOnce: boolean, retain: boolean, idempotent?: ProducerSeq): Promise<StoredPublishResult> {
     const now = Date.now();
-    const digest = idempotent && messageDigest(incoming.topic, incoming.payload, incoming.headers);
-    const earlier = idempotent && this.earlierPublish(idempotent, digest!);
+    const { digest, earlier } = this.idempotency(idempotent, incoming.topic, incoming);
     if (earlier) return earlier.then((id) => ({ id, matched: 0, dropped: 0, duplicate: true }));
     if (retain && isEmptyPayload(incoming.payload)) {
       // As in MQTT, the clearing publish still reaches who is subscribed now, at most once, unstored.
@@ -184,19 +183,11 @@ export class DurableEngine {
     }
     const now = Date.now();
     const batch: StoreOp[] = [];
-    const targets = new Map<string, DurableQueue>();
+    let targets: Map<string, DurableQueue>;
     try {
-      for (const output of outputs) if (output.queue !== undefined) targets.set(output.queue, this.queueForUse(output.queue, batch));
+      targets = this.outputQueues(outputs, batch);
     } catch (err) {
-      void this.persister.commit(batch).catch((e: unknown) => this.queues.reportError(e));
       return Promise.reject(err);
-    }
-    for (const [name, target] of targets) {
-      const count = outputs.filter((o) => o.queue === name).length;
-      if (!target.state.hasRoomFor(count)) {
-        void this.persister.commit(batch).catch((e: unknown) => this.queues.reportError(e));
-        return Promise.reject(new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${target.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`));
-      }
     }
     queue.ack(consumer, tags, batch);
     const ids = outputs.map((output) => {
@@ -226,8 +217,7 @@ export class DurableEngine {
     idempotent?: ProducerSeq,
   ): Promise<{ id: number; duplicate?: true }> {
     const now = Date.now();
-    const digest = idempotent && messageDigest(queueTopic(name), incoming.payload, incoming.headers);
-    const earlier = idempotent && this.earlierPublish(idempotent, digest!);
+    const { digest, earlier } = this.idempotency(idempotent, queueTopic(name), incoming);
     if (earlier) return earlier.then((id) => ({ id, duplicate: true }));
     const batch: StoreOp[] = [];
     const queue = this.queueForUse(name, batch);
@@ -246,27 +236,52 @@ export class DurableEngine {
   }
 
   /**
-   * For a retry of an idempotent publish: the original's id (once it is
-   * committed), or ERR_CONFLICT; undefined for a new sequence.
+   * An idempotent message's digest and, for a retry of a sequence seen
+   * before, `earlier`: the original's id (once it is committed), or
+   * ERR_CONFLICT. Nothing for a message without a producer sequence.
    */
-  private earlierPublish(idempotent: ProducerSeq, digest: Uint8Array): Promise<number> | undefined {
+  private idempotency(
+    idempotent: ProducerSeq | undefined, destination: string, incoming: Omit<IncomingMessage, 'topic'>,
+  ): { digest?: Uint8Array; earlier?: Promise<number> } {
+    if (idempotent === undefined) return {};
+    const digest = messageDigest(destination, incoming.payload, incoming.headers);
     const verdict = this.producers.check(idempotent.producer, idempotent.seq, digest);
     switch (verdict.kind) {
-      case 'new': return undefined;
-      case 'duplicate': return Promise.resolve(verdict.messageId);
-      case 'pending': return verdict.stored;
-      case 'conflict': return Promise.reject(new OrdoError('ERR_CONFLICT', verdict.reason));
+      case 'new': return { digest };
+      case 'duplicate': return { digest, earlier: Promise.resolve(verdict.messageId) };
+      case 'pending': return { digest, earlier: verdict.stored };
+      case 'conflict': return { digest, earlier: Promise.reject(new OrdoError('ERR_CONFLICT', verdict.reason)) };
     }
   }
 
   /** Commits a message's batch, with its producer sequence when it has one. */
   private commitIdempotent(batch: StoreOp[], messageId: number, idempotent: ProducerSeq | undefined, digest: Uint8Array | undefined, now: number): Promise<void> {
-    if (idempotent === undefined) return this.persister.commit(batch);
-    const seq = this.producers.begin(idempotent.producer, idempotent.seq, messageId, digest!, now);
+    if (idempotent === undefined || digest === undefined) return this.persister.commit(batch);
+    const seq = this.producers.begin(idempotent.producer, idempotent.seq, messageId, digest, now);
     batch.push(seq.op);
     const committed = this.persister.commit(batch);
     seq.settle(committed);
     return committed;
+  }
+
+  /**
+   * The queues ack-publish outputs go to, those missing created on first use
+   * (ops in `batch`) once every check passed: ERR_NOT_FOUND (a missing queue,
+   * not created on first use) or ERR_LIMIT (one without room for its
+   * outputs) leave everything as it was.
+   */
+  private outputQueues(outputs: readonly Output[], batch: StoreOp[]): Map<string, DurableQueue> {
+    const counts = new Map<string, number>();
+    for (const { queue } of outputs) if (queue !== undefined) counts.set(queue, (counts.get(queue) ?? 0) + 1);
+    for (const [name, count] of counts) {
+      const existing = this.queues.get(name);
+      // A missing queue: queueForUse below creates it, or refuses before any other is created.
+      if (existing === undefined || existing.state.hasRoomFor(count)) continue;
+      throw new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${existing.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`);
+    }
+    const missing = [...counts.keys()].filter((name) => !this.queues.get(name));
+    if (missing.length > 0 && !this.settings.autoCreateQueues) this.queueForUse(missing[0], batch); // throws ERR_NOT_FOUND
+    return new Map([...counts.keys()].map((name) => [name, this.queueForUse(name, batch)]));
   }
 
   /** Queue `name`, created now (ops in `batch`) when missing and allowed; else ERR_NOT_FOUND. */

@@ -79,6 +79,11 @@ export class ProducerRegistry {
     return this.producers.get(producer)?.highest ?? 0;
   }
 
+  /**
+   * What a publish under (producer, seq) with this digest is: new, a retry
+   * of a stored one or of one being committed, or a conflict (another
+   * message under the sequence, or a sequence below the window). Changes nothing.
+   */
   check(producer: string, seq: number, digest: Uint8Array): ProducerVerdict {
     const p = this.producers.get(producer);
     if (p === undefined) return NEW;
@@ -161,7 +166,6 @@ const NEW: ProducerVerdict = Object.freeze({ kind: 'new' });
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
-
 
 /**
  * What a retry must repeat: where the message goes (`destination`: a topic,

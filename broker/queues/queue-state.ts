@@ -192,14 +192,14 @@ export class QueueState {
   /**
    * Exactly-once: `consumerId` has received the delivery and is running its
    * effect, which may take longer than any deadline: it stays in flight
-   * until acked, nacked or released with its consumer. No ops (deadlines
-   * are not stored).
+   * until acked, nacked or released with its consumer. False when
+   * `consumerId` does not hold it. No ops (deadlines are not stored).
    */
-  holdUntilReleased(messageId: number, consumerId: string): 'ERR_NOT_FOUND' | undefined {
+  holdUntilReleased(messageId: number, consumerId: string): boolean {
     const entry = this.heldEntry(messageId, consumerId);
-    if (entry === undefined) return 'ERR_NOT_FOUND';
+    if (entry === undefined) return false;
     this.inFlight.setDeadline(entry, Infinity);
-    return undefined;
+    return true;
   }
 
   /** True when `consumerId` holds `messageId` in flight. */

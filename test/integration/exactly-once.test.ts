@@ -334,6 +334,11 @@ describe('ack and publish in one commit', () => {
     expect((await ask(s, [OP.ackPublish, 5, 1, [tag], [{ payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
     expect((await ask(s, [OP.ackPublish, 7, 1, [tag], [{ topic: 'eo/t', queue: null, payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
     expect((await ask(s, [OP.ackPublish, 8, 1, [tag], [{ queue: 7, payload: pack(1) }]]))[0]).toBe('ERR_BAD_REQUEST');
+    const full = fresh('full');
+    await c.createQueue(full, { maxLength: 1 });
+    await c.send(full, 'occupant');
+    expect((await ask(s, [OP.ackPublish, 9, 1, [tag], [good, { queue: full, payload: pack(1) }]]))[0]).toBe('ERR_LIMIT');
+    expect((await c.queueInfo(full)).total).toBe(1);
     expect((await c.queueInfo(from)).unacked).toBe(1);
     await expect(c.queueInfo(to)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
     expect((await ask(s, [OP.ackPublish, 6, 1, [tag], [good]]))).toEqual(['ok', { ids: [expect.any(Number)] }]);
