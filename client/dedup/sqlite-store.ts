@@ -5,14 +5,16 @@ import { newProducerId, type DedupStore } from './dedup-store.js';
 /** Options of a SqliteDedupStore. */
 export interface SqliteDedupStoreOptions {
   /**
-   * Keys committed longer ago than this (ms) are deleted at open and about
-   * hourly. Default 7 days. Must exceed the longest a delivery may stay
+   * Keys committed longer ago than this (ms) count as not seen, and are
+   * deleted at the first write after opening, then about hourly. Default 7 days. Must exceed the longest a delivery may stay
    * uncompleted after its commit (a consumer down for longer runs it again).
    */
   maxAgeMs?: number;
   /**
-   * How long (ms) a statement waits for another connection's write lock before
-   * SQLITE_BUSY. Default 5000. The wait is synchronous: the event loop stops.
+   * How long (ms) a write waits for another connection's write lock (a
+   * process sharing the file, whose handler may hold it while it runs)
+   * before failing with ERR_TIMEOUT. Default 5000. The wait is asynchronous:
+   * the event loop goes on, retrying with backoff.
    */
   busyTimeoutMs?: number;
 }
@@ -23,6 +25,8 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 /** Forgotten keys gather this long (ms), then one DELETE removes them all. */
 const FORGET_DELAY_MS = 100;
+/** Longest pause between two attempts at the write lock, ms. */
+const MAX_LOCK_RETRY_MS = 50;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS ordo_dedup (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
@@ -45,12 +49,16 @@ const SCHEMA = `
  * - Pruning by age is safe: a key is forgotten when the broker confirms its
  *   delivery completed (never delivered again); the age limit only removes keys
  *   whose confirmation was lost, long after any redelivery could have come.
- * - Processes may share the file (busy timeout, BEGIN IMMEDIATE), and then
- *   share its producer id too: give each publishing process a file of its own.
+ * - Processes may share the file. Every write takes the file's write lock
+ *   first (BEGIN IMMEDIATE), waiting for it asynchronously: another process's
+ *   runOnce holds it while its handler runs, so processes sharing a file take
+ *   turns, one effect at a time. Its producer id is shared too: give each
+ *   publishing process that wants a stable id a file of its own.
  */
 export class SqliteDedupStore implements DedupStore {
   private readonly db: Database.Database;
   private readonly maxAgeMs: number;
+  private readonly busyTimeoutMs: number;
   private readonly id: string;
   private readonly sql;
   /** The end of the chain every database access runs on. */
@@ -63,24 +71,28 @@ export class SqliteDedupStore implements DedupStore {
   constructor(readonly path: string, options: SqliteDedupStoreOptions = {}) {
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     if (!(this.maxAgeMs > 0)) throw badOption('maxAgeMs', 'a positive number', options.maxAgeMs);
-    const timeout = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    const timeout = this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     if (!Number.isSafeInteger(timeout) || timeout < 0) throw badOption('busyTimeoutMs', 'a non-negative integer', timeout);
     let db: Database.Database | undefined;
     try {
+      // Opening waits synchronously (setup only); every later write waits without blocking (takeWriteLock).
       this.db = db = new Database(path, { timeout });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
+      const readId = db.prepare(`SELECT value FROM ordo_dedup_meta WHERE name = 'producerId'`).pluck();
+      // Written only once: a file in use by another process opens without its write lock.
       // OR IGNORE: of two processes opening a new file at once, the first insert wins and both read it.
-      db.prepare(`INSERT OR IGNORE INTO ordo_dedup_meta (name, value) VALUES ('producerId', ?)`).run(newProducerId());
-      this.id = db.prepare(`SELECT value FROM ordo_dedup_meta WHERE name = 'producerId'`).pluck().get() as string;
+      if (readId.get() === undefined) db.prepare(`INSERT OR IGNORE INTO ordo_dedup_meta (name, value) VALUES ('producerId', ?)`).run(newProducerId());
+      this.id = readId.get() as string;
+      db.pragma('busy_timeout = 0');
       this.sql = {
-        has: db.prepare('SELECT 1 FROM ordo_dedup WHERE key = ?'),
+        // Past the age limit a key counts as gone before pruning deletes it.
+        has: db.prepare('SELECT 1 FROM ordo_dedup WHERE key = ? AND at >= ?'),
         record: db.prepare('INSERT OR REPLACE INTO ordo_dedup (key, at) VALUES (?, ?)'),
         forgetAll: db.prepare('DELETE FROM ordo_dedup WHERE key IN (SELECT value FROM json_each(?))'),
         prune: db.prepare('DELETE FROM ordo_dedup WHERE at < ?'),
       };
-      this.pruneWhenDue();
     } catch (err) {
       db?.close();
       throw new OrdoError('ERR_BAD_CONFIG', `cannot open dedup store ${path}: ${err instanceof Error ? err.message : String(err)}`);
@@ -100,11 +112,11 @@ export class SqliteDedupStore implements DedupStore {
   }
 
   commit(key: string): Promise<void> {
-    return this.serial(() => {
+    return this.serial(() => this.write(() => {
       this.pruneWhenDue();
       this.sql.record.run(key, Date.now());
       this.forgotten.delete(key);
-    });
+    }));
   }
 
   /** Queues `key` for the next batch delete. Ignored once the store is closed: the age limit removes it later. */
@@ -114,7 +126,7 @@ export class SqliteDedupStore implements DedupStore {
     this.forgetTimer ??= setTimeout(() => {
       this.forgetTimer = undefined;
       // A failed batch (SQLITE_BUSY) stays queued and goes with the next one.
-      this.serial(() => this.deleteForgotten()).catch(() => undefined);
+      this.serial(() => this.write(() => this.deleteForgotten())).catch(() => undefined);
     }, FORGET_DELAY_MS);
     this.forgetTimer.unref?.();
   }
@@ -127,9 +139,9 @@ export class SqliteDedupStore implements DedupStore {
    */
   runOnce(key: string, fn: (tx: Database.Database) => unknown): Promise<boolean> {
     return this.serial(async () => {
-      this.pruneWhenDue();
-      this.db.exec('BEGIN IMMEDIATE');
+      await this.takeWriteLock();
       try {
+        this.pruneWhenDue();
         if (this.isRecorded(key)) {
           this.db.exec('COMMIT');
           return false;
@@ -169,8 +181,41 @@ export class SqliteDedupStore implements DedupStore {
     return run;
   }
 
+  /** Runs `work` in a write transaction (the write lock taken without blocking the event loop). */
+  private async write(work: () => void): Promise<void> {
+    await this.takeWriteLock();
+    try {
+      work();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /**
+   * BEGIN IMMEDIATE, retried with backoff while another connection holds the
+   * write lock (the connection's own busy timeout is 0: a synchronous wait
+   * would stop the event loop); ERR_TIMEOUT after busyTimeoutMs.
+   */
+  private async takeWriteLock(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_RETRY_MS)) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        if (Date.now() >= deadline) {
+          throw new OrdoError('ERR_TIMEOUT', `dedup store ${this.path}: another connection held the write lock for over ${this.busyTimeoutMs} ms`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
   private isRecorded(key: string): boolean {
-    return !this.forgotten.has(key) && this.sql.has.get(key) !== undefined;
+    return !this.forgotten.has(key) && this.sql.has.get(key, Date.now() - this.maxAgeMs) !== undefined;
   }
 
   private deleteForgotten(): void {

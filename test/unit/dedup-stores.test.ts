@@ -221,6 +221,28 @@ describe('SqliteDedupStore: runOnce, shared files, age limit', () => {
     expect([await store.seen('k3'), await store.seen('k4')]).toEqual([true, true]);
   });
 
+  it('a write waits for another connection\'s write lock without stopping the event loop, then ERR_TIMEOUT', async () => {
+    const path = await sqlitePlace();
+    const a = track(new SqliteDedupStore(path));
+    const b = track(new SqliteDedupStore(path, { busyTimeoutMs: 2000 }));
+    const hurried = track(new SqliteDedupStore(path, { busyTimeoutMs: 50 }));
+    let release!: () => void;
+    const handlerDone = new Promise<void>((resolve) => { release = resolve; });
+    const holding = a.runOnce('a:1', () => handlerDone); // holds the file's write lock while its handler awaits
+    await new Promise((r) => setTimeout(r, 20));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const waiting = b.commit('b:1');
+    await expect(hurried.commit('h:1')).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await hurried.seen('b:1')).toBe(false); // (b's own reads queue behind its waiting commit)
+    release();
+    await Promise.all([holding, waiting]);
+    clearInterval(ticker);
+    expect(ticks).toBeGreaterThan(5); // a synchronous busy wait would have frozen the timer
+    expect([await b.seen('a:1'), await a.seen('b:1')]).toEqual([true, true]);
+  });
+
   it('drops keys older than maxAgeMs when opened', async () => {
     const path = await sqlitePlace();
     const { store } = await withApp(path);
