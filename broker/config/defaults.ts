@@ -67,6 +67,8 @@ export const DEFAULT_CONFIG = {
     window: 10_000,
     /** A producer that published nothing for this long is forgotten (its retries are new messages), ms (1 day). */
     idleMs: 24 * 3_600_000,
+    /** Most producers remembered; past it, those idle longest are forgotten first (at compaction). */
+    maxProducers: 100_000,
   },
 } as const;
 

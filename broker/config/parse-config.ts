@@ -37,6 +37,7 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('retention.compactIntervalMs', r.compactIntervalMs, 10, 3_600_000);
   checkRange('producers.window', config.producers.window, 1, 1_000_000);
   checkRange('producers.idleMs', config.producers.idleMs, 1000, 365 * 24 * 3_600_000);
+  checkRange('producers.maxProducers', config.producers.maxProducers, 1, 10_000_000);
   return deepFreeze(config);
 }
 

@@ -8,6 +8,8 @@ export interface ProducerLimits {
   readonly window: number;
   /** A producer silent this long is forgotten, ms. */
   readonly idleMs: number;
+  /** Most producers kept: past it, the longest silent go first. */
+  readonly maxProducers: number;
 }
 
 /** What to do with an idempotent publish, by its producer and sequence. */
@@ -51,7 +53,8 @@ interface Producer {
  * - a sequence within `window` below the producer's highest is answered
  *   exactly (duplicate, conflict, or new); one further back is refused,
  *   since whether it was stored can no longer be told;
- * - a producer silent for `idleMs` is forgotten whole.
+ * - a producer silent for `idleMs` is forgotten whole, and so are the
+ *   longest silent ones past `maxProducers` (never one with a commit in flight).
  */
 export class ProducerRegistry {
   private readonly producers = new Map<string, Producer>();
@@ -132,11 +135,16 @@ export class ProducerRegistry {
     };
   }
 
-  /** The ops that forget what the limits no longer keep: old sequences, idle producers. */
+  /** The ops that forget what the limits no longer keep: old sequences, idle producers, the producers past the most kept. */
   trim(now: number): StoreOp[] {
     const ops: StoreOp[] = [];
+    const excess = this.producers.size - this.limits.maxProducers;
+    // Map order is creation order, not silence: the longest silent are found by sorting, only when there are too many.
+    const evicted = excess > 0
+      ? new Set([...this.producers].filter(([, p]) => p.pending === 0).sort(([, a], [, b]) => a.lastAt - b.lastAt).slice(0, excess).map(([id]) => id))
+      : undefined;
     for (const [producer, p] of this.producers) {
-      if (now - p.lastAt > this.limits.idleMs && p.pending === 0) {
+      if ((now - p.lastAt > this.limits.idleMs && p.pending === 0) || evicted?.has(producer) === true) {
         this.producers.delete(producer);
         ops.push({ op: 'dropProducerSeqs', producer, below: null });
         continue;

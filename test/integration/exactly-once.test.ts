@@ -110,6 +110,19 @@ describe('idempotent publish', () => {
     expect((await raw(b.url, { producer: 'p5' })).welcome.producerSeq).toBe(5);
   });
 
+  it('past producers.maxProducers, the longest silent producer is forgotten first', async () => {
+    const b = await broker({ producers: { maxProducers: 2 }, retention: { compactIntervalMs: 50 } });
+    const { s } = await raw(b.url);
+    const q = fresh('q');
+    for (const [i, producer] of ['old', 'mid', 'new'].entries()) {
+      expect((await ask(s, [OP.send, i + 1, q, pack(producer), exactlyOnce(producer, 1)]))[0]).toBe('ok');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 150)); // a compaction
+    expect((await ask(s, [OP.send, 10, q, pack('new'), exactlyOnce('new', 1)]))[1]).toMatchObject({ duplicate: true });
+    expect((await ask(s, [OP.send, 11, q, pack('old'), exactlyOnce('old', 1)]))[1]).not.toHaveProperty('duplicate');
+  });
+
   it('one producer id, one connection: a later hello takes it over, and the other is refused, not silently deduplicated', async () => {
     const b = await broker();
     const q = fresh('q');
