@@ -238,8 +238,11 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (sub.handler === undefined) throw new OrdoError('ERR_BAD_REQUEST', 'an exactly-once subscription needs a handler: the SDK runs it once per delivery');
     if (sub.options.ack === 'manual') throw new OrdoError('ERR_BAD_REQUEST', "an exactly-once subscription settles its deliveries itself: ack 'manual' does not apply");
     const store = dedup ?? this.opts.dedup ?? (this.memoryDedup ??= new MemoryDedupStore());
-    const instance = (): string => this.welcome!.instance;
-    return new ExactlyOnce<T>(store, async (msg) => `${instance()}:${await sub.confirmed}:${msg.seq}`, (err) => this.emit('error', err));
+    const keyOf = async (msg: Message<T>): Promise<string> => {
+      await sub.confirmed;
+      return `${this.welcome!.instance}:${sub.queueName}:${msg.seq}`;
+    };
+    return new ExactlyOnce<T>(store, keyOf, (err) => this.emit('error', err));
   }
 
   /** Resolves once the broker has processed everything sent before. */
@@ -272,7 +275,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   /** @internal Starts the first connection attempt; resolves on the first welcome. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.producer = IdempotentProducer.create(this.opts.producerId);
     const first = this.whenConnected();
     void this.attempt();

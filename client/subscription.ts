@@ -42,12 +42,12 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** The broker queue behind a consumer or stored subscription (from its confirmation): exactly-once keys name it. */
   queueName = '';
   /**
-   * Resolves with queueName once the broker confirmed the subscription.
-   * Deliveries that arrive in the confirmation's own frame are handled before
-   * the confirmation's callbacks run: what needs the name waits for this.
+   * Resolves once the broker first confirmed the subscription (queueName is
+   * set). Deliveries that arrive in the confirmation's own frame are handled
+   * before the confirmation's callbacks run: what needs the name waits for this.
    */
-  readonly confirmed: Promise<string>;
-  private resolveConfirmed!: (queueName: string) => void;
+  readonly confirmed: Promise<void>;
+  private resolveConfirmed!: () => void;
   /** @internal Set for an exactly-once subscription (with a handler). */
   exactlyOnce: ExactlyOnce<T> | undefined;
   private readonly queue: Message<T>[] = [];
@@ -78,7 +78,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** @internal The broker confirmed the subscription (again, after a reconnect) with its queue's name. */
   confirm(queueName: string): void {
     this.queueName = queueName;
-    this.resolveConfirmed(queueName);
+    this.resolveConfirmed();
   }
 
   /** Stops deliveries; an iterator ends after the messages already received. */
