@@ -230,19 +230,13 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   /**
-   * The exactly-once runner of a subscription: its handler runs once per
-   * delivery per dedup store — the subscription's, the client's, or else one
-   * in memory (exactly once only while this process lives).
+   * The exactly-once runner of a subscription, with the dedup store it names,
+   * else the client's, else one in memory (exactly once only while this
+   * process lives).
    */
   private exactlyOnceFor<T>(sub: Subscription<T>, dedup: DedupStore | undefined): ExactlyOnce<T> {
-    if (sub.handler === undefined) throw new OrdoError('ERR_BAD_REQUEST', 'an exactly-once subscription needs a handler: the SDK runs it once per delivery');
-    if (sub.options.ack === 'manual') throw new OrdoError('ERR_BAD_REQUEST', "an exactly-once subscription settles its deliveries itself: ack 'manual' does not apply");
     const store = dedup ?? this.opts.dedup ?? (this.memoryDedup ??= new MemoryDedupStore());
-    const keyOf = async (msg: Message<T>): Promise<string> => {
-      await sub.confirmed;
-      return `${this.welcome!.instance}:${sub.queueName}:${msg.seq}`;
-    };
-    return new ExactlyOnce<T>(store, keyOf, (err) => this.emit('error', err));
+    return ExactlyOnce.of(sub, store, () => this.welcome, (err) => this.emit('error', err));
   }
 
   /** Resolves once the broker has processed everything sent before. */

@@ -1,6 +1,11 @@
+import { OrdoError } from '../broker/errors/index.js';
+import type { Welcome } from '../broker/protocol/index.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import type { Message } from './message.js';
-import type { MessageHandler } from './subscription.js';
+import type { MessageHandler, Subscription } from './subscription.js';
+
+/** Beyond its heartbeats, how long a client keeps a completed key, ms (see DelayedForgets). */
+const FORGET_SLACK_MS = 1000;
 
 /**
  * The consumer's half of exactly-once [semantics 1.3], for one subscription
@@ -15,21 +20,46 @@ import type { MessageHandler } from './subscription.js';
  * 2. a key already in the dedup store means the effect happened (the
  *    COMPLETE was lost): complete again, without the handler;
  * 3. the handler runs, and the key is recorded: in the store's transaction
- *    together with the handler's writes when the store has runOnce, else
- *    right after the handler (the window where a crash repeats the effect,
- *    which docs/semantics.md names);
+ *    together with the handler's writes when the store has runOnce (and
+ *    only if the connection is still up once the store's lock is taken),
+ *    else right after the handler (the window where a crash repeats the
+ *    effect, which docs/semantics.md names);
  * 4. COMPLETE: once answered (fsynced by the broker), the delivery can
- *    never come back, and the store may forget the key.
+ *    never come back, and the store forgets the key after a grace period
+ *    (DelayedForgets).
  * A handler that throws leaves no record, and the delivery is nacked: it
  * comes back. One that settled the message itself (ackAndPublish) is not completed.
  */
 export class ExactlyOnce<T> {
+  private readonly forgets: DelayedForgets;
+
   constructor(
     private readonly store: DedupStore,
     /** The dedup key of a delivery: broker instance, queue and seq (once the subscription is confirmed). */
     private readonly keyOf: (msg: Message<T>) => Promise<string>,
     private readonly report: (err: unknown) => void,
-  ) {}
+    /** How long a completed key stays in the store (see DelayedForgets). */
+    forgetAfterMs: () => number,
+  ) {
+    this.forgets = new DelayedForgets(store, forgetAfterMs);
+  }
+
+  /**
+   * The runner of exactly-once subscription `sub` on `store`: keys name the
+   * broker instance of the current connection, the subscription's queue and
+   * the message. ERR_BAD_REQUEST without a handler, or with manual acks.
+   */
+  static of<T>(sub: Subscription<T>, store: DedupStore, welcome: () => Welcome | undefined, report: (err: unknown) => void): ExactlyOnce<T> {
+    if (sub.handler === undefined) throw new OrdoError('ERR_BAD_REQUEST', 'an exactly-once subscription needs a handler: the SDK runs it once per delivery');
+    if (sub.options.ack === 'manual') throw new OrdoError('ERR_BAD_REQUEST', "an exactly-once subscription settles its deliveries itself: ack 'manual' does not apply");
+    const keyOf = async (msg: Message<T>): Promise<string> => {
+      await sub.confirmed;
+      return `${welcome()!.instance}:${sub.queueName}:${msg.seq}`;
+    };
+    // A client notices a dead connection within two heartbeats (three, counting its timer's period).
+    const forgetAfterMs = (): number => 4 * (welcome()?.heartbeatMs ?? 15_000) + FORGET_SLACK_MS;
+    return new ExactlyOnce(store, keyOf, report, forgetAfterMs);
+  }
 
   async run(msg: Message<T>, handler: MessageHandler<T>): Promise<void> {
     const { store } = this;
@@ -39,17 +69,21 @@ export class ExactlyOnce<T> {
       // came): the broker has given it back, maybe to another consumer. Its effect is not ours to run.
       if (!(await msg.held())) return;
       key = await this.keyOf(msg);
-      if (store.runOnce === undefined && await store.seen(key)) {
-        this.complete(msg, key);
-        return;
-      }
       if (store.runOnce !== undefined) {
-        await store.runOnce(key, (tx) => handler(msg, tx));
+        await store.runOnce(key, (tx) => {
+          // Again, inside the transaction: the wait for the store's lock may have outlived the connection.
+          if (!msg.isCurrent()) throw STALE;
+          return handler(msg, tx);
+        });
+      } else if (await store.seen(key)) {
+        // The effect happened and only the completion was lost: complete again, without the handler.
       } else {
+        if (!msg.isCurrent()) return;
         await handler(msg);
         await store.commit(key);
       }
     } catch (err) {
+      if (err === STALE) return;
       this.report(err);
       if (msg.needsSettling) msg.nack().catch(ignoreDisconnect(this.report));
       return;
@@ -59,7 +93,53 @@ export class ExactlyOnce<T> {
 
   private complete(msg: Message<T>, key: string): void {
     if (!msg.needsSettling) return;
-    msg.complete().then(() => this.store.forget?.(key)).catch(ignoreDisconnect(this.report));
+    msg.complete().then(() => this.forgets.add(key), ignoreDisconnect(this.report));
+  }
+}
+
+/** Thrown inside runOnce to roll back a delivery whose connection was lost meanwhile. */
+const STALE = new Error('the delivery came on a connection that was lost');
+
+/**
+ * Completed keys leave the dedup store only after a grace period. A COMPLETE
+ * answered means the broker never delivers the message again — but a copy
+ * delivered earlier to another consumer sharing the store may still be about
+ * to run, its connection lost without that client knowing yet. That client
+ * notices within two heartbeats; from then on its check (inside the store's
+ * transaction, with runOnce) stops the copy, and until then the key must be
+ * there for the check to find. A client closed meanwhile leaves its keys to
+ * the store's age limit.
+ */
+class DelayedForgets {
+  private readonly due: { at: number; key: string }[] = [];
+  private head = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly store: DedupStore, private readonly afterMs: () => number) {}
+
+  add(key: string): void {
+    if (this.store.forget === undefined) return;
+    this.due.push({ at: Date.now() + this.afterMs(), key });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.head === this.due.length) return;
+    this.timer = setTimeout(() => this.run(), Math.max(0, this.due[this.head].at - Date.now()));
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (; this.head < this.due.length && this.due[this.head].at <= now; this.head++) {
+      Promise.resolve(this.store.forget!(this.due[this.head].key)).catch(() => undefined); // a lost forget only leaves a key behind
+    }
+    if (this.head > 1024 && this.head * 2 > this.due.length) {
+      this.due.splice(0, this.head);
+      this.head = 0;
+    }
+    this.schedule();
   }
 }
 

@@ -167,8 +167,13 @@ export class Message<T = unknown> {
    * came on is still the current one.
    */
   async held(): Promise<boolean> {
+    return (await this.receipt ?? false) && this.isCurrent();
+  }
+
+  /** @internal True while the connection this delivery came on is the client's current one. */
+  isCurrent(): boolean {
     const { settler, epoch } = this.delivery;
-    return (await this.receipt ?? false) && settler !== undefined && settler.isCurrent(epoch);
+    return settler !== undefined && settler.isCurrent(epoch);
   }
 
   /** @internal Exactly-once: the effect is recorded; the broker deletes the delivery for good. */

@@ -1,11 +1,9 @@
-import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connect, type ConnectOptions, type OrdoClient } from '../../client/index.js';
 import { makeTempDir, spawnBrokerProcess, type BrokerProcess } from '../helpers/broker.js';
+import { ConsumerFleet, countEffects, distinctEffects, longestWaitMs, rowsOf, type Source } from '../helpers/exactly-once-consumers.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -17,13 +15,15 @@ import { waitFor } from '../helpers/wait-for.js';
  * stalls and severs connections at random. The broker (a child process,
  * fsync durability) is SIGKILLed and restarted at random moments — on a new
  * port each time: the proxy's target follows it, the clients keep the
- * proxy's address. The consumer process records every message's effect as a
- * row in its own SQLite file; it is SIGKILLed once and restarted on the same
- * file. At the end every payload id has exactly one row per source.
+ * proxy's address. Two consumer processes compete for both queues (one
+ * client id and durable name: one `$durable/…` queue) and share one SQLite
+ * file — one dedup store, one table of effects, a row per handler run
+ * [semantics 1.3, "One queue, one dedup store"]. Each is SIGKILLed once, at
+ * another moment, and restarted on the same file while the other goes on.
+ * At the end every payload id has exactly one row per source.
  */
 
 const res = useResources();
-const CONSUMER_SCRIPT = fileURLToPath(new URL('../helpers/exactly-once-consumer.mjs', import.meta.url));
 const FAST_RETRY: ConnectOptions = { reconnectDelayMs: 20, maxReconnectDelayMs: 300, waitOnFirstConnect: true };
 const PRODUCERS = 3;
 const N = 10_000;
@@ -32,43 +32,13 @@ const WINDOW = 200;
 const QUEUE = 'eo-jobs';
 const DURABLE = 'eo-audit';
 const CONSUMER_ID = 'eo-consumer';
+/** Consumer processes running at once on the one SQLite file. */
+const CONSUMERS = 2;
 /** Give up waiting for the effects this long after the start, and count what is there. */
 const DEADLINE_MS = 150_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (lo: number, hi: number): number => lo + Math.random() * (hi - lo);
-
-/** The consumer process (test/helpers/exactly-once-consumer.mjs) of one incarnation. */
-interface ConsumerProcess {
-  readonly child: ChildProcess;
-  /** Handler runs it reported so far. */
-  handled(): number;
-  /** Deliveries it reported its dedup store recognised (the handler not run). */
-  deduped(): number;
-  stderr(): string;
-  readonly exited: Promise<void>;
-}
-
-async function startConsumer(url: string, dbPath: string, incarnation: number): Promise<ConsumerProcess> {
-  const child = spawn(process.execPath, [CONSUMER_SCRIPT, url, dbPath, QUEUE, 'eo/#', DURABLE, CONSUMER_ID, String(incarnation)],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  res.defer(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve())); // after its last output
-  let out = '';
-  let err = '';
-  let handled = 0;
-  let deduped = 0;
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-    out += s;
-    const last = /handled (\d+) deduped (\d+)\n[^\n]*$/.exec(out);
-    if (last) [handled, deduped] = [Number(last[1]), Number(last[2])];
-    if (out.length > 4096) out = out.slice(-256);
-  });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; });
-  await waitFor(() => child.exitCode !== null || out.includes('ready') || handled > 0, { timeoutMs: 20_000 }, `consumer ${incarnation} ready`);
-  if (child.exitCode !== null) throw new Error(`consumer ${incarnation} exited (${child.exitCode}): ${err}`);
-  return { child, handled: () => handled, deduped: () => deduped, stderr: () => err, exited };
-}
 
 /** Runs `ops` operations (`op(j)` never rejects) keeping `window` of them unfinished. */
 async function produce(ops: number, window: number, op: (j: number) => Promise<void>): Promise<void> {
@@ -81,48 +51,11 @@ async function produce(ops: number, window: number, op: (j: number) => Promise<v
   await Promise.all(inFlight);
 }
 
-/** Per source: rows, distinct ids, ids with more than one row, expected ids with none. */
-function countEffects(dbPath: string): Record<'queue' | 'topic', { rows: number; lost: string[]; doubled: string[] }> {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const out = { queue: { rows: 0, lost: [] as string[], doubled: [] as string[] }, topic: { rows: 0, lost: [] as string[], doubled: [] as string[] } };
-    for (const source of ['queue', 'topic'] as const) {
-      const counts = new Map<string, number>();
-      for (const { pid, n } of db.prepare('SELECT pid, count(*) AS n FROM effects WHERE source = ? GROUP BY pid').all(source) as { pid: string; n: number }[]) counts.set(pid, n);
-      out[source].rows = [...counts.values()].reduce((a, b) => a + b, 0);
-      out[source].doubled = [...counts].filter(([, n]) => n > 1).map(([pid]) => pid);
-      for (let k = 0; k < PRODUCERS; k++) for (let i = 0; i < N; i++) if (!counts.has(`p${k}-${i}`)) out[source].lost.push(`p${k}-${i}`);
-    }
-    return out;
-  } finally {
-    db.close();
-  }
-}
-
-function distinctEffects(dbPath: string): number {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM (SELECT DISTINCT source, pid FROM effects)').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
-/** The rows of `pid` from `source` (`atMs`: ms after `since`, as in the timeline), for a failure's story. */
-function rowsOf(dbPath: string, source: string, pid: string, since: number): unknown[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare('SELECT seq, deliveries, incarnation, at - ? AS atMs FROM effects WHERE source = ? AND pid = ?').all(since, source, pid);
-  } finally {
-    db.close();
-  }
-}
-
 describe('exactly-once under chaos', () => {
-  it(`${PRODUCERS} producers × ${N} to a queue and a durable topic subscription: broker SIGKILLs, cut connections, a consumer SIGKILL`, async () => {
+  it(`${PRODUCERS} producers × ${N} to a queue and a durable topic subscription, ${CONSUMERS} consumer processes on one dedup file: broker SIGKILLs, cut connections, consumer SIGKILLs`, async () => {
     const started = Date.now();
-    const timeline: string[] = [];
-    const note = (what: string): void => { timeline.push(`${Date.now() - started} ms: ${what}`); };
+    const timeline: { at: number; what: string }[] = [];
+    const note = (what: string): void => { timeline.push({ at: Date.now() - started, what }); };
     const dataDir = await makeTempDir('ordo-eo-broker-');
     const workDir = await makeTempDir('ordo-eo-consumer-');
     res.defer(() => rm(dataDir, { recursive: true, force: true }));
@@ -131,7 +64,12 @@ describe('exactly-once under chaos', () => {
 
     let broker: BrokerProcess = await spawnBrokerProcess([], { dataDir });
     res.defer(() => broker.stop());
-    const proxy = await startFaultProxy({ target: broker.port, maxDelayMs: 3, stallShare: 0.3, stallMs: 800, maxLifetimeMs: DEADLINE_MS + 30_000 });
+    /** The proxy's random faults, kept apart from the timeline (dozens): only a failure's story shows them. */
+    const proxyFaults: { at: number; what: string }[] = [];
+    const proxy = await startFaultProxy({
+      target: broker.port, maxDelayMs: 3, stallShare: 0.3, stallMs: 800, maxLifetimeMs: DEADLINE_MS + 30_000,
+      onFault: (kind) => proxyFaults.push({ at: Date.now() - started, what: `proxy ${kind}` }),
+    });
     res.defer(() => proxy.close());
     const url = `ws://127.0.0.1:${proxy.port}`;
     const admin = await connect(broker.url, { reconnect: false });
@@ -139,11 +77,7 @@ describe('exactly-once under chaos', () => {
     await admin.close();
 
     // The durable subscription exists before anything is published to it.
-    let consumer = await startConsumer(url, dbPath, 1);
-    /** The consumer process running now (none between its kill and its restart). */
-    let live: ConsumerProcess | undefined = consumer;
-    let handledBefore = 0;
-    let dedupedBefore = 0;
+    const fleet = await ConsumerFleet.start(res, { url, dbPath, queue: QUEUE, pattern: 'eo/#', durable: DURABLE, clientId: CONSUMER_ID, since: started }, CONSUMERS);
     const producers: OrdoClient[] = [];
     for (let k = 0; k < PRODUCERS; k++) {
       producers.push(res.track(await connect(url, { ...FAST_RETRY, clientId: `eo-p${k}`, producerId: `eo-p${k}` }), (c) => c.close()));
@@ -161,12 +95,15 @@ describe('exactly-once under chaos', () => {
       return sent.then(() => { confirmed++; }, (err: { code?: string }) => { rejected.push(`${j % 2 === 0 ? 'queue' : 'topic'} ${pid}: ${err.code}`); });
     })));
     const total = 2 * PRODUCERS * N;
-    const effects = (): number => handledBefore + (live?.handled() ?? 0);
-    const until = (what: string, value: () => number, at: number): Promise<void> =>
-      waitFor(() => value() >= at, { timeoutMs: DEADLINE_MS, intervalMs: 20 }, `${what} reach ${Math.round(at)} (now ${value()})`);
+    const effects = (): number => fleet.handled();
+    /** Waits for `value` to reach `at`, or to gain 3 % of the total since the last call, whichever is more (≤ 95 %). */
+    const until = (what: string, value: () => number, at: number): Promise<void> => {
+      const target = Math.round(Math.min(Math.max(at, value() + 0.03 * total), 0.95 * total));
+      return waitFor(() => value() >= target, { timeoutMs: DEADLINE_MS, intervalMs: 20 }, `${what} reach ${target} (now ${value()})`);
+    };
 
-    // Four broker kills at random moments: two while the producers send, two while the consumer
-    // works through the rest (it lags behind the producers).
+    // Four broker kills at random moments: two while the producers send, two while the consumers
+    // work through the rest (they lag behind the producers).
     let kills = 0;
     const killing = (async () => {
       const points: [string, () => number, number][] = [
@@ -176,8 +113,7 @@ describe('exactly-once under chaos', () => {
         ['effects', effects, between(0.65, 0.9) * total],
       ];
       for (const [what, value, at] of points) {
-        // Some work between two kills, wherever the random points fell.
-        await until(what, value, Math.min(Math.max(at, value() + 0.03 * total), 0.95 * total));
+        await until(what, value, at);
         await broker.kill('SIGKILL');
         kills++;
         note(`broker SIGKILLed (${confirmed} confirmed, ${effects()} effects)`);
@@ -187,21 +123,20 @@ describe('exactly-once under chaos', () => {
         note(`broker restarted on port ${broker.port}`);
       }
     })();
-    // The consumer: SIGKILLed once, restarted on the same SQLite file (its dedup store and effects).
+    // Each consumer slot SIGKILLed once (random order, random moments) and restarted on the same
+    // file, while the other process goes on: it gets the deliveries the dead one held.
     let consumerKills = 0;
     const consumerChaos = (async () => {
-      await until('effects', effects, between(0.3, 0.7) * total);
-      live = undefined;
-      consumer.child.kill('SIGKILL');
-      await consumer.exited;
-      consumerKills++;
-      handledBefore += consumer.handled();
-      dedupedBefore += consumer.deduped();
-      note(`consumer SIGKILLed after ${consumer.handled()} handler runs`);
-      await sleep(between(50, 500));
-      consumer = await startConsumer(url, dbPath, 2);
-      live = consumer;
-      note('consumer restarted');
+      const first = Math.floor(Math.random() * CONSUMERS);
+      for (const [k, at] of [[0, between(0.2, 0.45)], [1, between(0.55, 0.85)]]) {
+        const slot = (first + k) % CONSUMERS;
+        await until('effects', effects, at * total);
+        const killed = await fleet.kill(slot);
+        consumerKills++;
+        note(`consumer #${killed.incarnation} SIGKILLed after ${killed.handled()} handler runs`);
+        await sleep(between(50, 500));
+        note(`consumer #${(await fleet.restart(slot)).incarnation} started on the same file`);
+      }
     })();
 
     void producing.then(() => note(`producers done: ${confirmed} confirmed, ${rejected.length} rejected`));
@@ -219,23 +154,31 @@ describe('exactly-once under chaos', () => {
       (await direct.queueInfo(QUEUE)).total + (await direct.queueInfo(`$durable/${CONSUMER_ID}/${DURABLE}`)).total;
     await waitFor(async () => await waiting() === 0, { timeoutMs: 15_000, intervalMs: 200 })
       .catch(async () => note(`still in the broker: ${await waiting()}`));
-    consumer.child.kill('SIGTERM');
-    await Promise.race([consumer.exited, sleep(5000)]);
-    const deduped = dedupedBefore + consumer.deduped();
+    await fleet.stop();
 
-    const counts = countEffects(dbPath);
+    const expected = Array.from({ length: PRODUCERS * N }, (_, i) => `p${Math.floor(i / N)}-${i % N}`);
+    const counts = countEffects(dbPath, expected);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const line = (s: 'queue' | 'topic'): string =>
-      `${s} ${counts[s].rows} effects, ${counts[s].lost.length} lost, ${counts[s].doubled.length} doubled`;
+    const line = (s: Source): string => `${s} ${counts[s].rows} effects, ${counts[s].lost.length} lost, ${counts[s].doubled.length} doubled`;
     console.log(`exactly-once chaos: ${line('queue')}; ${line('topic')} ` +
       `(${kills} broker kills, ${proxy.stats.severed} connections severed of which ${proxy.stats.stalled} stalled first, ` +
-      `${consumerKills} consumer kill, ${deduped} redeliveries recognised by the dedup store; ${seconds} s)`);
-    const story = (s: 'queue' | 'topic'): string => [
-      ...counts[s].doubled.slice(0, 5).map((pid) => `doubled ${s} ${pid}: ${JSON.stringify(rowsOf(dbPath, s, pid, started))}`),
+      `${consumerKills} consumer kills, handler runs per consumer process ${fleet.describe()}, ` +
+      `${fleet.deduped()} redeliveries recognised by the dedup store, longest wait of a held delivery for the store ${longestWaitMs(dbPath)} ms; ` +
+      `${seconds} s)`);
+    /** A doubled id's rows, and every fault from 2 s before the first was asked for to the last run. */
+    const doubledStory = (s: Source, pid: string): string => {
+      const rows = rowsOf(dbPath, s, pid, started);
+      const from = Math.min(...rows.map((r) => r.askedMs)) - 2000;
+      const faults = [...timeline, ...proxyFaults].filter((f) => f.at >= from && f.at <= rows.at(-1)!.atMs)
+        .sort((a, b) => a.at - b.at).map((f) => `${f.at} ms ${f.what}`);
+      return `doubled ${s} ${pid}: ${JSON.stringify(rows)}; faults: ${faults.join('; ') || 'none'}`;
+    };
+    const story = (s: Source): string => [
+      ...counts[s].doubled.slice(0, 5).map((pid) => doubledStory(s, pid)),
       ...counts[s].lost.slice(0, 5).map((pid) => `lost ${s} ${pid}`),
     ].join('\n');
-    const context = `\n${story('queue')}\n${story('topic')}\ntimeline:\n${timeline.join('\n')}\nrejected: ${rejected.slice(0, 5).join(', ')}` +
-      `\nconsumer stderr: ${consumer.stderr().slice(-2000)}`;
+    const context = `\n${story('queue')}\n${story('topic')}\ntimeline:\n${timeline.map((t) => `${t.at} ms: ${t.what}`).join('\n')}` +
+      `\nrejected: ${rejected.slice(0, 5).join(', ')}\nconsumer stderr:\n${fleet.stderr()}`;
 
     expect(rejected, `exactly-once sends refused${context}`).toEqual([]);
     expect(counts.queue.lost.length, `queue lost${context}`).toBe(0);
@@ -245,9 +188,9 @@ describe('exactly-once under chaos', () => {
     // The faults happened.
     expect(chaosErrors, `fault tasks${context}`).toEqual([]);
     expect(kills).toBeGreaterThanOrEqual(3);
-    expect(consumerKills).toBe(1);
+    expect(consumerKills).toBe(2);
     expect(proxy.stats.severed, 'connections severed by the proxy').toBeGreaterThanOrEqual(5);
     // And they mattered: deliveries whose effect had happened came again, and the store absorbed them.
-    expect(deduped, 'redeliveries recognised by the dedup store').toBeGreaterThan(0);
+    expect(fleet.deduped(), 'redeliveries recognised by the dedup store').toBeGreaterThan(0);
   }, DEADLINE_MS + 30_000);
 });

@@ -35,6 +35,12 @@ export interface FaultProxyOptions {
   maxLifetimeMs?: number;
   /** Random numbers in [0, 1), for a replayable run. Default Math.random. */
   random?: () => number;
+  /**
+   * Called at each random fault as it begins: `stall` when a connection goes
+   * silent (its sever follows `stallMs` later), `sever` when one is cut at
+   * once. For a failure's timeline. Default none.
+   */
+  onFault?: (kind: 'stall' | 'sever') => void;
 }
 
 /** What the proxy has done so far. */
@@ -110,9 +116,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (random() < stallShare) {
         link.isStalled = true;
         stats.stalled++;
+        options.onFault?.('stall');
         link.faultTimer = setTimeout(() => { stats.severed++; sever(link); }, stallMs);
       } else {
         stats.severed++;
+        options.onFault?.('sever');
         sever(link);
       }
     }, afterMs);
