@@ -8,6 +8,8 @@ export interface AckChannel {
   readonly epoch: number;
   /** 'connected' while that connection is up (between a lost connection and the next welcome, the epoch is still the lost one's). */
   readonly state: string;
+  /** The broker's heartbeat interval, ms: it drops a connection silent for one to two of them. */
+  readonly heartbeatMs: number;
   /**
    * Sends an operation on the current connection and resolves with its
    * answer; rejects with ERR_DISCONNECTED when there is none (a settle must
@@ -39,11 +41,43 @@ export class Acker {
   /** Batches by `${code}/${subId}`. */
   private readonly batches = new Map<string, Batch>();
   private isScheduled = false;
+  /** When the last request was sent whose answer proved the connection alive (ms; see confirmAlive). */
+  private aliveAt = 0;
+  private aliveEpoch = 0;
+  private probe: Promise<boolean> | undefined;
 
   constructor(private readonly channel: AckChannel) {}
 
   isCurrent(epoch: number): boolean {
     return epoch === this.channel.epoch && this.channel.state === 'connected';
+  }
+
+  /**
+   * True when connection `epoch` is still this client's at the broker: a
+   * request sent on it less than half a heartbeat ago was answered, or a
+   * ping sent now is. A client can be paused (a frozen VM, a long GC) for
+   * longer than the broker waits before dropping it, and learn of it only
+   * after its pending callbacks ran: only an answer proves the broker still
+   * holds its deliveries (a silent connection is dropped no sooner than a
+   * heartbeat after its last request).
+   */
+  async confirmAlive(epoch: number): Promise<boolean> {
+    if (!this.isCurrent(epoch)) return false;
+    if (this.aliveEpoch === epoch && Date.now() - this.aliveAt < this.channel.heartbeatMs / 2) return true;
+    this.probe ??= this.ping(epoch).finally(() => { this.probe = undefined; });
+    return (await this.probe) && this.isCurrent(epoch);
+  }
+
+  private async ping(epoch: number): Promise<boolean> {
+    const sentAt = Date.now();
+    try {
+      await this.channel.callNow([ClientOp.ping]);
+    } catch {
+      return false;
+    }
+    if (epoch !== this.channel.epoch) return false;
+    [this.aliveAt, this.aliveEpoch] = [sentAt, epoch];
+    return true;
   }
 
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void> {

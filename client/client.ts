@@ -56,6 +56,10 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private readonly acker = new Acker(this);
   /** The connection's number, counted by welcomes: deliveries of an earlier connection cannot be acked. */
   epoch = 0;
+  /** @internal The broker's heartbeat interval (its welcome's), ms. */
+  get heartbeatMs(): number {
+    return this.welcome?.heartbeatMs ?? 15_000;
+  }
   private readonly subs = new Map<number, Subscription<any>>();
   /** subscribe() calls waiting for the broker's confirmation, by subscription id. */
   private readonly pendingSubscribes = new PendingRequests();

@@ -21,7 +21,7 @@ const FORGET_SLACK_MS = 1000;
  *    COMPLETE was lost): complete again, without the handler;
  * 3. the handler runs, and the key is recorded: in the store's transaction
  *    together with the handler's writes when the store has runOnce (and
- *    only if the connection is still up once the store's lock is taken),
+ *    only once the broker answered on the connection, the lock taken),
  *    else right after the handler (the window where a crash repeats the
  *    effect, which docs/semantics.md names);
  * 4. COMPLETE: once answered (fsynced by the broker), the delivery can
@@ -70,9 +70,11 @@ export class ExactlyOnce<T> {
       if (!(await msg.held())) return;
       key = await this.keyOf(msg);
       if (store.runOnce !== undefined) {
-        await store.runOnce(key, (tx) => {
-          // Again, inside the transaction: the wait for the store's lock may have outlived the connection.
-          if (!msg.isCurrent()) throw STALE;
+        await store.runOnce(key, async (tx) => {
+          // Again, with the store's lock held: the wait for it (or a pause of this process) may have
+          // outlived the connection. Once the broker answers, another consumer that gets the message
+          // later needs this lock to run it, and finds the key.
+          if (!(await msg.confirmHeld())) throw STALE;
           return handler(msg, tx);
         });
       } else if (await store.seen(key)) {
@@ -104,11 +106,13 @@ const STALE = new Error('the delivery came on a connection that was lost');
  * Completed keys leave the dedup store only after a grace period. A COMPLETE
  * answered means the broker never delivers the message again — but a copy
  * delivered earlier to another consumer sharing the store may still be about
- * to run, its connection lost without that client knowing yet. That client
- * notices within two heartbeats; from then on its check (inside the store's
- * transaction, with runOnce) stops the copy, and until then the key must be
- * there for the check to find. A client closed meanwhile leaves its keys to
- * the store's age limit.
+ * to run, its connection lost without that client knowing yet. With runOnce
+ * the copy is stopped anyway: its run starts only once the broker answered
+ * a request on that connection, with the store's lock held. Without it, the
+ * copy checks only that its client still believes the connection up, which
+ * it stops believing within two heartbeats: until then the key must be there
+ * for the copy's seen() to find. A client closed meanwhile leaves its keys
+ * to the store's age limit.
  */
 class DelayedForgets {
   private readonly due: { at: number; key: string }[] = [];

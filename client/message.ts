@@ -12,6 +12,8 @@ export interface Settler {
   received(subId: number, tag: DeliveryTag, epoch: number): Promise<boolean>;
   /** True while `epoch` is the current connection's: its deliveries can still be settled. */
   isCurrent(epoch: number): boolean;
+  /** True once an answer proved connection `epoch` still this client's at the broker (see Acker.confirmAlive). */
+  confirmAlive(epoch: number): Promise<boolean>;
   complete(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
   ackPublish(subId: number, tag: DeliveryTag, epoch: number, outputs: readonly unknown[]): Promise<number[]>;
 }
@@ -174,6 +176,12 @@ export class Message<T = unknown> {
   isCurrent(): boolean {
     const { settler, epoch } = this.delivery;
     return settler !== undefined && settler.isCurrent(epoch);
+  }
+
+  /** @internal True once the broker proved it still holds this delivery's connection (a round trip at most). */
+  async confirmHeld(): Promise<boolean> {
+    const { settler, epoch } = this.delivery;
+    return settler !== undefined && await settler.confirmAlive(epoch);
   }
 
   /** @internal Exactly-once: the effect is recorded; the broker deletes the delivery for good. */
