@@ -394,6 +394,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   private sendSubscribe(sub: Subscription<any>): void {
+    sub.requests++;
     const sent = sub.kind === 'queue'
       ? this.call([ClientOp.consume], sub.id, sub.pattern, consumeWireOptions(sub.options))
       : this.call([ClientOp.subscribe], sub.id, sub.pattern, subscribeWireOptions(sub.renewalOptions()));

@@ -52,6 +52,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   exactlyOnce: ExactlyOnce<T> | undefined;
   private readonly queue: Message<T>[] = [];
   private isBusy = false;
+  /** @internal SUBSCRIBE or CONSUME operations sent for this subscription: more than one after a reconnect. */
+  requests = 0;
   /** Set by stop(): messages wait unhandled until the unsubscribe gives them back. */
   private isStopping = false;
   private whenIdle: (() => void) | undefined;
@@ -93,9 +95,14 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     if (this.isClosed) return;
     this.received++;
     if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
-    // Exactly-once: the broker learns at once that the client has it (MQTT's PUBREC), so no
-    // ack deadline runs out while it waits here behind a slow handler.
-    if (this.exactlyOnce !== undefined) msg.received();
+    if (this.exactlyOnce !== undefined) {
+      // A retained message comes with every subscription the broker sees begin: after a reconnect, a
+      // non-durable one begins again. Its first copy was this subscription's; later ones would run the handler again.
+      if (msg.retained && this.requests > 1) return;
+      // The broker learns at once that the client has it (MQTT's PUBREC), so no
+      // ack deadline runs out while it waits here behind a slow handler.
+      msg.received();
+    }
     if (this.queue.length >= this.maxPending && !msg.needsSettling) {
       this.dropped++;
       return;

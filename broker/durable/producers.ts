@@ -58,6 +58,8 @@ interface Producer {
  */
 export class ProducerRegistry {
   private readonly producers = new Map<string, Producer>();
+  /** When the broker started (load): silence before it does not count. */
+  private startedAt = 0;
 
   constructor(private readonly limits: ProducerLimits) {}
 
@@ -67,13 +69,15 @@ export class ProducerRegistry {
    * than idleMs does not forget producers still resending to it.
    */
   load(records: readonly ProducerSeqRecord[], now: number): void {
+    this.startedAt = now;
     for (const r of records) {
       const isFirst = !this.producers.has(r.producer);
-      const p = this.producerOf(r.producer, now);
+      const p = this.producerOf(r.producer, r.at);
       // Ordered by seq: what lies below a producer's first record was trimmed (or never sent).
       if (isFirst) p.keptFrom = r.seq;
       p.seqs.set(r.seq, { messageId: r.messageId, digest: latin1(r.digest) });
       p.highest = Math.max(p.highest, r.seq);
+      p.lastAt = Math.max(p.lastAt, r.at);
     }
   }
 
@@ -144,7 +148,8 @@ export class ProducerRegistry {
       ? new Set([...this.producers].filter(([, p]) => p.pending === 0).sort(([, a], [, b]) => a.lastAt - b.lastAt).slice(0, excess).map(([id]) => id))
       : undefined;
     for (const [producer, p] of this.producers) {
-      if ((now - p.lastAt > this.limits.idleMs && p.pending === 0) || evicted?.has(producer) === true) {
+      const silentMs = now - Math.max(p.lastAt, this.startedAt);
+      if ((silentMs > this.limits.idleMs && p.pending === 0) || evicted?.has(producer) === true) {
         this.producers.delete(producer);
         ops.push({ op: 'dropProducerSeqs', producer, below: null });
         continue;

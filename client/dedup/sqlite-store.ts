@@ -102,6 +102,8 @@ export class SqliteDedupStore implements DedupStore {
   /**
    * The better-sqlite3 connection, to create the application's tables at startup. Statements run on it
    * outside a runOnce handler are not queued: one run while a handler awaits joins that handler's transaction.
+   * Its busy timeout is 0 (the store waits for the write lock itself, without blocking): a write of the
+   * application's outside runOnce fails at once with SQLITE_BUSY while another process's handler holds the lock.
    */
   get database(): Database.Database {
     return this.db;
@@ -205,7 +207,7 @@ export class SqliteDedupStore implements DedupStore {
         this.db.exec('BEGIN IMMEDIATE');
         return;
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) throw err;
         if (Date.now() >= deadline) {
           throw new OrdoError('ERR_TIMEOUT', `dedup store ${this.path}: another connection held the write lock for over ${this.busyTimeoutMs} ms`);
         }

@@ -313,6 +313,27 @@ describe('retained messages and durable subscriptions', () => {
   });
 });
 
+describe('retained messages and non-durable subscriptions', () => {
+  it('a non-durable exactly-once subscription runs its handler for a retained message once, across reconnects', async () => {
+    const b = await broker();
+    const proxy = res.track(await startFaultProxy({ target: b.port }), (p) => p.close());
+    const publisher = await client(b.url);
+    await publisher.publish('eo/config', 'v1', { qos: 'exactly-once', retain: true });
+    const c = await client(`ws://127.0.0.1:${proxy.port}`, { reconnect: true, reconnectDelayMs: 10, maxReconnectDelayMs: 10 });
+    const handled: string[] = [];
+    await c.subscribe<string>('eo/config', (m) => { handled.push(m.payload); }, { qos: 'exactly-once' });
+    for (let cut = 0; cut < 2; cut++) {
+      await waitFor(() => handled.length >= 1 && c.state === 'connected');
+      proxy.severAll();
+      await waitFor(() => c.state !== 'connected');
+      await waitFor(() => c.state === 'connected');
+      await c.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(handled).toEqual(['v1']);
+  });
+});
+
 describe('ack and publish in one commit', () => {
   it('acks the delivery and stores the outputs together', async () => {
     const b = await broker();
