@@ -44,7 +44,8 @@ export class Acker {
   /** When the last request was sent whose answer proved the connection alive (ms; see confirmAlive). */
   private aliveAt = 0;
   private aliveEpoch = 0;
-  private probe: Promise<boolean> | undefined;
+  /** The ping in flight for confirmAlive, and its connection. */
+  private probe: { readonly epoch: number; readonly alive: Promise<boolean> } | undefined;
 
   constructor(private readonly channel: AckChannel) {}
 
@@ -64,8 +65,12 @@ export class Acker {
   async confirmAlive(epoch: number): Promise<boolean> {
     if (!this.isCurrent(epoch)) return false;
     if (this.aliveEpoch === epoch && Date.now() - this.aliveAt < this.channel.heartbeatMs / 2) return true;
-    this.probe ??= this.ping(epoch).finally(() => { this.probe = undefined; });
-    return (await this.probe) && this.isCurrent(epoch);
+    if (this.probe?.epoch !== epoch) {
+      const probe = { epoch, alive: this.ping(epoch) };
+      this.probe = probe;
+      void probe.alive.finally(() => { if (this.probe === probe) this.probe = undefined; });
+    }
+    return (await this.probe.alive) && this.isCurrent(epoch);
   }
 
   private async ping(epoch: number): Promise<boolean> {
