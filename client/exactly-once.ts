@@ -77,9 +77,7 @@ export class ExactlyOnce<T> {
           if (!(await msg.confirmHeld())) throw STALE;
           return handler(msg, tx);
         });
-      } else if (await store.seen(key)) {
-        // The effect happened and only the completion was lost: complete again, without the handler.
-      } else {
+      } else if (!(await store.seen(key))) { // seen: the effect happened and only the completion was lost
         if (!msg.isCurrent()) return;
         await handler(msg);
         await store.commit(key);

@@ -56,7 +56,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   requests = 0;
   /** Set by stop(): messages wait unhandled until the unsubscribe gives them back. */
   private isStopping = false;
-  private whenIdle: (() => void) | undefined;
+  /** Set by stop() while the handler runs: called once it is done. */
+  private onIdle: (() => void) | undefined;
   private isClosed = false;
   private wake: (() => void) | undefined;
   private readonly maxPending: number;
@@ -210,13 +211,13 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
    */
   async stop(): Promise<void> {
     this.isStopping = true;
-    if (this.isBusy) await new Promise<void>((resolve) => { this.whenIdle = resolve; });
+    if (this.isBusy) await new Promise<void>((resolve) => { this.onIdle = resolve; });
     await this.unsubscribe();
   }
 
   private drain(): void {
     this.isBusy = false;
     while (!this.isBusy && this.queue.length > 0 && !this.isClosed && !this.isStopping) this.run(this.queue.shift()!);
-    if (!this.isBusy) this.whenIdle?.();
+    if (!this.isBusy) this.onIdle?.();
   }
 }

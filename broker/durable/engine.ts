@@ -273,14 +273,15 @@ export class DurableEngine {
   private outputQueues(outputs: readonly Output[], batch: StoreOp[]): Map<string, DurableQueue> {
     const counts = new Map<string, number>();
     for (const { queue } of outputs) if (queue !== undefined) counts.set(queue, (counts.get(queue) ?? 0) + 1);
+    // In the order protocol 2.16 gives: a missing queue, then one without room.
+    const missing = [...counts.keys()].find((name) => this.queues.get(name) === undefined);
+    if (missing !== undefined && !this.settings.autoCreateQueues) throw missingQueue(missing);
     for (const [name, count] of counts) {
       const existing = this.queues.get(name);
-      // A missing queue: queueForUse below creates it, or refuses before any other is created.
-      if (existing === undefined || existing.state.hasRoomFor(count)) continue;
-      throw new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${existing.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`);
+      if (existing !== undefined && !existing.state.hasRoomFor(count)) {
+        throw new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${existing.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`);
+      }
     }
-    const missing = [...counts.keys()].filter((name) => !this.queues.get(name));
-    if (missing.length > 0 && !this.settings.autoCreateQueues) this.queueForUse(missing[0], batch); // throws ERR_NOT_FOUND
     return new Map([...counts.keys()].map((name) => [name, this.queueForUse(name, batch)]));
   }
 
@@ -288,7 +289,7 @@ export class DurableEngine {
   queueForUse(name: string, batch: StoreOp[]): DurableQueue {
     const queue = this.queues.get(name);
     if (queue !== undefined) return queue;
-    if (!this.settings.autoCreateQueues) throw new OrdoError('ERR_NOT_FOUND', `no queue ${name} (this broker creates queues only on request: ordo queue create)`);
+    if (!this.settings.autoCreateQueues) throw missingQueue(name);
     return this.queues.create(name, {}, batch);
   }
 
@@ -346,6 +347,11 @@ export class DurableEngine {
       this.isCompacting = false;
     }
   }
+}
+
+/** ERR_NOT_FOUND for a queue that does not exist, on a broker that does not create queues on first use. */
+function missingQueue(name: string): OrdoError {
+  return new OrdoError('ERR_NOT_FOUND', `no queue ${name} (this broker creates queues only on request: ordo queue create)`);
 }
 
 /**
