@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { BrokerConfig } from './config/index.js';
 import { Router } from './delivery/index.js';
 import { DurableEngine } from './durable/index.js';
+import { TotalScopes } from './ordering/index.js';
 import type { Store } from './store/index.js';
 import { OrdoError } from './errors/index.js';
 import type { BrokerStats } from './protocol/index.js';
@@ -23,6 +24,7 @@ export class Broker implements BrokerContext {
   readonly connections = new Set<Connection>();
   readonly durable: DurableEngine;
   readonly producerClaims = new ProducerClaims();
+  readonly scopes: TotalScopes;
 
   /** The last message id given out: at-most-once messages and stored ones share one sequence [protocol 2.10]. */
   private seq: number;
@@ -36,6 +38,7 @@ export class Broker implements BrokerContext {
   /** `firstSeq`: the store's next message id (ids are never reused). Call start() before attaching connections. */
   constructor(readonly config: Readonly<BrokerConfig>, store: Store, firstSeq: number) {
     this.seq = firstSeq - 1;
+    this.scopes = new TotalScopes(config.ordering.scopes);
     const { queues, retention } = config;
     this.durable = new DurableEngine(store, this.router, {
       autoCreateQueues: queues.autoCreate,
@@ -60,6 +63,10 @@ export class Broker implements BrokerContext {
 
   nextSeq(): number {
     return ++this.seq;
+  }
+
+  lastSeq(): number {
+    return this.seq;
   }
 
   scheduleFlush(conn: Connection): void {

@@ -20,7 +20,7 @@ export class Pipeline {
   }
 
   /** Tracks `operation`; resolves once fewer than `window` are in flight. Throws the first failure so far. */
-  async add(operation: Promise<void>): Promise<void> {
+  async add(operation: Promise<unknown>): Promise<void> {
     this.check();
     const tracked: Promise<void> = operation.then(
       () => { this.pending.delete(tracked); },

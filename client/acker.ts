@@ -1,5 +1,6 @@
 import { OrdoError } from '../broker/errors/index.js';
 import { ClientOp, type DeliveryTag, type NackWireOptions } from '../broker/protocol/index.js';
+import type { NackOutcome } from './message.js';
 import { scheduleMacrotask } from './outbox.js';
 
 /** What the acker needs of its client. */
@@ -106,9 +107,11 @@ export class Acker {
     return this.batched(ClientOp.complete, subId, tag, epoch).then(() => undefined);
   }
 
-  async nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void> {
+  /** Resolves with what the broker did with the delivery: requeued (it comes again) or dead-lettered. */
+  async nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<NackOutcome> {
     if (epoch !== this.channel.epoch) throw staleDelivery();
-    await this.channel.callNow([ClientOp.nack], subId, [tag], options);
+    const result = await this.channel.callNow([ClientOp.nack], subId, [tag], options) as { deadLettered?: unknown[] } | null;
+    return (result?.deadLettered?.length ?? 0) > 0 ? 'dead-lettered' : 'requeued';
   }
 
   async extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void> {

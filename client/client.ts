@@ -24,6 +24,7 @@ import { Heartbeat } from './heartbeat.js';
 import { ExactlyOnce } from './exactly-once.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import { MemoryDedupStore } from './dedup/memory-store.js';
+import { OrderedDelivery, orderOf } from './ordering/ordered-delivery.js';
 
 const RESOLVED = Promise.resolve();
 /**
@@ -54,6 +55,13 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   /** At-least-once publishes and sends waiting for their confirm; sent again after a reconnect. */
   private readonly unconfirmed = new Unconfirmed();
   private readonly acker = new Acker(this);
+  /** Causal and total order: `after` of ordered publishes, and the hold-back of ordered subscriptions. */
+  private readonly ordering = new OrderedDelivery();
+  /** A confirmed publish or send: its id is in the causal past of what this client publishes next. */
+  private readonly sawConfirmed = (result: unknown): void => {
+    const id = (result as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') this.ordering.saw(id);
+  };
   /** The connection's number, counted by welcomes: deliveries of an earlier connection cannot be acked. */
   epoch = 0;
   /** @internal The broker's heartbeat interval (its welcome's), ms. */
@@ -120,12 +128,12 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (maxPayload !== undefined && encodedLength > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
-    const plain = publishWireOptions(options);
+    const plain = this.ordering.stamp(publishWireOptions(options));
     const wire = options?.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const topicBytes = this.outbox.encodeTopic(topic);
     if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
-      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(() => undefined);
+      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.sawConfirmed);
     }
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
@@ -154,6 +162,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   private async startSubscription<T>(sub: Subscription<T>, dedup: DedupStore | undefined): Promise<Subscription<T>> {
     if (sub.options.qos === 'exactly-once') sub.exactlyOnce = this.exactlyOnceFor(sub, dedup);
+    if (sub.options.order === 'causal' || sub.options.order === 'total') sub.ordering = this.ordering;
     this.subs.set(sub.id, sub);
     const confirmed = new Promise<unknown>((resolve, reject) => this.pendingSubscribes.add(sub.id, { resolve, reject }));
     if (this.state === 'connected') this.sendSubscribe(sub);
@@ -201,7 +210,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Bytes are written as a bin value without a trip through the encoder.
     const isRawBytes = payload instanceof Uint8Array;
     const body = isRawBytes ? payload : encodeValue(payload);
-    const plain = sendWireOptions(options);
+    const plain = this.ordering.stamp(sendWireOptions(options));
     const wire = options.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
     const optionsBytes = wire === null ? null : encodeValue(wire);
     const queueBytes = this.outbox.encodeTopic(queue);
@@ -217,7 +226,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       this.afterAppend();
       return this.isWritable ? RESOLVED : this.drained();
     }
-    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(() => undefined);
+    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.sawConfirmed);
   }
 
   /**
@@ -457,10 +466,10 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   private readonly frameVisitor: FrameVisitor = {
-    message: (subId, topic, payload, seq, timestamp, deliveries, flags) => {
-      this.deliver(subId, new Message(
-        topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder, this.deliveryInfo(subId, deliveries, flags),
-      ));
+    message: (subId, topic, payload, seq, timestamp, deliveries, flags, order) => {
+      const msg = new Message(topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder, this.deliveryInfo(subId, deliveries, flags));
+      msg.order = order;
+      this.deliver(subId, msg);
     },
     other: (op) => {
       if (Array.isArray(op)) this.onOp(op);
@@ -469,6 +478,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   /** Hands a message to its subscription, or to the reply inbox (subscription id 0). */
   private deliver(subId: number, msg: Message): void {
+    this.ordering.saw(msg.seq);
     const sub = this.subs.get(subId);
     if (sub !== undefined) sub.push(msg);
     else if (subId === INBOX_SUB_ID) this.replies.onReply(msg);
@@ -477,12 +487,18 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   private onOp(op: unknown[]): void {
     switch (op[0]) {
-      case BrokerOp.message:
-        this.deliver(op[1] as number, new Message(
+      case BrokerOp.message: {
+        const msg = new Message(
           op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
           (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
           this.deliveryInfo(op[1] as number, (op[8] as number | undefined) ?? 0, (op[9] as number | undefined) ?? 0),
-        ));
+        );
+        msg.order = orderOf(op[10]);
+        this.deliver(op[1] as number, msg);
+        return;
+      }
+      case BrokerOp.pending:
+        this.ordering.setPending(op[1] as number);
         return;
       case BrokerOp.ok:
       case BrokerOp.pong: {
@@ -520,6 +536,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     clearTimeout(this.connectTimer);
     this.welcome = welcome;
     this.producer!.onWelcome(welcome);
+    // Its own publishes of the last connection that it has no confirm for are below this.
+    this.ordering.saw(welcome.seq ?? 0);
     const isReconnect = this.hasConnected;
     this.hasConnected = true;
     this.reconnector.reset();
@@ -545,6 +563,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     this.transport = undefined;
     this.drainWait = undefined;
     this.outbox.keepPlainPublishes();
+    this.ordering.reset();
     this.requests.rejectAll(new OrdoError(this.state === 'closed' ? 'ERR_CLOSED' : 'ERR_DISCONNECTED'));
     if (this.state === 'closed') {
       this.closeWaiter?.();

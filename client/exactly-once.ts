@@ -1,7 +1,7 @@
 import { OrdoError } from '../broker/errors/index.js';
 import type { Welcome } from '../broker/protocol/index.js';
 import type { DedupStore } from './dedup/dedup-store.js';
-import type { Message } from './message.js';
+import type { Message, NackOutcome } from './message.js';
 import type { MessageHandler, Subscription } from './subscription.js';
 
 /** Beyond its heartbeats, how long a client keeps a completed key, ms (see DelayedForgets). */
@@ -61,7 +61,8 @@ export class ExactlyOnce<T> {
     return new ExactlyOnce(store, keyOf, report, forgetAfterMs);
   }
 
-  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<void> {
+  /** Runs the handler once per message per store; resolves with the nack's outcome when the handler failed (the delivery comes again). */
+  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<Promise<NackOutcome> | undefined> {
     const { store } = this;
     let key = '';
     try {
@@ -83,12 +84,15 @@ export class ExactlyOnce<T> {
         await store.commit(key);
       }
     } catch (err) {
-      if (err === STALE) return;
+      if (err === STALE) return undefined;
       this.report(err);
-      if (msg.needsSettling) msg.nack().catch(ignoreDisconnect(this.report));
-      return;
+      if (!msg.needsSettling) return undefined;
+      const nacked = msg.nack();
+      nacked.catch(ignoreDisconnect(this.report));
+      return nacked;
     }
     this.complete(msg, key);
+    return undefined;
   }
 
   private complete(msg: Message<T>, key: string): void {

@@ -7,7 +7,7 @@ export type Responder = (replyTo: string, payload: unknown, headers?: Headers) =
 /** Settles deliveries that wait for an ack (see Acker). */
 export interface Settler {
   ack(subId: number, tag: DeliveryTag, epoch: number): Promise<void>;
-  nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<void>;
+  nack(subId: number, tag: DeliveryTag, epoch: number, options: NackWireOptions): Promise<NackOutcome>;
   extend(subId: number, tag: DeliveryTag, epoch: number, ms: number): Promise<void>;
   received(subId: number, tag: DeliveryTag, epoch: number): Promise<boolean>;
   /** True while `epoch` is the current connection's: its deliveries can still be settled. */
@@ -22,6 +22,15 @@ export interface Settler {
 export type Output =
   | { readonly topic: string; readonly payload: unknown; readonly headers?: Headers }
   | { readonly queue: string; readonly payload: unknown; readonly headers?: Headers };
+
+/** A message's ordering metadata [semantics 2]. */
+export interface MessageOrder {
+  readonly dep: number;
+  readonly scope?: string;
+}
+
+/** What a nack did: the delivery comes again, or it went to the dead-letter queue (or was dropped). */
+export type NackOutcome = 'requeued' | 'dead-lettered';
 
 /** Where a delivery that waits for an ack came from: its subscription, connection and count. */
 export interface DeliveryInfo {
@@ -44,6 +53,13 @@ const AT_MOST_ONCE: DeliveryInfo = Object.freeze({ subId: 0, deliveries: 0, flag
  * handler does it: resolving acks, throwing nacks).
  */
 export class Message<T = unknown> {
+  /**
+   * A causal or total message's ordering metadata, as the broker stamped it
+   * [protocol 2.10]: `dep`, the highest message id in its causal past, and a
+   * total-order message's `scope`; its `seq` is its place in that order.
+   * Undefined for fifo.
+   */
+  order: MessageOrder | undefined;
   private decoded = false;
   private value: unknown;
   private isSettled = false;
@@ -117,10 +133,15 @@ export class Message<T = unknown> {
     return settler.ack(subId, this.tag, epoch);
   }
 
-  /** Gives the delivery back: requeued (default; after `delayMs`) or, with `requeue: false`, dead-lettered. */
-  nack(options: { requeue?: boolean; delayMs?: number } = {}): Promise<void> {
+  /**
+   * Gives the delivery back: requeued (default; after `delayMs`) or, with
+   * `requeue: false`, dead-lettered; resolves with which the broker did (a
+   * requeued delivery at its queue's maxDeliveries is dead-lettered).
+   * `release`: it was not handled, so this delivery does not count.
+   */
+  nack(options: NackWireOptions = {}): Promise<NackOutcome> {
     const { settler, subId, epoch } = this.delivery;
-    if (!this.needsSettling || settler === undefined) return Promise.resolve();
+    if (!this.needsSettling || settler === undefined) return Promise.resolve('dead-lettered');
     this.isSettled = true;
     return settler.nack(subId, this.tag, epoch, options);
   }

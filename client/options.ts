@@ -54,7 +54,11 @@ export interface PublishOptions {
    * stores it once however often it is sent again.
    */
   qos?: Qos;
-  /** Ordering guarantee. Default 'fifo'. */
+  /**
+   * Ordering guarantee. Default 'fifo'. 'causal': ordered subscribers handle
+   * it after everything this client had seen or published before it.
+   * 'total': also in one order shared by every subscriber of its scope.
+   */
   order?: Order;
   /** Keep as the topic's retained message (stored); an empty payload (null, '' or no bytes) clears it. */
   retain?: boolean;
@@ -72,6 +76,12 @@ export interface SubscribeOptions {
    * the subscription's messages outlive a connection). Default 'at-most-once'.
    */
   qos?: Qos;
+  /**
+   * 'causal' or 'total': this subscription's causal and total-order messages
+   * are held back until what they depend on (across all of this client's
+   * ordered subscriptions and consumers) was handled [semantics 2.2, 2.3].
+   * Default 'fifo': they are handed over as they come.
+   */
   order?: Order;
   /** Exactly-once: where handled deliveries are remembered. Default: the client's `dedup`. */
   dedup?: DedupStore;
@@ -104,6 +114,8 @@ export interface SendOptions {
    * 'exactly-once': as at-least-once, stored once however often it is sent again.
    */
   qos?: Qos;
+  /** Ordering guarantee, as in publish(); a total-order message's scope is chosen by the queue's name. Default 'fifo'. */
+  order?: Order;
   headers?: Headers;
   /** 0 (lowest, default) to 9: higher priorities are delivered first. */
   priority?: number;
@@ -123,6 +135,13 @@ export interface ConsumeOptions {
    * dedup store (a handler is required).
    */
   qos?: Qos;
+  /**
+   * 'causal' or 'total': this subscription's causal and total-order messages
+   * are held back until what they depend on (across all of this client's
+   * ordered subscriptions and consumers) was handled [semantics 2.2, 2.3].
+   * Default 'fifo': they are handed over as they come.
+   */
+  order?: Order;
   /** Exactly-once: where handled deliveries are remembered. Default: the client's `dedup`. */
   dedup?: DedupStore;
   /** Most unacked deliveries at once (1 to 10,000). Default 100. */

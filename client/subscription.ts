@@ -1,5 +1,6 @@
 import type { ExactlyOnce } from './exactly-once.js';
-import type { Message, Output } from './message.js';
+import type { Message, NackOutcome, Output } from './message.js';
+import type { OrderedDelivery } from './ordering/ordered-delivery.js';
 import type { SubscribeOptions } from './options.js';
 
 /**
@@ -50,7 +51,17 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   private resolveConfirmed!: () => void;
   /** @internal Set for an exactly-once subscription (with a handler). */
   exactlyOnce: ExactlyOnce<T> | undefined;
-  private readonly queue: Message<T>[] = [];
+  /** @internal Set for a causal or total subscription: its ordered messages wait there for their turn. */
+  ordering: OrderedDelivery | undefined;
+  /**
+   * A fifo subscription's nacked delivery that must come again before any
+   * later one runs [semantics 2.1]: later deliveries are given back
+   * (uncounted) until it is here, so the queue sends them after it.
+   */
+  private awaited: number | undefined;
+  /** Deliveries given back while awaiting: one coming again first means the awaited one is gone (dead-lettered, expired). */
+  private readonly givenBack = new Set<number>();
+  private queue: Message<T>[] = [];
   private isBusy = false;
   /** @internal SUBSCRIBE or CONSUME operations sent for this subscription: more than one after a reconnect. */
   requests = 0;
@@ -104,8 +115,29 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       // ack deadline runs out while it waits here behind a slow handler.
       msg.received();
     }
+    if (this.ordering !== undefined && msg.order !== undefined) {
+      this.ordering.arrive(this, msg);
+      return;
+    }
+    if (this.awaited !== undefined && msg.needsSettling) {
+      if (msg.seq === this.awaited || this.givenBack.has(msg.seq)) this.stopAwaiting();
+      else if (msg.seq > this.awaited) {
+        this.giveBack(msg);
+        return;
+      }
+    }
+    this.enqueue(msg);
+  }
+
+  /** @internal A message whose turn it is: to the handler, or queued for it (or for the iterator). */
+  enqueue(msg: Message<T>): void {
+    if (this.isClosed) {
+      this.finished(msg);
+      return;
+    }
     if (this.queue.length >= this.maxPending && !msg.needsSettling) {
       this.dropped++;
+      this.finished(msg);
       return;
     }
     if (this.handler === undefined) {
@@ -120,6 +152,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** @internal Ends the subscription locally (unsubscribe, client closed). */
   end(): void {
     this.isClosed = true;
+    this.ordering?.forget(this);
     this.wake?.();
   }
 
@@ -150,6 +183,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
           current = next;
           yield next;
           if (current.needsSettling && !this.isManual) this.settle(current.ack());
+          this.finished(current);
           current = undefined;
           continue;
         }
@@ -159,6 +193,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       }
     } finally {
       if (current?.needsSettling && !this.isManual) this.settle(current.ack());
+      if (current !== undefined) this.finished(current);
       if (!this.isClosed) this.unsubscribe().catch((err: unknown) => this.owner.reportError(err));
     }
   }
@@ -167,30 +202,75 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     // A retained message comes once, unstored and without an ack: no dedup record, no complete.
     if (this.exactlyOnce !== undefined && msg.needsSettling) {
       this.isBusy = true;
-      void this.exactlyOnce.run(msg, this.handler!).then(() => this.drain());
+      void this.exactlyOnce.run(msg, this.handler!).then((nacked) => {
+        this.finished(msg, nacked);
+        this.drain();
+      });
       return;
     }
     let result: unknown;
     try {
       result = this.handler!(msg);
     } catch (err) {
-      this.owner.reportError(err);
-      if (msg.needsSettling && !this.isManual) this.settle(msg.nack());
+      this.failed(msg, err);
       return;
     }
     if (result instanceof Promise) {
       this.isBusy = true;
       result.then(() => {
         if (msg.needsSettling && !this.isManual) this.settle(msg.ack());
+        this.finished(msg);
         this.drain();
       }, (err) => {
-        this.owner.reportError(err);
-        if (msg.needsSettling && !this.isManual) this.settle(msg.nack());
+        this.failed(msg, err);
         this.drain();
       });
     } else {
       if (msg.needsSettling && !this.isManual) this.settle(msg.ack());
+      this.finished(msg);
     }
+  }
+
+  /** The handler threw: an at-least-once delivery is nacked, and comes again before anything after it runs. */
+  private failed(msg: Message<T>, err: unknown): void {
+    this.owner.reportError(err);
+    if (!msg.needsSettling || this.isManual) {
+      this.finished(msg);
+      return;
+    }
+    const nacked = msg.nack();
+    this.settle(nacked);
+    if (this.ordering !== undefined) {
+      this.finished(msg, nacked);
+      return;
+    }
+    // Fifo: what is queued behind it goes back too, uncounted, and so does what arrives before it comes again.
+    this.awaited = msg.seq;
+    this.queue = this.queue.filter((queued) => {
+      if (!queued.needsSettling) return true;
+      this.giveBack(queued);
+      return false;
+    });
+    const stop = (): void => {
+      if (this.awaited === msg.seq) this.stopAwaiting();
+    };
+    // Dead-lettered, it never comes; the connection gone, everything unacked comes again in order.
+    nacked.then((outcome) => { if (outcome === 'dead-lettered') stop(); }, stop);
+  }
+
+  private giveBack(msg: Message<T>): void {
+    this.givenBack.add(msg.seq);
+    this.settle(msg.nack({ release: true }));
+  }
+
+  private stopAwaiting(): void {
+    this.awaited = undefined;
+    this.givenBack.clear();
+  }
+
+  /** The application is done with `msg` (handled, failed, or dropped): ordered deliveries waiting for it may go. */
+  private finished(msg: Message<T>, nacked?: Promise<NackOutcome>): void {
+    this.ordering?.handled(this, msg, nacked);
   }
 
   /**
@@ -198,7 +278,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
    * reported, not thrown — except a lost connection, after which the broker
    * delivers the message again anyway.
    */
-  private settle(done: Promise<void>): void {
+  private settle(done: Promise<unknown>): void {
     done.catch((err: unknown) => {
       if ((err as { code?: string }).code !== 'ERR_DISCONNECTED') this.owner.reportError(err);
     });

@@ -18,14 +18,14 @@ export function subscribeWireOptions(o: SubscribeOptions): SubscribeWireOptions 
 
 /** Send options as the wire carries them [protocol 2.11]; null when all are defaults. */
 export function sendWireOptions(o: SendOptions): SendWireOptions | null {
-  const { qos, headers, priority, delayMs, ttlMs, replyTo } = o;
-  return nullWhenEmpty(withoutUndefined({ qos, headers, priority, delayMs, ttlMs, replyTo }));
+  const { qos, order, headers, priority, delayMs, ttlMs, replyTo } = o;
+  return nullWhenEmpty(withoutUndefined({ qos, order, headers, priority, delayMs, ttlMs, replyTo }));
 }
 
 /** Consume options as the wire carries them [protocol 2.12]; null when all are defaults. */
 export function consumeWireOptions(o: ConsumeOptions): ConsumeWireOptions | null {
-  const { qos, prefetch } = o;
-  return nullWhenEmpty(withoutUndefined({ qos, prefetch }));
+  const { qos, order, prefetch } = o;
+  return nullWhenEmpty(withoutUndefined({ qos, order, prefetch }));
 }
 
 function nullWhenEmpty<T extends object>(o: T): T | null {

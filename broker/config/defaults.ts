@@ -70,6 +70,16 @@ export const DEFAULT_CONFIG = {
     /** Most producers remembered; past it, those idle longest are forgotten first (at compaction). */
     maxProducers: 100_000,
   },
+  /** Causal and total order [semantics 2]. */
+  ordering: {
+    /**
+     * Total-order scopes: scope name → topic pattern, e.g. `{"orders":
+     * "orders/#"}`. A total-order message joins the first scope whose pattern
+     * matches its topic (a queue's name, for a send), else the scope
+     * `default`; scopes are ordered independently of each other.
+     */
+    scopes: {} as Record<string, string>,
+  },
 } as const;
 
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };

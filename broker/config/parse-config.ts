@@ -1,4 +1,6 @@
 import { OrdoError } from '../errors/index.js';
+import { DEFAULT_SCOPE } from '../ordering/total-scopes.js';
+import { topicPatternError } from '../protocol/topic-names.js';
 import { DEFAULT_CONFIG, type BrokerConfig } from './defaults.js';
 
 /**
@@ -38,10 +40,23 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('producers.window', config.producers.window, 1, 1_000_000);
   checkRange('producers.idleMs', config.producers.idleMs, 1000, 365 * 24 * 3_600_000);
   checkRange('producers.maxProducers', config.producers.maxProducers, 1, 10_000_000);
+  checkScopes(config.ordering.scopes);
   return deepFreeze(config);
 }
 
 const DURABILITIES: readonly string[] = ['fsync', 'os', 'memory'];
+
+/** Scope names: what MESSAGE's order map carries; `default` is the scope of what no pattern matches. */
+const SCOPE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function checkScopes(scopes: Readonly<Record<string, string>>): void {
+  for (const [name, pattern] of Object.entries(scopes)) {
+    if (!SCOPE_NAME.test(name)) fail(`ordering.scopes.${name}`, 'must be named with 1 to 64 letters, digits, _ . or -');
+    if (name === DEFAULT_SCOPE) fail(`ordering.scopes.${name}`, `cannot be configured: '${DEFAULT_SCOPE}' holds what no pattern matches`);
+    const bad = topicPatternError(pattern);
+    if (bad !== undefined) fail(`ordering.scopes.${name}`, `is not a topic pattern: ${bad}`);
+  }
+}
 
 function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>): void {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -52,7 +67,9 @@ function mergeInto(target: Record<string, unknown>, input: unknown, path: string
     if (value === undefined) continue;
     if (!(key in shape)) fail(field, 'is not a known setting');
     const expected = shape[key];
-    if (typeof expected === 'object' && expected !== null) {
+    if (FREE_MAPS.has(field)) {
+      target[key] = { ...(target[key] as object), ...checkStringMap(field, value) };
+    } else if (typeof expected === 'object' && expected !== null) {
       mergeInto(target[key] as Record<string, unknown>, value, field, expected as Record<string, unknown>);
     } else if (typeof value !== typeof expected) {
       fail(field, `must be a ${typeof expected}, got ${JSON.stringify(value)}`);
@@ -60,6 +77,15 @@ function mergeInto(target: Record<string, unknown>, input: unknown, path: string
       target[key] = value;
     }
   }
+}
+
+/** Settings whose keys are the user's (names), each mapping to a string. */
+const FREE_MAPS = new Set(['ordering.scopes']);
+
+function checkStringMap(field: string, value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object of strings');
+  for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') fail(`${field}.${k}`, `must be a string, got ${JSON.stringify(v)}`);
+  return value as Record<string, string>;
 }
 
 function hasFlushBytes(input: unknown): boolean {

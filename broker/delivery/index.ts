@@ -4,8 +4,7 @@
  * with them. Delivery code never touches sockets: it talks to Subscribers.
  */
 export { Router, pickMember } from './router.js';
-export { fanOutAtMostOnce } from './at-most-once.js';
-export { unsupportedOrder } from './supported.js';
+export { fanOutAtMostOnce, orderedTail } from './at-most-once.js';
 export type { FanOutResult } from './at-most-once.js';
 export { isGroup } from './subscription.js';
 export type { Subscriber, Subscription, SubscriptionGroup, RouteTarget } from './subscription.js';

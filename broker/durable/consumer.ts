@@ -1,3 +1,4 @@
+import type { PendingWatch } from '../ordering/index.js';
 import type { StoredMessage } from '../store/index.js';
 
 /** Where a consumer's deliveries go: one connection. */
@@ -11,6 +12,10 @@ export interface DeliveryTarget {
   sendDelivery(subId: number, message: StoredMessage, deliveries: number, flags: number): void;
   /** Queues an at-most-once MESSAGE encoded once for many (dropped and counted when the peer is slow). */
   deliver(subId: number, tail: Uint8Array): boolean;
+  /** What its ordered consumers' queues hold for it and it has not been sent [protocol 2.17]. */
+  readonly pendingWatch: PendingWatch;
+  /** Sends PENDING if that changed. */
+  flushPending(): void;
 }
 
 /** Completions a consumer remembers, for the error of a repeated one. */
@@ -35,6 +40,8 @@ export class Consumer {
     readonly subId: number,
     readonly prefetch: number,
     readonly isAutoAck: boolean,
+    /** A causal or total consumer: its queue is watched for what the connection has not been sent (PendingWatch). */
+    readonly isOrdered = false,
   ) {
     this.id = `${target.connectionId}/${subId}`;
   }

@@ -151,20 +151,29 @@ export class DurableQueue {
     });
   }
 
-  /** Gives deliveries back: requeued (after `delayMs`) or dead-lettered; returns the tags `consumer` does not hold. */
-  nack(consumer: Consumer, tags: readonly DeliveryTag[], requeue: boolean, delayMs: number, now: number, batch: StoreOp[]): DeliveryTag[] {
+  /**
+   * Gives deliveries back: requeued (after `delayMs`) or dead-lettered (their
+   * tags added to `deadLettered`); returns the tags `consumer` does not hold.
+   */
+  nack(
+    consumer: Consumer, tags: readonly DeliveryTag[], options: { requeue: boolean; delayMs: number; release: boolean },
+    now: number, batch: StoreOp[], deadLettered: DeliveryTag[] = [],
+  ): DeliveryTag[] {
     const unknown: DeliveryTag[] = [];
     const dead: EntryRecord[] = [];
     for (const tag of tags) {
       const id = this.heldId(tag);
-      const result = id === undefined ? 'ERR_NOT_FOUND' : this.state.nack(id, consumer.id, { requeue, delayMs }, now);
+      const result = id === undefined ? 'ERR_NOT_FOUND' : this.state.nack(id, consumer.id, options, now);
       if (typeof result === 'string') {
         unknown.push(tag);
         continue;
       }
       batch.push(...result.ops);
       consumer.unacked--;
-      if (result.outcome === 'dead-lettered') dead.push(result.entry);
+      if (result.outcome === 'dead-lettered') {
+        dead.push(result.entry);
+        deadLettered.push(tag);
+      }
     }
     if (dead.length > 0) this.host.deadLetter(this, dead, now, batch);
     this.schedulePump();
@@ -196,6 +205,7 @@ export class DurableQueue {
   purge(batch: StoreOp[]): number {
     const { ops, purgedMessageIds } = this.state.purge();
     batch.push(...ops);
+    this.flushOrdered(this.rotation);
     return purgedMessageIds.length;
   }
 
@@ -204,6 +214,8 @@ export class DurableQueue {
     this.isDeleted = true;
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
+    // Nothing more comes from here: clients holding back for its messages must not wait for them.
+    this.flushOrdered(this.rotation);
     this.consumers.clear();
     this.rotation = [];
   }
@@ -268,11 +280,14 @@ export class DurableQueue {
       // Reserved now, so this pump stops at the connection's outbound limit, not at prefetch × payload.
       const bytes = this.host.sizeOf(delivery.messageId);
       consumer.target.reservedBytes += bytes;
+      if (consumer.isOrdered) consumer.target.pendingWatch.willSend(delivery.messageId);
       sends.push({ consumer, messageId: delivery.messageId, deliveries: consumer.isAutoAck ? 0 : delivery.deliveries, bytes });
     }
     this.messagesOut += sends.length;
     this.arm();
     this.retryWhenBlocked(now);
+    // The waiting head may have gone (delivered, expired, dead-lettered, taken by a competing consumer).
+    this.flushOrdered(this.rotation);
     if (batch.length === 0) return;
     // Read before the commit: an auto-ack consumer's batch deletes what it delivers (a queue's message goes with its entry).
     const messages = sends.length === 0 ? undefined : this.host.messages(sends.map((s) => s.messageId));
@@ -281,9 +296,13 @@ export class DurableQueue {
       committed.catch((err: unknown) => this.host.reportError(err));
       return;
     }
-    const release = (): void => { for (const s of sends) s.consumer.target.reservedBytes -= s.bytes; };
+    const release = (): void => {
+      for (const s of sends) {
+        s.consumer.target.reservedBytes -= s.bytes;
+        if (s.consumer.isOrdered) s.consumer.target.pendingWatch.sent(s.messageId);
+      }
+    };
     Promise.all([committed, messages]).then(([, found]) => {
-      release();
       let freed = false;
       for (const { consumer, messageId, deliveries } of sends) {
         const message = found.get(messageId);
@@ -295,11 +314,25 @@ export class DurableQueue {
           freed = true;
         }
       }
+      // After the deliveries: what waited behind them at the client may go now.
+      release();
+      this.flushOrdered(sends.map((s) => s.consumer));
       if (freed) this.schedulePump();
     }, (err: unknown) => {
       release();
+      this.flushOrdered(sends.map((s) => s.consumer));
       this.host.reportError(err);
     });
+  }
+
+  /** Lets the connections of these ordered consumers know what they have not been sent, if it changed [protocol 2.17]. */
+  private flushOrdered(consumers: readonly Consumer[]): void {
+    for (const consumer of consumers) if (consumer.isOrdered) consumer.target.flushPending();
+  }
+
+  /** The lowest message id waiting here (PendingWatch's source); none once the queue is deleted. */
+  lowestWaitingId(): number | undefined {
+    return this.isDeleted ? undefined : this.state.lowestWaitingId();
   }
 
   /**

@@ -1,7 +1,7 @@
-import { fanOutAtMostOnce, isGroup, pickMember, type FanOutResult, type Router } from '../delivery/index.js';
+import { fanOutAtMostOnce, isGroup, orderedTail, pickMember, type FanOutResult, type Router } from '../delivery/index.js';
 import { OrdoError } from '../errors/index.js';
 import { MessageTailEncoder, type DeliveryTag, type Headers, type QueueInfo, type StoreStats } from '../protocol/index.js';
-import type { RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from '../store/index.js';
+import type { MessageOrder, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from '../store/index.js';
 import type { Consumer } from './consumer.js';
 import type { DurableQueue } from './durable-queue.js';
 import { MessageCache } from './message-cache.js';
@@ -36,6 +36,8 @@ export interface IncomingMessage {
   readonly payload: Uint8Array;
   readonly headers: Headers | null;
   readonly replyTo: string | null;
+  /** Causal or total order, as the broker stamped it (orderStamp); absent for fifo. */
+  readonly order?: MessageOrder;
 }
 
 /** A message ack-publish stores: to a topic (at-least-once) or to a queue. */
@@ -107,10 +109,11 @@ export class DurableEngine {
    * 8 KiB pool slab alive, which the message cache's byte count does not see.
    */
   newMessage(topic: string, incoming: Omit<IncomingMessage, 'topic'>, now: number, priority = 0, expiresAt: number | null = null): StoredMessage {
-    return {
+    const message = {
       id: this.nextId(), topic, payload: Buffer.from(incoming.payload),
       headers: incoming.headers, replyTo: incoming.replyTo, publishedAt: now, expiresAt, priority,
     };
+    return incoming.order === undefined ? message : { ...message, order: incoming.order };
   }
 
   /**
@@ -129,7 +132,7 @@ export class DurableEngine {
       this.retainedIndex.clear(incoming.topic);
       const id = this.nextId();
       const fanned: FanOutResult = { matched: 0, dropped: 0 };
-      fanOutAtMostOnce(this.router, incoming.topic, incoming.payload, incoming.headers, incoming.replyTo, id, now, fanned);
+      fanOutAtMostOnce(this.router, incoming.topic, incoming.payload, incoming.headers, incoming.replyTo, id, now, fanned, incoming.order);
       return this.persister.commit([{ op: 'setRetained', topic: incoming.topic, messageId: null }])
         .then(() => ({ id, matched: fanned.matched, dropped: fanned.dropped }));
     }
@@ -161,7 +164,7 @@ export class DurableEngine {
         continue;
       }
       const sub = isGroup(target) ? pickMember(target) : target;
-      tail ??= encoder.encode(message.topic, message.payload, message.headers, message.replyTo, message.id, now);
+      tail ??= encoder.encode(message.topic, message.payload, message.headers, message.replyTo, message.id, now, orderedTail(message.order));
       if (!sub.subscriber.deliver(sub.subId, tail)) dropped++;
     }
     // Cached for the deliveries of the queues that took it (their pumps run after this returns);

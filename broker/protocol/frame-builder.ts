@@ -51,10 +51,10 @@ export class FrameBuilder {
    * fields were encoded once by MessageTailEncoder [protocol 2.10].
    */
   appendMessage(subId: number, tail: Uint8Array): void {
-    // tail[0] is the fixarray header of the 6 encoded fields; we write our own.
+    // tail[0] is the fixarray header of the encoded fields (6, or 9 for an ordered message); we write our own.
     this.reserve(1 + 1 + 5 + tail.length);
     const buf = this.buf;
-    buf[this.length++] = 0x98; // fixarray of 8: op, subId, then the 6 tail fields
+    buf[this.length++] = tail[0] + 2; // fixarray of 8 (or 11): op, subId, then the tail's fields
     buf[this.length++] = BrokerOp.message; // positive fixint
     this.length = writeUint(buf, this.length, subId);
     buf.set(tail.subarray(1), this.length);

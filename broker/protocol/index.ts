@@ -8,7 +8,7 @@ export * from './ops.js';
 export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
 export { FrameBuilder } from './frame-builder.js';
 export { EncodedStrings, binHeaderBytes, encodeMessageOp } from './msgpack-write.js';
-export { MessageTailEncoder } from './message-tail.js';
+export { MessageTailEncoder, isOrderedTail, type OrderedTail } from './message-tail.js';
 export { visitFrame } from './message-decoder.js';
 export type { FrameVisitor } from './message-decoder.js';
 export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH } from './topic-names.js';

@@ -15,9 +15,13 @@ import { BrokerOp } from './ops.js';
 export interface FrameVisitor {
   /**
    * A MESSAGE; `payload` is a view into the frame (no copy). `deliveries` is
-   * 0 for a delivery that waits for no ack; `flags` as [protocol 2.10].
+   * 0 for a delivery that waits for no ack; `flags` as [protocol 2.10];
+   * `order`, a causal or total message's ordering map.
    */
-  message(subId: number, topic: string, payload: Uint8Array, seq: number, timestamp: number, deliveries: number, flags: number): void;
+  message(
+    subId: number, topic: string, payload: Uint8Array, seq: number, timestamp: number, deliveries: number, flags: number,
+    order?: { dep: number; scope?: string },
+  ): void;
   /** Any other operation, decoded generically. */
   other(op: unknown): void;
 }
@@ -46,7 +50,8 @@ export function visitFrame(frame: Uint8Array, visitor: FrameVisitor): void {
 
 /** Reads one MESSAGE without headers or replyTo at `at`; returns its end, or -1 to fall back. */
 function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): number {
-  const isDelivery = b[at] === 0x9a;
+  const isOrdered = b[at] === 0x9b;
+  const isDelivery = b[at] === 0x9a || isOrdered;
   if ((b[at] !== 0x98 && !isDelivery) || b[at + 1] !== BrokerOp.message) return -1;
   let p = at + 2;
   const subId = readUint(b, p);
@@ -80,9 +85,42 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
     if (flags < 0) return -1;
     p = uintEnd(b, p);
   }
+  let order: { dep: number; scope?: string } | undefined;
+  if (isOrdered) {
+    const read = readOrder(b, p);
+    if (read === undefined) return -1;
+    order = read.order;
+    p = read.end;
+  }
   if (p > b.length) return -1;
-  visitor.message(subId, topic, b.subarray(payloadStart, payloadStart + payloadLen), seq, timestamp, deliveries, flags);
+  visitor.message(subId, topic, b.subarray(payloadStart, payloadStart + payloadLen), seq, timestamp, deliveries, flags, order);
   return p;
+}
+
+/** `dep` and `scope` keys as MessagePack fixstr. */
+const DEP_KEY = [0xa3, 0x64, 0x65, 0x70];
+const SCOPE_KEY = [0xa5, 0x73, 0x63, 0x6f, 0x70, 0x65];
+
+/** MESSAGE's order map as the broker writes it, {dep} or {dep, scope} in that order; undefined to fall back. */
+function readOrder(b: Uint8Array, at: number): { order: { dep: number; scope?: string }; end: number } | undefined {
+  const size = b[at];
+  if ((size !== 0x81 && size !== 0x82) || !bytesAt(b, at + 1, DEP_KEY)) return undefined;
+  let p = at + 1 + DEP_KEY.length;
+  const dep = readUint(b, p);
+  if (dep < 0) return undefined;
+  p = uintEnd(b, p);
+  if (size === 0x81) return { order: { dep }, end: p };
+  if (!bytesAt(b, p, SCOPE_KEY)) return undefined;
+  p += SCOPE_KEY.length;
+  const length = strLength(b, p);
+  if (length < 0) return undefined;
+  p += strHeaderLength(b[p]);
+  return { order: { dep, scope: utf8(b, p, p + length) }, end: p + length };
+}
+
+function bytesAt(b: Uint8Array, at: number, expected: readonly number[]): boolean {
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
 }
 
 function readArrayHeader(b: Uint8Array, at: number): { count: number; next: number } | undefined {

@@ -1,12 +1,29 @@
 import { encodeValue } from './codec.js';
 import { EncodedStrings, MAX_UINT_BYTES, writeBinHeader, writeUint } from './msgpack-write.js';
 
+/** The fields after `timestamp` of a causal or total message's MESSAGE [protocol 2.10]. */
+export interface OrderedTail {
+  readonly deliveries: number;
+  readonly flags: number;
+  /** The message's ordering metadata, as MESSAGE's `order` map carries it. */
+  readonly order: { readonly dep: number; readonly scope?: string };
+}
+
+/** True for a tail encode() wrote with an order map (a causal or total message). */
+export function isOrderedTail(tail: Uint8Array): boolean {
+  return tail[0] === 0x99;
+}
+
 /**
  * Encodes the six fields every subscriber of a message shares
  * [protocol 2.10] — topic, payload, headers, replyTo, seq, timestamp — as a
  * 6-element MessagePack array, by hand: the broker does this once per
  * publish, so it writes into one reused scratch buffer (no allocation), and
  * keeps the encoded form of recently used topics.
+ *
+ * A causal or total message [protocol 2.10] has three more: `deliveries`
+ * and `flags` (0 and 0 for an at-most-once delivery), then its `order` map —
+ * a 9-element tail (first byte 0x99), which appendMessage copies as it is.
  *
  * The returned view is valid until the next encode(): callers copy it into
  * each subscriber's frame (FrameBuilder.appendMessage) straight away.
@@ -15,13 +32,17 @@ export class MessageTailEncoder {
   private scratch = new Uint8Array(64 * 1024);
   private readonly topics = new EncodedStrings();
 
-  encode(topic: string, payload: Uint8Array, headers: unknown, replyTo: string | null, seq: number, timestamp: number): Uint8Array {
+  encode(
+    topic: string, payload: Uint8Array, headers: unknown, replyTo: string | null, seq: number, timestamp: number,
+    order?: OrderedTail,
+  ): Uint8Array {
     const topicBytes = this.topics.get(topic);
     const extra = headers === null && replyTo === null ? undefined : encodeValue([headers, replyTo]);
-    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 2 * MAX_UINT_BYTES);
+    const orderBytes = order === undefined ? undefined : encodeValue(order.order);
+    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 4 * MAX_UINT_BYTES + (orderBytes?.length ?? 0));
     const buf = this.scratch;
     let at = 0;
-    buf[at++] = 0x96; // fixarray of 6
+    buf[at++] = orderBytes === undefined ? 0x96 : 0x99; // fixarray of 6, or of 9
     buf.set(topicBytes, at);
     at += topicBytes.length;
     at = writeBinHeader(buf, at, payload.length);
@@ -36,6 +57,12 @@ export class MessageTailEncoder {
     }
     at = writeUint(buf, at, seq);
     at = writeUint(buf, at, timestamp);
+    if (orderBytes !== undefined) {
+      at = writeUint(buf, at, order!.deliveries);
+      at = writeUint(buf, at, order!.flags);
+      buf.set(orderBytes, at);
+      at += orderBytes.length;
+    }
     return buf.subarray(0, at);
   }
 

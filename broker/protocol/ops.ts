@@ -59,6 +59,12 @@ export const BrokerOp = {
   message: 67,
   /** [68, reqId] — answer to ping [protocol 2.6]. */
   pong: 68,
+  /**
+   * [69, lowest] — the lowest id of a message routed to this connection
+   * through a causal or total subscription and not yet sent to it, 0 when
+   * none: the client holds back ordered messages behind it [protocol 2.17].
+   */
+  pending: 69,
 } as const;
 export type BrokerOpCode = (typeof BrokerOp)[keyof typeof BrokerOp];
 
@@ -106,6 +112,8 @@ export interface Welcome {
   instance: string;
   /** With a hello that named a producer: the highest sequence stored for it (0: none). */
   producerSeq?: number;
+  /** The highest message id given out so far: a client's causal past after a reconnect reaches at most this far [semantics 2.2]. */
+  seq: number;
 }
 
 /** Limits the broker announces in its welcome. */
@@ -129,12 +137,13 @@ export interface PublishWireOptions {
   producer?: string;
   /** Exactly-once: the producer's sequence number for this message (a positive integer). */
   pseq?: number;
+  /** Causal or total: the highest message id in the publisher's causal past that it knows of [semantics 2.2]. */
+  after?: number;
 }
 
 /** Options of a send to a queue [protocol 2.11]. */
 export interface SendWireOptions {
   qos?: Qos;
-  /** fifo only, for now (causal and total: ERR_UNSUPPORTED). */
   order?: Order;
   headers?: Headers;
   /** 0 (lowest) to 9; default 0. */
@@ -147,13 +156,15 @@ export interface SendWireOptions {
   /** Exactly-once: as in PublishWireOptions. */
   producer?: string;
   pseq?: number;
+  /** As in PublishWireOptions. */
+  after?: number;
 }
 
 /** Options of a consume [protocol 2.12]. */
 export interface ConsumeWireOptions {
   /** at-least-once (default): deliveries wait for an ack; at-most-once: acked as they are sent. */
   qos?: Qos;
-  /** fifo only, for now (causal and total: ERR_UNSUPPORTED). */
+  /** causal or total: the client holds back this consumer's ordered messages, and the broker tells it what it has not sent yet (PENDING). */
   order?: Order;
   /** Most unacked deliveries at once (1 to 10,000; default 100). */
   prefetch?: number;
@@ -165,6 +176,8 @@ export interface NackWireOptions {
   requeue?: boolean;
   /** With requeue: deliverable again after this many ms. */
   delayMs?: number;
+  /** With requeue: the delivery was not handled (given back so it does not overtake a redelivery): it is not counted. */
+  release?: boolean;
 }
 
 /** The queue administration actions [protocol 2.14]. */

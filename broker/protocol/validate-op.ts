@@ -54,7 +54,8 @@ export function checkPublish(op: unknown[]): string | undefined {
     ?? optionalType(options, 'confirm', 'boolean')
     ?? optionalType(options, 'replyTo', 'string')
     ?? headersError(options.headers)
-    ?? producerError(options);
+    ?? producerError(options)
+    ?? integerOption(options, 'after', 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** Longest producer id. */

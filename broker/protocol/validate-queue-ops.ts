@@ -37,7 +37,8 @@ export function checkSend(op: unknown[]): string | undefined {
     ?? integerOption(options, 'priority', 0, 9)
     ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS)
     ?? integerOption(options, 'ttlMs', 1, MAX_DELAY_MS)
-    ?? producerError(options);
+    ?? producerError(options)
+    ?? integerOption(options, 'after', 0, Number.MAX_SAFE_INTEGER);
 }
 
 export function checkConsume(op: unknown[]): string | undefined {
@@ -78,7 +79,7 @@ export function checkSettle(op: unknown[], name: SettleName): string | undefined
     const options = op[4];
     if (options === undefined || options === null) return undefined;
     if (!isPlainObject(options)) return 'nack options must be a map or nil';
-    return optionalType(options, 'requeue', 'boolean') ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS);
+    return optionalType(options, 'requeue', 'boolean') ?? optionalType(options, 'release', 'boolean') ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS);
   }
   return undefined;
 }

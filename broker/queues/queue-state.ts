@@ -117,6 +117,11 @@ export class QueueState {
     return { ops, droppedMessageIds: room.dropped, expiredMessageIds: room.expired };
   }
 
+  /** The lowest message id waiting (ready or delayed), if any [protocol 2.17]. */
+  lowestWaitingId(): number | undefined {
+    return this.waiting.lowestId();
+  }
+
   /**
    * The next message for `consumerId`, in flight until now + ackDeadlineMs,
    * or undefined. Entries met at the head past their TTL are removed (a
@@ -164,7 +169,7 @@ export class QueueState {
    * unless `consumerId` holds it; ERR_BAD_REQUEST for a bad delay.
    */
   nack(
-    messageId: number, consumerId: string, options: { readonly requeue: boolean; readonly delayMs?: number }, now: number,
+    messageId: number, consumerId: string, options: { readonly requeue: boolean; readonly delayMs?: number; readonly release?: boolean }, now: number,
   ): NackResult | QueueRefusal {
     const delayMs = options.delayMs ?? 0;
     if (!isDuration(delayMs, MAX_DURATION_MS)) return 'ERR_BAD_REQUEST';
@@ -173,6 +178,11 @@ export class QueueState {
     const t = this.tick(now);
     this.inFlight.remove(entry);
     const ops: StoreOp[] = [];
+    if (options.release === true && options.requeue && entry.deliveries > 0) {
+      // Given back unhandled (so that it comes again after a redelivery it must not overtake): this delivery does not count.
+      entry.deliveries--;
+      ops.push({ op: 'setDeliveries', queue: this.name, messageId: entry.messageId, deliveries: entry.deliveries });
+    }
     const outcome = options.requeue ? this.comeBack(entry, t, ops, delayMs) : this.deadLetter(entry, t, ops);
     return { ops, outcome, entry: toRecord(this.name, entry) };
   }

@@ -77,6 +77,11 @@ export class WaitingSet {
     return this.ready.peek();
   }
 
+  /** The lowest message id waiting, ready or delayed (what an ordered subscriber still expects). */
+  lowestId(): number | undefined {
+    return this.byAge.peek()?.messageId;
+  }
+
   /** The earliest time a delayed entry becomes ready or an entry expires, ms since the epoch. */
   nextChangeAt(): number | undefined {
     const available = this.delayed.peek()?.availableAt;

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { OrdoError, errorSpec, type ErrorCode } from '../errors/index.js';
 import {
-  BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, MessageTailEncoder, decodeFrame, encodeValue, requestIdOf,
+  BrokerOp, FrameBuilder, INBOX_ROOT, INBOX_SUB_ID, MessageTailEncoder, decodeFrame, encodeValue, isOrderedTail, requestIdOf,
 } from '../protocol/index.js';
+import { PendingWatch } from '../ordering/index.js';
 import type { Subscriber, Subscription } from '../delivery/index.js';
 import { shownTopic, type Consumer, type DeliveryTarget, type DurableQueue } from '../durable/index.js';
 import type { StoredMessage } from '../store/index.js';
@@ -50,6 +51,10 @@ export class Connection implements Subscriber, DeliveryTarget {
   messagesIn = 0;
   messagesOut = 0;
   dropped = 0;
+  /** The id of the last message accepted from this client: its own publishes are in the causal past of its next [semantics 2.2]. */
+  lastAccepted = 0;
+  /** What was routed here through ordered subscriptions and not sent yet [protocol 2.17]. */
+  readonly pendingWatch = new PendingWatch(() => this.orderedQueues());
   /** Set by any traffic from the peer; cleared by each heartbeat ping. */
   isAlive = true;
 
@@ -97,6 +102,7 @@ export class Connection implements Subscriber, DeliveryTarget {
       this.broker.counters.dropped++;
       return false;
     }
+    if (isOrderedTail(tail)) this.flushPending();
     this.frame().appendMessage(subId, tail);
     this.messagesOut++;
     this.broker.counters.messagesOut++;
@@ -116,13 +122,30 @@ export class Connection implements Subscriber, DeliveryTarget {
    */
   sendDelivery(subId: number, message: StoredMessage, deliveries: number, flags: number): void {
     if (this.state !== 'open') return;
+    const { order } = message;
     const tail = deliveryEncoder.encode(
       shownTopic(message.topic), message.payload, message.headers, message.replyTo, message.id, message.publishedAt,
+      order === undefined ? undefined : { deliveries, flags, order },
     );
-    this.frame().appendDelivery(subId, tail, deliveries, flags);
+    if (order === undefined) {
+      this.frame().appendDelivery(subId, tail, deliveries, flags);
+    } else {
+      this.flushPending();
+      this.frame().appendMessage(subId, tail);
+    }
     this.messagesOut++;
     this.broker.counters.messagesOut++;
     this.afterAppend();
+  }
+
+  private *orderedQueues(): Iterable<DurableQueue> {
+    for (const { queue, consumer } of this.consumers.values()) if (consumer.isOrdered) yield queue;
+  }
+
+  /** Sends PENDING [protocol 2.17] if what is routed here and not yet sent changed since it was last sent. */
+  flushPending(): void {
+    const lowest = this.pendingWatch.changed();
+    if (lowest !== undefined) this.send([BrokerOp.pending, lowest]);
   }
 
   /**

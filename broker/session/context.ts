@@ -1,6 +1,7 @@
 import type { BrokerConfig } from '../config/index.js';
 import type { Router } from '../delivery/index.js';
 import type { DurableEngine } from '../durable/index.js';
+import type { TotalScopes } from '../ordering/index.js';
 import type { BrokerStats } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import type { ProducerClaims } from './producer-claims.js';
@@ -29,6 +30,10 @@ export interface BrokerContext {
   readonly producerClaims: ProducerClaims;
   /** The broker-wide sequence number of the next message. */
   nextSeq(): number;
+  /** The last sequence number given out. */
+  lastSeq(): number;
+  /** Total-order scopes by topic [semantics 2.3]. */
+  readonly scopes: TotalScopes;
   /** Asks for `conn.flush()` once the current I/O turn has been processed. */
   scheduleFlush(conn: Connection): void;
   stats(): BrokerStats;

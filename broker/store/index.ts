@@ -28,7 +28,7 @@ import type { Durability, Store } from './store.js';
 
 export type {
   ProducerSeqRecord,
-  CommitInfo, Durability, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
+  CommitInfo, Durability, EntryRecord, MessageOrder, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
 } from './store.js';
 export { SqliteStore, STORE_FILE } from './sqlite-store.js';
 export { NO_HISTORY_PREFIX, keepsNoHistory } from './store.js';

@@ -34,7 +34,7 @@ import type {
  *   that crosses a purge is not an error of the store;
  * - putQueue of an existing name replaces its record and keeps its entries;
  * - putProducerSeq of an existing (producer, seq) fails (ERR_CONFLICT);
- * - payloads, headers and settings are copied on the way in: the caller may
+ * - payloads, headers, order and settings are copied on the way in: the caller may
  *   reuse its buffers once commit() returns. What reads return is shared with
  *   the store and must not be mutated.
  */
@@ -408,7 +408,9 @@ function copyOp(op: StoreOp): StoreOp {
     case 'putMessage': {
       const { message } = op;
       const headers = message.headers === null ? null : { ...message.headers };
-      return { op: 'putMessage', message: { ...message, payload: message.payload.slice(), headers } };
+      const copy = { ...message, payload: message.payload.slice(), headers };
+      // `order` stays absent when it is (a fifo message), and without a scope when it has none (a causal one).
+      return { op: 'putMessage', message: message.order === undefined ? copy : { ...copy, order: { ...message.order } } };
     }
     case 'putQueue':
       return { op: 'putQueue', queue: { ...op.queue, settings: structuredClone(op.queue.settings) } };

@@ -90,6 +90,18 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO meta (key, value) VALUES ('instance', abs(random() % 9007199254740992));
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Causal and total order [semantics 2] (StoredMessage.order): order_dep
+      -- is the highest message id in the publisher's causal past (0: none),
+      -- order_scope a total-order message's scope. Both NULL for a fifo
+      -- message (and for every message stored before this version); a causal
+      -- message has order_dep and a NULL order_scope.
+      ALTER TABLE messages ADD COLUMN order_dep   INTEGER;
+      ALTER TABLE messages ADD COLUMN order_scope TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -71,6 +71,8 @@ export class OpEncoder {
         this.num(m.id); this.str(m.topic); this.bytes(m.payload);
         this.nullableStr(m.headers === null ? null : JSON.stringify(m.headers)); this.nullableStr(m.replyTo);
         this.num(m.publishedAt); this.nullableNum(m.expiresAt); this.num(m.priority);
+        // Both null for a fifo message; a causal one has no scope.
+        this.nullableNum(m.order === undefined ? null : m.order.dep); this.nullableStr(m.order?.scope ?? null);
         return;
       }
       case 'putQueue': this.str(op.queue.name); this.str(JSON.stringify(op.queue.settings)); this.num(op.queue.createdAt); return;
@@ -163,10 +165,14 @@ export class OpEncoder {
 
 /**
  * An op as the worker applies it: StoreOp, except that headers and settings
- * are still their JSON text (SQLite stores that text as is).
+ * are still their JSON text (SQLite stores that text as is), and a message's
+ * order is flat, as its two columns (orderDep null: no order).
  */
 export type DecodedOp =
-  | { readonly op: 'putMessage'; readonly id: number; readonly topic: string; readonly payload: Uint8Array; readonly headers: string | null; readonly replyTo: string | null; readonly publishedAt: number; readonly expiresAt: number | null; readonly priority: number }
+  | {
+    readonly op: 'putMessage'; readonly id: number; readonly topic: string; readonly payload: Uint8Array; readonly headers: string | null; readonly replyTo: string | null;
+    readonly publishedAt: number; readonly expiresAt: number | null; readonly priority: number; readonly orderDep: number | null; readonly orderScope: string | null;
+  }
   | { readonly op: 'putQueue'; readonly name: string; readonly settings: string; readonly createdAt: number }
   | Exclude<StoreOp, { op: 'putMessage' } | { op: 'putQueue' }>;
 
@@ -187,7 +193,10 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
       // Object literals evaluate their fields in order: the reads follow the layout.
       switch (buf[pos++]) {
         case TAGS.putMessage: {
-          batch.push({ op: 'putMessage', id: num(), topic: str(), payload: bin(), headers: flag() ? str() : null, replyTo: flag() ? str() : null, publishedAt: num(), expiresAt: flag() ? num() : null, priority: num() });
+          batch.push({
+            op: 'putMessage', id: num(), topic: str(), payload: bin(), headers: flag() ? str() : null, replyTo: flag() ? str() : null,
+            publishedAt: num(), expiresAt: flag() ? num() : null, priority: num(), orderDep: flag() ? num() : null, orderScope: flag() ? str() : null,
+          });
           break;
         }
         case TAGS.putQueue: batch.push({ op: 'putQueue', name: str(), settings: str(), createdAt: num() }); break;

@@ -17,9 +17,11 @@ type Batches = readonly (readonly DecodedOp[])[];
 interface MessageRow {
   id: number; topic: string; payload: Uint8Array; headers: string | null;
   replyTo: string | null; publishedAt: number; expiresAt: number | null; priority: number;
+  orderDep: number | null; orderScope: string | null;
 }
 
-const MESSAGE_COLUMNS = 'm.id, m.topic, m.payload, m.headers, m.reply_to AS replyTo, m.published_at AS publishedAt, m.expires_at AS expiresAt, m.priority';
+const MESSAGE_COLUMNS = 'm.id, m.topic, m.payload, m.headers, m.reply_to AS replyTo, m.published_at AS publishedAt, m.expires_at AS expiresAt, m.priority, '
+  + 'm.order_dep AS orderDep, m.order_scope AS orderScope';
 
 /**
  * Deletes every message that no entry holds, no retained slot points at, and
@@ -47,7 +49,7 @@ function prepareStatements(db: Database) {
   const p = (sql: string) => db.prepare(sql);
   const pluck = (sql: string) => db.prepare(sql).pluck();
   return {
-    putMessage: p('INSERT INTO messages (id, topic, payload, headers, reply_to, published_at, expires_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    putMessage: p('INSERT INTO messages (id, topic, payload, headers, reply_to, published_at, expires_at, priority, order_dep, order_scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     hasMessage: pluck('SELECT 1 FROM messages WHERE id = ?'),
     putQueue: p('INSERT OR REPLACE INTO queues (name, settings, created_at) VALUES (?, ?, ?)'),
     deleteQueue: p('DELETE FROM queues WHERE name = ?'),
@@ -272,7 +274,7 @@ export class SqliteFile {
     switch (op.op) {
       case 'putMessage':
         try {
-          s.putMessage.run(op.id, op.topic, op.payload, op.headers, op.replyTo, op.publishedAt, op.expiresAt, op.priority);
+          s.putMessage.run(op.id, op.topic, op.payload, op.headers, op.replyTo, op.publishedAt, op.expiresAt, op.priority, op.orderDep, op.orderScope);
         } catch (err) {
           throw conflictOr(err, `message ${op.id} exists`);
         }
@@ -438,8 +440,9 @@ function literalPrefix(pattern: string): string {
   return wild === -1 ? pattern : levels.slice(0, wild).join('/');
 }
 
+/** The message a row holds; `order` only when it has one, and its `scope` only when set (a total-order message). */
 function toMessage(row: MessageRow): StoredMessage {
-  return {
+  const message: StoredMessage = {
     id: row.id,
     topic: row.topic,
     payload: row.payload,
@@ -449,4 +452,7 @@ function toMessage(row: MessageRow): StoredMessage {
     expiresAt: row.expiresAt,
     priority: row.priority,
   };
+  if (row.orderDep === null) return message;
+  const order = row.orderScope === null ? { dep: row.orderDep } : { dep: row.orderDep, scope: row.orderScope };
+  return { ...message, order };
 }

@@ -77,6 +77,22 @@ export interface StoredMessage {
   readonly expiresAt: number | null;
   /** 0 (lowest) to 9. */
   readonly priority: number;
+  /** Causal or total order [semantics 2]: absent for a fifo message. */
+  readonly order?: MessageOrder;
+}
+
+/**
+ * The ordering metadata the broker gives a message published with
+ * `order: 'causal'` or `'total'` [semantics 2.2, 2.3], kept with it.
+ */
+export interface MessageOrder {
+  /**
+   * The highest message id in the publisher's causal past (0: none): every
+   * message that happened before this one has an id at most `dep`.
+   */
+  readonly dep: number;
+  /** A total-order message's scope (configuration's name for it); absent for a causal one. */
+  readonly scope?: string;
 }
 
 /** A queue's settings, as stored (the queue engine interprets them). */

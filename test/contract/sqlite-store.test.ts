@@ -298,6 +298,43 @@ describe('SqliteStore files', () => {
     expect(err.message).toContain(file);
     expect(err.message).toContain(`schema version ${SCHEMA_VERSION + 1}`);
   });
+
+  it('a version 2 file (before message order) is upgraded in place: its messages read back without order, new ones keep theirs', async () => {
+    const dir = await tempDir();
+    const file = join(dir, STORE_FILE);
+    const old = new Database(file);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) old.exec(m.sql);
+    old.pragma('user_version = 2');
+    old.exec(`
+      INSERT INTO queues (name, settings, created_at) VALUES ('q', '{}', 1);
+      INSERT INTO messages (id, topic, payload, headers, reply_to, published_at, expires_at, priority) VALUES (1, 't', x'c0', '{"k":"v"}', 'r', 1001, NULL, 4);
+      INSERT INTO entries (queue, message_id, priority, available_at, expires_at, deliveries) VALUES ('q', 1, 4, 0, NULL, 0);
+      INSERT INTO retained (topic, message_id) VALUES ('t', 1);
+    `);
+    old.close();
+
+    const store = sqliteStore(dir);
+    const state = await store.open();
+    expect(state.entries.map((e) => e.messageId)).toEqual([1]);
+    const reads = [await store.getMessages([1]), await store.getRetained(['t']), await store.replay('t', { id: 0 }, 10), await store.replay('t', { time: 0 }, 10)];
+    for (const [m] of reads) {
+      expect(m).toMatchObject({ id: 1, topic: 't', headers: { k: 'v' }, replyTo: 'r', publishedAt: 1001, expiresAt: null, priority: 4 });
+      expect('order' in m).toBe(false);
+    }
+    const order = { dep: 1, scope: 'orders' };
+    await store.commit([{ op: 'putMessage', message: { id: 2, topic: 't', payload, headers: null, replyTo: null, publishedAt: 1002, expiresAt: null, priority: 4, order } }]);
+    await store.close();
+
+    const reopened = sqliteStore(dir);
+    await reopened.open();
+    const [first, second] = await reopened.getMessages([1, 2]);
+    expect('order' in first).toBe(false);
+    expect(second.order).toStrictEqual(order);
+    await reopened.close();
+    const check = new Database(file, { readonly: true });
+    res.defer(() => check.close());
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  });
 });
 
 describe('SqliteStore open errors', () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test, type TestContext } from 'vitest';
 import { isOrdoError } from '../../broker/errors/index.js';
-import type { RecoveredState, Store, StoreOp } from '../../broker/store/store.js';
+import type { RecoveredState, Store, StoredMessage, StoreOp } from '../../broker/store/store.js';
 import {
   KEEP_ALL, KEEP_NONE, T0, byQueue, entry, entryIds, idsOf, message, op, plainMessage, putMessages, queue,
   queuesOf, sortedIds,
@@ -161,6 +161,32 @@ export function storeContract(
           const got = await s.store.getMessages([1, 2, 3]);
           for (const m of got) expect(m.payload).toBeInstanceOf(Uint8Array);
           expect(got.map(plainMessage)).toEqual(sent.map(plainMessage));
+        };
+        await check();
+        if (s.persistent) {
+          await s.reopen();
+          await check();
+        }
+      });
+
+      it('keeps a message’s order as put: causal {dep}, total {dep, scope}, fifo none, from every read and across a reopen', async ({ s }) => {
+        // Reading: absent stays absent and a causal order gets no scope key (not scope: undefined or null).
+        const orders = { 't/causal': { dep: 7 }, 't/total': { dep: 3, scope: 'orders' }, 't/first': { dep: 0, scope: 'orders' }, 't/fifo': undefined };
+        const sent = Object.entries(orders).map(([topic, order], i) => message(i + 1, order === undefined ? { topic } : { topic, order }));
+        await s.commit(...sent.map(op.putMessage), ...sent.map((m) => op.setRetained(m.topic, m.id)));
+        const orderOf = (m: StoredMessage): unknown => ('order' in m ? { ...m.order } : 'absent');
+        const expected = sent.map(orderOf);
+        expect(expected).toStrictEqual([{ dep: 7 }, { dep: 3, scope: 'orders' }, { dep: 0, scope: 'orders' }, 'absent']);
+        const check = async (): Promise<void> => {
+          expect((await s.store.getMessages(idsOf(sent))).map(orderOf)).toStrictEqual(expected);
+          const retained = [...await s.store.getRetained(['t/#'])].sort((a, b) => a.id - b.id);
+          expect(retained.map(orderOf)).toStrictEqual(expected);
+          for (const [i, m] of sent.entries()) {
+            expect((await s.store.replay(m.topic, { id: 0 }, 10)).map(orderOf)).toStrictEqual([expected[i]]);
+            expect((await s.store.replay(m.topic, { time: T0 }, 10)).map(orderOf)).toStrictEqual([expected[i]]);
+          }
+          // The rest of each message is as put, too.
+          expect((await s.store.getMessages(idsOf(sent))).map(plainMessage)).toEqual(sent.map(plainMessage));
         };
         await check();
         if (s.persistent) {

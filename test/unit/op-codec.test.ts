@@ -19,7 +19,9 @@ const opArb: fc.Arbitrary<StoreOp> = fc.oneof(
       id, topic: name, payload: fc.uint8Array({ maxLength: 5000 }),
       headers: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), { nil: null }),
       replyTo: fc.option(name, { nil: null }), publishedAt: time, expiresAt: fc.option(time, { nil: null }), priority: fc.integer({ min: 0, max: 9 }),
-    }),
+      // Absent (fifo), {dep} (causal) or {dep, scope} (total).
+      order: fc.record({ dep: id, scope: name }, { requiredKeys: ['dep'] }),
+    }, { requiredKeys: ['id', 'topic', 'payload', 'headers', 'replyTo', 'publishedAt', 'expiresAt', 'priority'] }),
   }),
   fc.record({
     op: fc.constant('addEntry' as const),
@@ -36,12 +38,23 @@ const opArb: fc.Arbitrary<StoreOp> = fc.oneof(
   fc.record({ op: fc.constant('dropProducerSeqs' as const), producer: name, below: fc.option(id, { nil: null }) }),
 );
 
-/** StoreOp as the worker sees it (DecodedOp): headers as their JSON text, payload as plain bytes. */
+/** StoreOp as the worker sees it (DecodedOp): headers as their JSON text, payload as plain bytes, order as two nullable fields. */
 function decodedForm(op: StoreOp): unknown {
   if (op.op === 'putProducerSeq') return { op: op.op, record: { ...op.record, digest: Buffer.from(op.record.digest) } };
   if (op.op !== 'putMessage') return op;
-  const { message: m } = op;
-  return { op: 'putMessage', ...m, payload: Buffer.from(m.payload), headers: m.headers === null ? null : JSON.stringify(m.headers) };
+  const { order, ...m } = op.message;
+  return {
+    op: 'putMessage', ...m, payload: Buffer.from(m.payload), headers: m.headers === null ? null : JSON.stringify(m.headers),
+    orderDep: order?.dep ?? null, orderScope: order?.scope ?? null,
+  };
+}
+
+/** Encodes `batches` and decodes them again. */
+function roundTrip(...batches: StoreOp[][]): ReturnType<typeof decodeBatches> {
+  const encoder = new OpEncoder();
+  for (const batch of batches) encoder.add(batch);
+  const { buffer, length } = encoder.finish();
+  return decodeBatches(new Uint8Array(buffer, 0, length));
 }
 
 describe('op-codec: the commit batches SqliteStore sends its worker', () => {
@@ -59,6 +72,25 @@ describe('op-codec: the commit batches SqliteStore sends its worker', () => {
       expect(decoded.map((b) => b.map(plain)))
         .toEqual(batches.map((b) => b.map(decodedForm)));
     }), { numRuns: 200 });
+  });
+
+  it('carries a message\'s order: causal {dep}, total {dep, scope}, none for fifo', () => {
+    const put = (id: number, order?: { dep: number; scope?: string }): StoreOp => ({
+      op: 'putMessage',
+      message: { id, topic: 't', payload: new Uint8Array(0), headers: null, replyTo: null, publishedAt: 1, expiresAt: null, priority: 0, ...(order && { order }) },
+    });
+    const decoded = roundTrip([put(1, { dep: 7 }), put(2, { dep: 3, scope: 'orders' }), put(3), put(4, { dep: 0, scope: '' })]);
+    expect(decoded[0].map((op) => op.op === 'putMessage' && [op.id, op.orderDep, op.orderScope])).toEqual([
+      [1, 7, null], [2, 3, 'orders'], [3, null, null], [4, 0, ''],
+    ]);
+  });
+
+  it('refuses an order with a field of the wrong type', () => {
+    const message = { id: 1, topic: 't', payload: new Uint8Array(0), headers: null, replyTo: null, publishedAt: 1, expiresAt: null, priority: 0 };
+    const bad = (order: unknown): StoreOp => ({ op: 'putMessage', message: { ...message, order: order as { dep: number } } });
+    expect(() => new OpEncoder().add([bad({ dep: '7' })])).toThrow(/expected a number/);
+    expect(() => new OpEncoder().add([bad({ scope: 'orders' })])).toThrow(/expected a number/);
+    expect(() => new OpEncoder().add([bad({ dep: 7, scope: 5 })])).toThrow(/expected a string/);
   });
 
   it('refuses an op with a field of the wrong type and keeps the batches before it', () => {

@@ -1,9 +1,8 @@
-import { unsupportedOrder } from '../../delivery/index.js';
 import { Consumer, queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkConsume, requestIdOf, type ConsumeOp } from '../../protocol/index.js';
 import type { StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
-import { replyFailure } from './message-checks.js';
+import { isOrdered, replyFailure } from './message-checks.js';
 
 /** Unacked deliveries a consumer holds when it names no prefetch. */
 export const DEFAULT_PREFETCH = 100;
@@ -28,11 +27,6 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_REQUEST', nameError);
     return;
   }
-  const unsupported = options ? unsupportedOrder(options.order) : undefined;
-  if (unsupported !== undefined) {
-    conn.replyError(reqId, 'ERR_UNSUPPORTED', unsupported);
-    return;
-  }
   if (conn.hasSubId(subId)) {
     conn.replyError(reqId, 'ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`);
     return;
@@ -55,7 +49,7 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_NOT_FOUND', `no queue ${name}`);
     return;
   }
-  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, options?.qos === 'at-most-once');
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, options?.qos === 'at-most-once', isOrdered(options?.order));
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {

@@ -40,8 +40,9 @@ export function handleHello(conn: Connection, op: unknown[]): void {
       maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       maxPayloadBytes: maxPayloadBytes(config.limits.maxFrameBytes),
     },
-    capabilities: ['at-most-once', 'at-least-once', 'exactly-once', 'fifo', 'batch', 'request-reply', 'shared-subscriptions', 'queues', 'retained', 'durable-subscriptions', 'replay'],
+    capabilities: ['at-most-once', 'at-least-once', 'exactly-once', 'fifo', 'causal', 'total', 'batch', 'request-reply', 'shared-subscriptions', 'queues', 'retained', 'durable-subscriptions', 'replay'],
     instance: conn.broker.durable.instance,
+    seq: conn.broker.lastSeq(),
   };
   if (hello.producer != null) {
     conn.broker.producerClaims.take(hello.producer, conn.connectionId);

@@ -1,7 +1,8 @@
-import { unsupportedOrder } from '../../delivery/index.js';
 import type { ProducerSeq } from '../../durable/index.js';
 import type { ErrorCode } from '../../errors/index.js';
-import { INBOX_ROOT, isBrokerTopic, topicNameError } from '../../protocol/index.js';
+import { orderStamp } from '../../ordering/index.js';
+import { INBOX_ROOT, isBrokerTopic, topicNameError, type Order } from '../../protocol/index.js';
+import type { MessageOrder } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
 
@@ -9,9 +10,10 @@ import { maxPayloadBytes } from '../limits.js';
 interface MessageOptions {
   readonly replyTo?: string | null;
   readonly qos?: string | null;
-  readonly order?: string | null;
+  readonly order?: Order | null;
   readonly producer?: string | null;
   readonly pseq?: number | null;
+  readonly after?: number | null;
 }
 
 /**
@@ -25,8 +27,6 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
     const replyToError = topicNameError(options.replyTo);
     if (replyToError !== undefined) return ['ERR_BAD_REQUEST', `replyTo: ${replyToError}`];
   }
-  const unsupported = options ? unsupportedOrder(options.order) : undefined;
-  if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
   if (options?.qos === 'exactly-once' && (options.producer == null || options.pseq == null)) {
     return ['ERR_BAD_REQUEST', 'qos exactly-once needs a producer id and a sequence (options producer and pseq)'];
   }
@@ -37,6 +37,27 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
   conn.messagesIn++;
   conn.broker.counters.messagesIn++;
   return undefined;
+}
+
+/**
+ * Stamps a message about to be accepted from `conn` for `destination` (a
+ * topic, or a queue's name) with its causal or total order [semantics 2];
+ * undefined for fifo. Call accepted() once it has its id.
+ */
+export function orderOf(conn: Connection, options: MessageOptions | null | undefined, destination: string): MessageOrder | undefined {
+  if (!isOrdered(options?.order)) return undefined;
+  const past = { after: options?.after ?? 0, lastAccepted: conn.lastAccepted, lastSeq: conn.broker.lastSeq() };
+  return orderStamp(options?.order, past, conn.broker.scopes, destination);
+}
+
+/** The message just taken from `conn` has the broker's last id: it is in the causal past of the next one. */
+export function accepted(conn: Connection): void {
+  conn.lastAccepted = conn.broker.lastSeq();
+}
+
+/** True for causal and total order. */
+export function isOrdered(order: Order | null | undefined): order is 'causal' | 'total' {
+  return order === 'causal' || order === 'total';
 }
 
 /** Why a topic cannot be published to (publish and ack-publish share it), or undefined. */

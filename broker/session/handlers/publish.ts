@@ -1,7 +1,7 @@
 import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
 import { BrokerOp, checkPublish, requestIdOf, type PublishOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { messageError, producerSeqOf, publishTopicError, replyFailure } from './message-checks.js';
+import { accepted, messageError, orderOf, producerSeqOf, publishTopicError, replyFailure } from './message-checks.js';
 
 const result: FanOutResult = { matched: 0, dropped: 0 };
 
@@ -28,9 +28,12 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
   }
   const replyTo = options?.replyTo ?? null;
   const isAtLeastOnce = options?.qos === 'at-least-once' || options?.qos === 'exactly-once';
+  const order = orderOf(conn, options, topic);
   if (isAtLeastOnce || options?.retain === true) {
-    const incoming = { topic, payload, headers: options?.headers ?? null, replyTo };
-    conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(options)).then(
+    const incoming = { topic, payload, headers: options?.headers ?? null, replyTo, order };
+    const stored = conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(options));
+    accepted(conn);
+    stored.then(
       (stored) => {
         if (reqId !== 0) conn.send([BrokerOp.ok, reqId, stored]);
       },
@@ -40,8 +43,9 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
   }
   fanOutAtMostOnce(
     conn.broker.router, topic, payload, options?.headers ?? null, replyTo,
-    conn.broker.nextSeq(), Date.now(), result,
+    conn.broker.nextSeq(), Date.now(), result, order,
   );
+  accepted(conn);
   if (options?.confirm !== true) return;
   if (replyTo !== null && result.matched === 0) {
     conn.replyError(reqId, 'ERR_NO_RESPONDERS', `no subscriber for '${topic}'`);

@@ -1,7 +1,7 @@
 import { queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkSend, requestIdOf, type SendOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
-import { messageError, producerSeqOf, replyFailure } from './message-checks.js';
+import { accepted, messageError, orderOf, producerSeqOf, replyFailure } from './message-checks.js';
 
 /**
  * SEND [protocol 2.11]: a message for one consumer of a queue. Always
@@ -29,11 +29,12 @@ export function handleSend(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, ...refused);
     return;
   }
-  const incoming = { payload, headers: options?.headers ?? null, replyTo: options?.replyTo ?? null };
+  const incoming = { payload, headers: options?.headers ?? null, replyTo: options?.replyTo ?? null, order: orderOf(conn, options, queue) };
   const sendOptions = { priority: options?.priority ?? 0, delayMs: options?.delayMs ?? 0, ttlMs: options?.ttlMs ?? null };
   let sent: Promise<{ id: number; duplicate?: true }>;
   try {
     sent = conn.broker.durable.send(queue, incoming, sendOptions, producerSeqOf(options));
+    accepted(conn);
   } catch (err) {
     replyFailure(conn, reqId, err);
     return;

@@ -36,7 +36,8 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
     return;
   }
   const batch: StoreOp[] = [];
-  const unknown = settle(binding, name, ids, extra, batch);
+  const deadLettered: DeliveryTag[] = [];
+  const unknown = settle(binding, name, ids, extra, batch, deadLettered);
   const { persister } = conn.broker.durable;
   // An ack is not fsynced on its own, and it may wait briefly for a commit to share
   // (Persister.commitLater): a power cut may undo an ack — a duplicate, never a loss.
@@ -46,11 +47,12 @@ export function handleSettle(conn: Connection, op: unknown[]): void {
     if (name === 'received') {
       if (reqId !== 0) conn.send([BrokerOp.ok, reqId, unknown.length === 0 ? { settled: ids.length } : { settled: ids.length - unknown.length, notHeld: unknown }]);
     } else if (unknown.length > 0) conn.replyError(reqId, 'ERR_NOT_FOUND', notHeldReason(binding, name, ids.length, unknown));
-    else if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { settled: ids.length }]);
+    // A nack's OK names what did not go back to the queue: a client waiting for a redelivery stops waiting.
+    else if (reqId !== 0) conn.send([BrokerOp.ok, reqId, deadLettered.length === 0 ? { settled: ids.length } : { settled: ids.length, deadLettered }]);
   }, (err: unknown) => replyFailure(conn, reqId, err));
 }
 
-function settle(binding: ConsumerBinding, name: SettleName, ids: DeliveryTag[], extra: unknown, batch: StoreOp[]): DeliveryTag[] {
+function settle(binding: ConsumerBinding, name: SettleName, ids: DeliveryTag[], extra: unknown, batch: StoreOp[], deadLettered: DeliveryTag[]): DeliveryTag[] {
   const { queue, consumer } = binding;
   switch (name) {
     case 'ack': return queue.ack(consumer, ids, batch);
@@ -63,7 +65,8 @@ function settle(binding: ConsumerBinding, name: SettleName, ids: DeliveryTag[], 
     case 'received': return queue.received(consumer, ids);
     case 'nack': {
       const options = (extra ?? {}) as NackWireOptions;
-      return queue.nack(consumer, ids, options.requeue ?? true, options.delayMs ?? 0, Date.now(), batch);
+      const how = { requeue: options.requeue ?? true, delayMs: options.delayMs ?? 0, release: options.release ?? false };
+      return queue.nack(consumer, ids, how, Date.now(), batch, deadLettered);
     }
     case 'extend': return queue.extend(consumer, ids, extra as number, Date.now());
   }

@@ -1,4 +1,4 @@
-import { GatedSubscriber, unsupportedOrder } from '../../delivery/index.js';
+import { GatedSubscriber } from '../../delivery/index.js';
 import { Consumer, MessageFlags, subscriptionQueueName } from '../../durable/index.js';
 import {
   BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp, type SubscribeWireOptions,
@@ -6,7 +6,7 @@ import {
 import type { StoredMessage, StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { DEFAULT_PREFETCH } from './consume.js';
-import { replyFailure } from './message-checks.js';
+import { isOrdered, replyFailure } from './message-checks.js';
 
 /** Most history messages one subscribe replays; a subscriber wanting more subscribes again from the last seq. */
 export const MAX_REPLAY = 10_000;
@@ -40,8 +40,6 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   const patternError = topicPatternError(pattern);
   if (patternError !== undefined) return ['ERR_BAD_PATTERN', patternError];
   if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing'];
-  const unsupported = options ? unsupportedOrder(options.order) : undefined;
-  if (unsupported !== undefined) return ['ERR_UNSUPPORTED', unsupported];
   if (options?.from != null) {
     if (isStored(options)) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
     if (/(^|\/)[+#](\/|$)/.test(pattern)) return ['ERR_BAD_REQUEST', 'replay (from) needs a topic name, not a pattern with + or #'];
@@ -106,7 +104,7 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   const isNew = durable.queues.get(name) === undefined;
   // A non-durable subscription's dead letters are dropped with it; a durable one keeps them in `<name>.dlq`.
   const queue = durable.queues.create(name, transient ? { deadLetterQueue: null } : {}, batch, { pattern, transient });
-  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false);
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false, isOrdered(options?.order));
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {

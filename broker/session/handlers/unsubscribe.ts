@@ -28,6 +28,8 @@ export function handleUnsubscribe(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.consumers.delete(subId);
+  // What it held back for that subscription will not come now.
+  conn.flushPending();
   conn.broker.durable.detach(binding.queue, binding.consumer).then(
     () => conn.send([BrokerOp.ok, reqId, null]),
     (err: unknown) => replyFailure(conn, reqId, err),

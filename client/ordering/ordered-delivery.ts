@@ -1,0 +1,135 @@
+import type { Message, MessageOrder, NackOutcome } from '../message.js';
+import type { Subscription } from '../subscription.js';
+import { Arrival, HoldBack, type HoldReason } from './hold-back.js';
+
+/** A held message with the subscription it came on. */
+interface Held {
+  readonly seq: number;
+  readonly dep: number;
+  readonly scope?: string;
+  readonly msg: Message<any>;
+  readonly sub: Subscription<any>;
+}
+
+/**
+ * The client's side of causal and total order [semantics 2.2, 2.3], across
+ * all its subscriptions and consumers:
+ * - stamps its ordered publishes with `after`, the highest message id it has
+ *   seen (received, or its own confirmed): the broker derives each message's
+ *   `dep` from it;
+ * - holds back what ordered subscriptions receive until what it depends on
+ *   was handled (HoldBack), with the broker's PENDING telling it what is
+ *   still to come;
+ * - learns that a nacked delivery will never come again (dead-lettered, or
+ *   expired while it waited) from the nack's answer, or when PENDING passes it.
+ */
+export class OrderedDelivery {
+  private after = 0;
+  private readonly holdBack = new HoldBack<Held>();
+  /** Nacked deliveries not come again yet, by seq, with their subscription. */
+  private readonly owed = new Map<number, Subscription<any>>();
+  /** Of those, the ones the broker confirmed it took back: once PENDING passes one that has not come again, it never will. */
+  private readonly takenBack = new Set<number>();
+  private epoch = 0;
+
+  /** The highest message id seen, for `after` [protocol 2.3]. */
+  get causalHigh(): number {
+    return this.after;
+  }
+
+  /** A message id this client saw: received, or its own publish confirmed. */
+  saw(seq: number): void {
+    if (seq > this.after) this.after = seq;
+  }
+
+  /** Wire options of a publish or send, with `after` when it asks for causal or total order. */
+  stamp<T extends { order?: string }>(wire: T | null): T | null {
+    if (wire?.order !== 'causal' && wire?.order !== 'total') return wire;
+    return { ...wire, after: this.after };
+  }
+
+  /** An ordered message arrived on `sub`, an ordered subscription: held until its turn. */
+  arrive(sub: Subscription<any>, msg: Message<any>): void {
+    const order = msg.order!;
+    const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
+    this.owed.delete(msg.seq);
+    this.takenBack.delete(msg.seq);
+    // A redelivery of one held or running (its ack deadline passed): keep the newest copy, whose tag the broker knows.
+    if (this.holdBack.arrive(held) === Arrival.duplicate) this.holdBack.replace(held);
+    this.pump();
+  }
+
+  /** PENDING [protocol 2.17]: the lowest id routed here and not sent yet, 0 when none. */
+  setPending(lowest: number): void {
+    this.holdBack.setPending(lowest);
+    for (const seq of this.takenBack) if (lowest === 0 || lowest > seq) this.stopOwing(seq);
+    this.pump();
+  }
+
+  /**
+   * `msg`'s handler finished on `sub`. A failed at-least-once delivery was
+   * nacked (`nacked`): it stays in the way of what depends on it until it
+   * comes again, or the broker says it will not.
+   */
+  handled(sub: Subscription<any>, msg: Message<any>, nacked?: Promise<NackOutcome>): void {
+    if (msg.order === undefined) return;
+    if (nacked === undefined) {
+      this.holdBack.delivered(msg.seq);
+      this.pump();
+      return;
+    }
+    this.holdBack.owe(msg.seq);
+    this.owed.set(msg.seq, sub);
+    const epoch = this.epoch;
+    nacked.then((outcome) => {
+      if (epoch !== this.epoch || !this.owed.has(msg.seq)) return; // come again already, or the connection went
+      if (outcome === 'dead-lettered') this.stopOwing(msg.seq);
+      // The answer follows the broker's taking it back: a PENDING from now on that passes it means it is gone.
+      else this.takenBack.add(msg.seq);
+      this.pump();
+    }, () => { /* the connection went: reset() forgets it */ });
+  }
+
+  /** `sub` ended: what it held or owes will not be handled, and blocks nothing more. */
+  forget(sub: Subscription<any>): void {
+    for (const held of this.holdBack.outstanding()) if (held.sub === sub) this.holdBack.gone(held.seq);
+    for (const [seq, owner] of this.owed) if (owner === sub) this.stopOwing(seq);
+    this.pump();
+  }
+
+  private stopOwing(seq: number): void {
+    this.owed.delete(seq);
+    this.takenBack.delete(seq);
+    this.holdBack.gone(seq);
+  }
+
+  /** The connection was lost: held messages come again (stored) or never (at most once). */
+  reset(): void {
+    this.epoch++;
+    this.owed.clear();
+    this.takenBack.clear();
+    this.holdBack.reset();
+  }
+
+  /** Why the oldest held message waits (diagnostics). */
+  waitingFor(): HoldReason | undefined {
+    return this.holdBack.waitingFor();
+  }
+
+  get heldCount(): number {
+    return this.holdBack.heldCount;
+  }
+
+  private pump(): void {
+    for (const { sub, msg } of this.holdBack.release()) sub.enqueue(msg);
+  }
+}
+
+/** MESSAGE's `order` element [protocol 2.10], or undefined (absent, or not a valid map: the message is then taken as fifo). */
+export function orderOf(value: unknown): MessageOrder | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { dep, scope } = value as { dep?: unknown; scope?: unknown };
+  if (typeof dep !== 'number' || !Number.isSafeInteger(dep) || dep < 0) return undefined;
+  if (scope === undefined || scope === null) return { dep };
+  return typeof scope === 'string' ? { dep, scope } : undefined;
+}
