@@ -1,4 +1,5 @@
 import { unpackr } from './codec.js';
+import { DEP_KEY, SCOPE_KEY } from './message-tail.js';
 import { BrokerOp } from './ops.js';
 
 /**
@@ -97,10 +98,6 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
   return p;
 }
 
-/** `dep` and `scope` keys as MessagePack fixstr. */
-const DEP_KEY = [0xa3, 0x64, 0x65, 0x70];
-const SCOPE_KEY = [0xa5, 0x73, 0x63, 0x6f, 0x70, 0x65];
-
 /** MESSAGE's order map as the broker writes it, {dep} or {dep, scope} in that order; undefined to fall back. */
 function readOrder(b: Uint8Array, at: number): { order: { dep: number; scope?: string }; end: number } | undefined {
   const size = b[at];
@@ -118,7 +115,7 @@ function readOrder(b: Uint8Array, at: number): { order: { dep: number; scope?: s
   return { order: { dep, scope: utf8(b, p, p + length) }, end: p + length };
 }
 
-function bytesAt(b: Uint8Array, at: number, expected: readonly number[]): boolean {
+function bytesAt(b: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false;
   return true;
 }

@@ -9,6 +9,10 @@ export interface OrderedTail {
   readonly order: { readonly dep: number; readonly scope?: string };
 }
 
+/** The order map's keys as MessagePack fixstr. */
+export const DEP_KEY = new Uint8Array([0xa3, 0x64, 0x65, 0x70]); // 'dep'
+export const SCOPE_KEY = new Uint8Array([0xa5, 0x73, 0x63, 0x6f, 0x70, 0x65]); // 'scope'
+
 /** True for a tail encode() wrote with an order map (a causal or total message). */
 export function isOrderedTail(tail: Uint8Array): boolean {
   return tail[0] === 0x99;
@@ -38,11 +42,11 @@ export class MessageTailEncoder {
   ): Uint8Array {
     const topicBytes = this.topics.get(topic);
     const extra = headers === null && replyTo === null ? undefined : encodeValue([headers, replyTo]);
-    const orderBytes = order === undefined ? undefined : encodeValue(order.order);
-    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 4 * MAX_UINT_BYTES + (orderBytes?.length ?? 0));
+    const scopeBytes = order?.order.scope === undefined ? undefined : this.topics.get(order.order.scope);
+    this.reserve(1 + topicBytes.length + 5 + payload.length + (extra?.length ?? 2) + 5 * MAX_UINT_BYTES + 16 + (scopeBytes?.length ?? 0));
     const buf = this.scratch;
     let at = 0;
-    buf[at++] = orderBytes === undefined ? 0x96 : 0x99; // fixarray of 6, or of 9
+    buf[at++] = order === undefined ? 0x96 : 0x99; // fixarray of 6, or of 9
     buf.set(topicBytes, at);
     at += topicBytes.length;
     at = writeBinHeader(buf, at, payload.length);
@@ -57,11 +61,19 @@ export class MessageTailEncoder {
     }
     at = writeUint(buf, at, seq);
     at = writeUint(buf, at, timestamp);
-    if (orderBytes !== undefined) {
-      at = writeUint(buf, at, order!.deliveries);
-      at = writeUint(buf, at, order!.flags);
-      buf.set(orderBytes, at);
-      at += orderBytes.length;
+    if (order !== undefined) {
+      at = writeUint(buf, at, order.deliveries);
+      at = writeUint(buf, at, order.flags);
+      // The order map, {dep} or {dep, scope} in that order, as a fixmap (what the client's fast path reads).
+      buf[at++] = scopeBytes === undefined ? 0x81 : 0x82;
+      buf.set(DEP_KEY, at);
+      at = writeUint(buf, at + DEP_KEY.length, order.order.dep);
+      if (scopeBytes !== undefined) {
+        buf.set(SCOPE_KEY, at);
+        at += SCOPE_KEY.length;
+        buf.set(scopeBytes, at);
+        at += scopeBytes.length;
+      }
     }
     return buf.subarray(0, at);
   }

@@ -14,6 +14,7 @@ const shared = useSharedBroker(res);
 const ALO = { qos: 'at-least-once' } as const;
 
 const client = (): Promise<OrdoClient> => shared.client();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('causal order', () => {
   it('delivers m1 before m2 when m2 was published after receiving m1, though m1 comes again after a nack', async () => {
@@ -43,5 +44,88 @@ describe('causal order', () => {
     await waitFor(() => got.length === 2);
     expect(got[0].order?.dep).toBeLessThan(got[0].seq);
     expect(got[1].order).toEqual({ dep: got[0].seq, scope: 'default' });
+  });
+});
+
+describe('causal order: predecessors that never come', () => {
+  it('releases a dependent once its predecessor is dead-lettered after failing every delivery', async () => {
+    const [a, c, p] = await Promise.all([client(), client(), client()]);
+    const seen: string[] = [];
+    c.on('error', () => undefined);
+    await c.subscribe<string>('dl/a', () => { throw new Error('always fails'); }, { ...ALO, order: 'causal' });
+    await c.subscribe<string>('dl/b', (m) => { seen.push(m.payload); }, { ...ALO, order: 'causal' });
+    await a.subscribe<string>('dl/a', async (m) => { await a.publish('dl/b', `after ${m.payload}`, { ...ALO, order: 'causal' }); });
+    await p.publish('dl/a', 'm1', { ...ALO, order: 'causal' });
+    // The subscription queue's maxDeliveries is 10: the nack of the tenth delivery says it went to the dead letters.
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
+    expect(seen).toEqual(['after m1']);
+  });
+
+  it('releases a dependent when the subscription holding its predecessor ends', async () => {
+    const [a, c, p] = await Promise.all([client(), client(), client()]);
+    const seen: string[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => { release = resolve; });
+    const subA = await c.subscribe<string>('un/a', async () => { await blocked; }, { ...ALO, order: 'causal' });
+    await c.subscribe<string>('un/b', (m) => { seen.push(m.payload); }, { ...ALO, order: 'causal' });
+    await a.subscribe<string>('un/a', async (m) => { await a.publish('un/b', `after ${m.payload}`, { ...ALO, order: 'causal' }); });
+    await p.publish('un/a', 'm1', { ...ALO, order: 'causal' });
+    await sleep(300);
+    expect(seen).toEqual([]); // m1's handler has not finished: its dependent waits
+    await subA.unsubscribe();
+    release();
+    await waitFor(() => seen.length === 1);
+    expect(seen).toEqual(['after m1']);
+  });
+});
+
+describe('total order', () => {
+  it('every subscriber, whatever the shape of its subscriptions and prefetch, handles one scope in one order', async () => {
+    const [p1, p2, wild, split] = await Promise.all([client(), client(), client(), client()]);
+    const wildSeqs: number[] = [];
+    const splitSeqs: number[] = [];
+    await wild.subscribe('to/#', (m) => { wildSeqs.push(m.seq); }, { ...ALO, order: 'total', prefetch: 50 });
+    // A slow subscription with a window of one beside a fast one: the classic way order breaks.
+    await split.subscribe('to/a', async (m) => { await sleep(m.seq % 3 === 0 ? 5 : 0); splitSeqs.push(m.seq); }, { ...ALO, order: 'total', prefetch: 1 });
+    await split.subscribe('to/b', (m) => { splitSeqs.push(m.seq); }, { order: 'total' });
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      sends.push(p1.publish(i % 2 === 0 ? 'to/a' : 'to/b', i, { ...ALO, order: 'total' }));
+      sends.push(p2.publish(i % 3 === 0 ? 'to/a' : 'to/b', -i, { ...ALO, order: 'total' }));
+    }
+    await Promise.all(sends);
+    await waitFor(() => wildSeqs.length === 400 && splitSeqs.length === 400, { timeoutMs: 20_000 });
+    expect(splitSeqs).toEqual(wildSeqs);
+    expect(wildSeqs).toEqual([...wildSeqs].sort((x, y) => x - y));
+  });
+
+  it('orders a queue\'s total-order messages for an ordered consumer', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    const got: Message<number>[] = [];
+    await c.consume<number>('ordered-jobs', (m) => { got.push(m); }, { order: 'total', prefetch: 5 });
+    for (let i = 0; i < 20; i++) await p.send('ordered-jobs', i, { order: 'total' });
+    await waitFor(() => got.length === 20);
+    expect(got.map((m) => m.payload)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(got.every((m) => m.order?.scope === 'default')).toBe(true);
+  });
+});
+
+describe('fifo: a redelivery is not overtaken [semantics 2.1]', () => {
+  it('handles the messages of a subscription with a wide window in publish order though one fails once', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    const handled: number[] = [];
+    let failed = false;
+    c.on('error', () => undefined);
+    await c.subscribe<number>('fifo/x', (m) => {
+      if (m.payload === 3 && !failed) {
+        failed = true;
+        throw new Error('fails once');
+      }
+      handled.push(m.payload);
+    }, { ...ALO, prefetch: 50 });
+    for (let i = 0; i < 30; i++) await p.publish('fifo/x', i, ALO);
+    await waitFor(() => handled.length === 30);
+    expect(failed).toBe(true);
+    expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 });
