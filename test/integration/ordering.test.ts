@@ -129,3 +129,22 @@ describe('fifo: a redelivery is not overtaken [semantics 2.1]', () => {
     expect(handled).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 });
+
+describe('flow control on subscriptions', () => {
+  it('an at-least-once subscription holds at most its prefetch window unacked, ordered or not', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => { release = resolve; });
+    const handled: number[] = [];
+    const sub = await c.subscribe<number>('window/x', async (m) => { await blocked; handled.push(m.payload); }, { ...ALO, order: 'causal', prefetch: 3 });
+    for (let i = 0; i < 20; i++) await p.publish('window/x', i, { ...ALO, order: 'causal' });
+    await waitFor(async () => (await c.listQueues()).find((q) => q.name === sub.queueName)?.unacked === 3);
+    await sleep(200);
+    const info = (await c.listQueues()).find((q) => q.name === sub.queueName)!;
+    expect(info.unacked).toBe(3);
+    expect(info.ready).toBe(17);
+    release();
+    await waitFor(() => handled.length === 20);
+    expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});

@@ -3,7 +3,7 @@ import { BrokerOp, checkAckPublish, requestIdOf, type AckPublishOp, type AckPubl
 import type { ErrorCode } from '../../errors/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
-import { publishTopicError, replyFailure } from './message-checks.js';
+import { accepted, publishTopicError, replyFailure } from './message-checks.js';
 
 /**
  * ACKPUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
@@ -38,7 +38,10 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
   }
   conn.messagesIn += checked.length;
   conn.broker.counters.messagesIn += checked.length;
-  conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked).then(
+  const stored = conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked);
+  // Its outputs are in the causal past of what this client publishes next.
+  accepted(conn);
+  stored.then(
     (ids) => {
       if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { ids }]);
     },
