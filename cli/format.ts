@@ -7,7 +7,19 @@ export function payloadText(payload: unknown): string {
   return JSON.stringify(payload, jsonReplacer);
 }
 
-/** A message as one JSON object (the `--json` line of `ordo sub` and `ordo consume`). */
+/** The fields of a --json line of `ordo sub` and `ordo consume`, for their --help. */
+export const MESSAGE_JSON_HELP = [
+  'With --json, one object per message: topic, payload, headers, id, seq (its place in the broker\'s order),',
+  'timestamp, redelivered, deliveries, replyTo (when set) and, for a causal or total message,',
+  'order: {dep} or {dep, scope} (dep: the highest message id in its causal past; scope: its total-order scope).',
+].join('\n');
+
+/**
+ * A message as one JSON object (the `--json` line of `ordo sub` and `ordo
+ * consume`). `seq` is its place in the broker's order; a causal or total
+ * message also has `order`: `{dep}` (the highest id in its causal past) or
+ * `{dep, scope}` (total) [semantics 2].
+ */
 export function messageJson(msg: Message): string {
   return jsonLine({
     topic: msg.topic,
@@ -19,6 +31,7 @@ export function messageJson(msg: Message): string {
     redelivered: msg.redelivered,
     deliveries: msg.deliveries,
     ...(msg.replyTo !== undefined && { replyTo: msg.replyTo }),
+    ...(msg.order !== undefined && { order: msg.order }),
   });
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ORDERS, type Order, type Qos } from '../client/index.js';
+import { ORDERS, type Qos } from '../client/index.js';
 
 /** Default broker URL of every client command. */
 export const DEFAULT_URL = 'ws://127.0.0.1:7700';
@@ -34,9 +34,22 @@ export function qosOption(): Option {
     });
 }
 
-/** --order fifo|causal|total */
-export function orderOption(): Option {
-  return new Option('--order <order>', 'ordering guarantee').choices(ORDERS as unknown as string[]).argParser((v) => v as Order);
+/** What --order means to a command that publishes or sends, and to one that receives [semantics 2]. */
+const ORDER_HELP = {
+  emit: 'ordering guarantee of the messages: fifo (default); causal: ordered receivers handle each after the messages'
+    + ' sent before it (by this command, or by anyone before it connected); total: as causal, and in one order that every'
+    + ' ordered receiver of its scope shares',
+  receive: 'ordering guarantee of what is printed: fifo (default) prints messages as they come; causal or total holds'
+    + ' a causal or total message back until what it depends on (for total, also what precedes it in its scope) was printed',
+} as const;
+
+/**
+ * --order fifo|causal|total, for a command that emits (pub, send) or
+ * receives (sub, consume). choices() checks the value itself (an argParser()
+ * after it would replace that check), so the flag holds an Order.
+ */
+export function orderOption(role: keyof typeof ORDER_HELP): Option {
+  return new Option('--order <order>', ORDER_HELP[role]).choices(ORDERS);
 }
 
 /** --count N: a positive integer. */

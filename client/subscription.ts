@@ -115,7 +115,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       // ack deadline runs out while it waits here behind a slow handler.
       msg.received();
     }
-    if (this.ordering !== undefined && msg.order !== undefined) {
+    if (this.ordering !== undefined) {
       this.ordering.arrive(this, msg);
       return;
     }

@@ -24,13 +24,14 @@ export function benchCommand(): Command {
     .option('--peers', 'also run Mosquitto, NATS, RabbitMQ and Redis when installed (default when any is installed)')
     .option('--no-peers', 'run Ordo only')
     .addOption(new Option('--messages <n>', 'messages per throughput run (most per burst for at-least-once)').argParser(parsePositiveInt))
-    .addOption(new Option('--only <targets>', 'comma-separated targets: ordo, nats, mosquitto, rabbitmq, redis'))
+    .addOption(new Option('--only <targets>', 'comma-separated targets: ordo, nats, mosquitto, rabbitmq, redis, or ordering (Ordo\'s causal and total order section; alone: only that section)'))
     .addOption(new Option('--workloads <ids>',
-      'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store'))
+      'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store, ordering'))
     .addOption(new Option('--qos <guarantee>', 'only the workloads of this guarantee (exactly-once adds its at-least-once baseline)').choices([...QOS_LEVELS]))
     .addOption(new Option('--burst-ms <ms>', 'cap on each measured burst').argParser(parsePositiveInt))
     .option('--json', 'print results as JSON')
-    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n  $ ordo bench --qos exactly-once --only ordo,mosquitto,nats\n')
+    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n'
+      + '  $ ordo bench --qos exactly-once --only ordo,mosquitto,nats\n  $ ordo bench --only ordering\n')
     .action((flags: BenchFlags) => runCommand(async () => {
       const { runBench } = await import('../../bench/main.js');
       await runBench({

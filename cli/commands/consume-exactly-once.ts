@@ -1,4 +1,4 @@
-import type { Message, OrdoClient } from '../../client/index.js';
+import type { Message, Order, OrdoClient } from '../../client/index.js';
 import { SqliteDedupStore } from '../../client/node.js';
 import { describeError } from '../run-command.js';
 
@@ -6,6 +6,7 @@ import { describeError } from '../run-command.js';
 export interface ExactlyOnceFlags {
   count?: number;
   prefetch?: number;
+  order?: Order;
   /** The dedup store's SQLite file (kept across runs); none: memory, for this run only. */
   dedup?: string;
 }
@@ -32,7 +33,7 @@ export async function printExactlyOnce(
     if (line !== undefined) process.stdout.write(line);
     if (--remaining === 0) finish();
   };
-  const options = { qos: 'exactly-once' as const, dedup, prefetch: flags.prefetch };
+  const options = { qos: 'exactly-once' as const, order: flags.order, dedup, prefetch: flags.prefetch };
   const sub = 'queue' in source
     ? await client.consume(source.queue, print, options)
     : await client.subscribe(source.pattern, print, { ...options, durable: source.durable, group: source.group });

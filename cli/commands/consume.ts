@@ -1,13 +1,16 @@
 import { Command, Option } from 'commander';
-import type { Message, Qos, Subscription } from '../../client/index.js';
-import { messageJson, payloadText } from '../format.js';
-import { PREFETCH_MAX, PREFETCH_MIN, countOption, integerIn, qosOption, withClientOptions, type ClientFlags } from '../options.js';
+import type { Message, Order, Qos, Subscription } from '../../client/index.js';
+import { MESSAGE_JSON_HELP, messageJson, payloadText } from '../format.js';
+import {
+  PREFETCH_MAX, PREFETCH_MIN, countOption, integerIn, orderOption, qosOption, withClientOptions, type ClientFlags,
+} from '../options.js';
 import { Pipeline } from '../pipeline.js';
 import { printExactlyOnce } from './consume-exactly-once.js';
 import { connectFromFlags, describeError, runCommand, untilSignal } from '../run-command.js';
 
 interface ConsumeFlags extends ClientFlags {
   qos?: Qos;
+  order?: Order;
   count?: number;
   prefetch?: number;
   dedup?: string;
@@ -22,11 +25,13 @@ export function consumeCommand(): Command {
     .description('print messages of QUEUE, one per line (the payload, or JSON with --json), acking each once printed')
     .argument('<queue>', 'queue name')
     .addOption(qosOption().default('at-least-once'))
+    .addOption(orderOption('receive'))
     .addOption(countOption('exit after N messages, once their acks are confirmed (the rest stay in the queue)'))
     .addOption(new Option('--prefetch <n>', `most unacked deliveries at once, ${PREFETCH_MIN} to ${PREFETCH_MAX} (default ${DEFAULT_PREFETCH}, at most --count)`)
       .argParser(integerIn(PREFETCH_MIN, PREFETCH_MAX)))
     .addOption(new Option('--dedup <file>', 'exactly-once: SQLite file remembering the messages printed, so none is printed twice across runs (default: this run only)'))
-    .addHelpText('after', '\nExamples:\n  $ ordo consume jobs --count 1\n  $ ordo consume jobs --json --prefetch 10\n  $ ordo consume jobs --qos exactly-once --dedup ./jobs-seen.db\n')
+    .addHelpText('after', `\n${MESSAGE_JSON_HELP}\n\nExamples:\n  $ ordo consume jobs --count 1\n  $ ordo consume jobs --json --prefetch 10\n`
+      + '  $ ordo consume jobs --json --order total\n  $ ordo consume jobs --qos exactly-once --dedup ./jobs-seen.db\n')
     .action((queue: string, flags: ConsumeFlags) => runCommand(async () => {
       const client = await connectFromFlags(flags, { reconnect: true });
       const closed = new Promise<never>((_, reject) => {
@@ -46,7 +51,7 @@ export function consumeCommand(): Command {
         return;
       }
       try {
-        const consumer = await client.consume(queue, undefined, { qos: flags.qos, prefetch });
+        const consumer = await client.consume(queue, undefined, { qos: flags.qos, order: flags.order, prefetch });
         process.stderr.write(`consuming ${queue}\n`);
         const printed = printMessages(consumer, flags, acks, printing);
         printed.catch(() => { /* raced below; a failure after a signal has nothing left to report */ });

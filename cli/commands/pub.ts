@@ -17,9 +17,10 @@ export function pubCommand(): Command {
     .argument('<topic>', 'topic name, e.g. orders/eu/created')
     .argument('[message]', 'the message (a UTF-8 string unless --parse-json)')
     .addOption(qosOption())
-    .addOption(orderOption())
+    .addOption(orderOption('emit'))
     .option('--retain', 'keep as the topic\'s retained message')
-    .addHelpText('after', '\nExamples:\n  $ ordo pub orders/eu/created \'{"id":1}\' --parse-json\n  $ seq 3 | ordo pub numbers\n')
+    .addHelpText('after', '\nExamples:\n  $ ordo pub orders/eu/created \'{"id":1}\' --parse-json\n  $ seq 3 | ordo pub numbers\n'
+      + '  $ seq 3 | ordo pub orders/eu/updated --order total --qos 1\n')
     .action((topic: string, message: string | undefined, flags: PubFlags) => runCommand(async () => {
       const topicError = topicNameError(topic);
       if (topicError !== undefined) throw new OrdoError('ERR_BAD_TOPIC', topicError);

@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander';
-import type { Qos, SendOptions } from '../../client/index.js';
+import type { Order, Qos, SendOptions } from '../../client/index.js';
 import { emitAll, firstError, messageSource, parseHeaders, withMessageInputOptions, type MessageInputFlags } from '../message-input.js';
-import { MAX_PRIORITY, durationOption, integerIn, qosOption, withClientOptions, type ClientFlags } from '../options.js';
+import { MAX_PRIORITY, durationOption, integerIn, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
 import { connectFromFlags, runCommand } from '../run-command.js';
 
 interface SendFlags extends ClientFlags, MessageInputFlags {
   qos?: Qos;
+  order?: Order;
   priority?: number;
   delay?: number;
   ttl?: number;
@@ -25,13 +26,15 @@ export function sendCommand(): Command {
     .argument('<queue>', 'queue name')
     .argument('[message]', 'the message (a UTF-8 string unless --parse-json)')
     .addOption(qosOption().default('at-least-once'))
+    .addOption(orderOption('emit'))
     .addOption(new Option('--priority <0-9>', 'priority: higher is delivered first (default 0)').argParser(integerIn(0, MAX_PRIORITY)))
     .addOption(durationOption('--delay <ms>', 'deliverable only after this many ms', { allowZero: true }))
     .addOption(durationOption('--ttl <ms>', 'dropped if not consumed within this many ms'))
-    .addHelpText('after', '\nExamples:\n  $ ordo send jobs \'{"id":1}\' --parse-json --priority 5\n  $ seq 100 | ordo send jobs\n  $ ordo send reminders wake-up --delay 60000\n')
+    .addHelpText('after', '\nExamples:\n  $ ordo send jobs \'{"id":1}\' --parse-json --priority 5\n  $ seq 100 | ordo send jobs\n'
+      + '  $ seq 3 | ordo send jobs --order total\n  $ ordo send reminders wake-up --delay 60000\n')
     .action((queue: string, message: string | undefined, flags: SendFlags) => runCommand(async () => {
       const options: SendOptions = {
-        qos: flags.qos, headers: parseHeaders(flags.header), priority: flags.priority, delayMs: flags.delay, ttlMs: flags.ttl,
+        qos: flags.qos, order: flags.order, headers: parseHeaders(flags.header), priority: flags.priority, delayMs: flags.delay, ttlMs: flags.ttl,
       };
       const source = messageSource(message, flags);
       const client = await connectFromFlags(flags, { reconnect: false });

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { OrdoError, topicPatternError, type Message, type Order, type Qos } from '../../client/index.js';
-import { messageJson, payloadText } from '../format.js';
+import { MESSAGE_JSON_HELP, messageJson, payloadText } from '../format.js';
 import { countOption, orderOption, qosOption, withClientOptions, type ClientFlags } from '../options.js';
 import { connectFromFlags, describeError, runCommand, untilSignal } from '../run-command.js';
 import { printExactlyOnce } from './consume-exactly-once.js';
@@ -30,12 +30,14 @@ export function subCommand(): Command {
     .description('print messages matching PATTERN, one per line ("TOPIC PAYLOAD", or JSON with --json)')
     .argument('<pattern>', 'topic pattern: + matches one level, # any number of trailing levels')
     .addOption(qosOption())
-    .addOption(orderOption())
+    .addOption(orderOption('receive'))
     .addOption(countOption('exit after N messages'))
     .addOption(new Option('--durable <name>', 'durable subscription name'))
     .addOption(new Option('--group <name>', 'shared subscription group: each message goes to one member'))
     .addOption(new Option('--dedup <file>', 'exactly-once: SQLite file remembering the messages printed, so none is printed twice across runs (default: this run only)'))
-    .addHelpText('after', '\nExamples:\n  $ ordo sub \'orders/+/created\' --count 2\n  $ ordo sub \'logs/#\' --json\n  $ ordo sub \'orders/#\' --qos exactly-once --durable billing --dedup ./billing-seen.db\n')
+    .addHelpText('after', `\n${MESSAGE_JSON_HELP}\n\nExamples:\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo sub 'logs/#' --json\n`
+      + '  $ ordo sub \'orders/#\' --json --order total --qos 1 --durable audit\n'
+      + '  $ ordo sub \'orders/#\' --qos exactly-once --durable billing --dedup ./billing-seen.db\n')
     .action((pattern: string, flags: SubFlags) => runCommand(async () => {
       const patternError = topicPatternError(pattern);
       if (patternError !== undefined) throw new OrdoError('ERR_BAD_PATTERN', patternError);

@@ -48,9 +48,13 @@ export class OrderedDelivery {
     return { ...wire, after: this.after };
   }
 
-  /** An ordered message arrived on `sub`, an ordered subscription: held until its turn. */
+  /**
+   * A message arrived on `sub`, an ordered subscription: held until its turn.
+   * A fifo one among them waits for everything below it, so it overtakes
+   * none of its publisher's earlier messages [semantics 2.1].
+   */
   arrive(sub: Subscription<any>, msg: Message<any>): void {
-    const order = msg.order!;
+    const order = msg.order ?? { dep: msg.seq - 1 };
     const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
     this.owed.delete(msg.seq);
     this.takenBack.delete(msg.seq);
@@ -72,7 +76,6 @@ export class OrderedDelivery {
    * comes again, or the broker says it will not.
    */
   handled(sub: Subscription<any>, msg: Message<any>, nacked?: Promise<NackOutcome>): void {
-    if (msg.order === undefined) return;
     if (nacked === undefined) {
       this.holdBack.delivered(msg.seq);
       this.pump();

@@ -15,8 +15,8 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 
 const MAX_FRAME = 4096;
-const OP = { hello: 1, publish: 2, subscribe: 3, unsubscribe: 4, ping: 5, stats: 6 } as const;
-const REPLY = { welcome: 64, ok: 65, error: 66, message: 67, pong: 68 } as const;
+const OP = { hello: 1, publish: 2, subscribe: 3, unsubscribe: 4, ping: 5, stats: 6, send: 7, consume: 8, nack: 10 } as const;
+const REPLY = { welcome: 64, ok: 65, error: 66, message: 67, pong: 68, pending: 69 } as const;
 
 let broker: TestBroker;
 let healthy: OrdoClient;
@@ -604,6 +604,136 @@ describe('subscription state', () => {
   });
 });
 
+describe('causal and total order on the wire [protocol 2.3, 2.4, 2.10–2.13]', () => {
+  let queues = 0;
+  /** A fresh queue per case: the file shares one broker. */
+  const freshQueue = (): string => `ordered-q${++queues}`;
+
+  /** The ok (its result) or the error ([code, message]) answering `reqId`. */
+  async function answerTo(s: RawSocket, reqId: number): Promise<Op> {
+    return s.nextOp((o) => (o[0] === REPLY.ok || o[0] === REPLY.error) && o[1] === reqId);
+  }
+
+  it.each([
+    ['-1', -1],
+    ['1.5', 1.5],
+    ["'x'", 'x'],
+    ['2^53 (above the largest safe integer)', 2 ** 53],
+  ])('publish and send with after = %s: ERR_BAD_REQUEST naming after, nothing stored', async (_name, after) => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([
+      [OP.publish, 201, 'ordered/bad-after', payload('x'), { order: 'causal', after, confirm: true }],
+      [OP.send, 202, queue, payload('x'), { order: 'total', after }],
+    ]);
+    expect(await nextError(s)).toEqual([201, 'ERR_BAD_REQUEST', expect.stringMatching(/\bafter\b/)]);
+    expect(await nextError(s)).toEqual([202, 'ERR_BAD_REQUEST', expect.stringMatching(/\bafter\b/)]);
+    await expectStillOpen(s);
+    // Refused before the queue was touched: not even created on first use.
+    await expect(healthy.queueInfo(queue)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await expectBrokerStillServes();
+  });
+
+  it("order 'sideways' on publish, send, subscribe and consume: ERR_BAD_REQUEST naming order", async () => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([
+      [OP.publish, 211, 'ordered/x', payload('x'), { order: 'sideways' }],
+      [OP.send, 212, queue, payload('x'), { order: 'sideways' }],
+      [OP.subscribe, 213, 1, 'ordered/#', { order: 'sideways' }],
+      [OP.consume, 214, 2, queue, { order: 'sideways' }],
+    ]);
+    for (const reqId of [211, 212, 213, 214]) {
+      expect(await nextError(s)).toEqual([reqId, 'ERR_BAD_REQUEST', expect.stringMatching(/\border\b/)]);
+    }
+    await expectStillOpen(s);
+    await expectBrokerStillServes();
+  });
+
+  it.each([['causal'], ['total']])('subscribe and consume with order %s are accepted (no longer ERR_UNSUPPORTED)', async (order) => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([
+      [OP.subscribe, 221, 1, 'ordered/any/#', { order }],
+      [OP.subscribe, 222, 2, 'ordered/stored/#', { order, qos: 'at-least-once', durable: `ordered-${order}` }],
+      [OP.consume, 223, 3, queue, { order }],
+      [OP.consume, 224, 4, queue, { order, qos: 'at-most-once' }],
+    ]);
+    for (const reqId of [221, 222, 223, 224]) expect((await answerTo(s, reqId))[0], `reqId ${reqId}`).toBe(REPLY.ok);
+    await expectStillOpen(s);
+    await expectBrokerStillServes();
+  });
+
+  it("nack with release 'yes': ERR_BAD_REQUEST, and the delivery stays held until a well-formed nack", async () => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([[OP.send, 231, queue, payload('job')], [OP.consume, 232, 1, queue, { prefetch: 1 }]]);
+    await answerTo(s, 231);
+    await answerTo(s, 232);
+    const first = await s.nextOp((o) => o[0] === REPLY.message && o[1] === 1);
+    const tag = [first[6] as number, first[8] as number];
+    expect(tag[1]).toBe(1);
+    s.sendFrame([[OP.nack, 233, 1, [tag], { requeue: true, release: 'yes' }]]);
+    expect(await nextError(s)).toEqual([233, 'ERR_BAD_REQUEST', expect.stringMatching(/\brelease\b/)]);
+    expect(await healthy.queueInfo(queue)).toMatchObject({ ready: 0, unacked: 1 });
+    // release: true gives it back uncounted: it comes again as its first delivery.
+    s.sendFrame([[OP.nack, 234, 1, [tag], { requeue: true, release: true }]]);
+    expect((await answerTo(s, 234))[0]).toBe(REPLY.ok);
+    const again = await s.nextOp((o) => o[0] === REPLY.message && o[1] === 1);
+    expect([again[6], again[8]]).toEqual([tag[0], 1]);
+    await expectStillOpen(s);
+    await expectBrokerStillServes();
+  });
+
+  it('an after above the last id given out is accepted; dep is clamped below the message\'s own seq', async () => {
+    const s = await helloSocket();
+    s.sendFrame([[OP.subscribe, 241, 1, 'ordered/future/+']]);
+    await answerTo(s, 241);
+    await healthy.publish('ordered/future/fifo', 'first', { qos: 'at-least-once' });
+    const before = await lastSeq(s, 'ordered/future/fifo');
+    s.sendFrame([
+      [OP.publish, 242, 'ordered/future/causal', payload('c'), { order: 'causal', after: Number.MAX_SAFE_INTEGER, confirm: true }],
+      [OP.publish, 243, 'ordered/future/total', payload('t'), { order: 'total', after: Number.MAX_SAFE_INTEGER, confirm: true }],
+    ]);
+    expect((await answerTo(s, 242))[0]).toBe(REPLY.ok);
+    expect((await answerTo(s, 243))[0]).toBe(REPLY.ok);
+    for (const [topic, scope] of [['ordered/future/causal', undefined], ['ordered/future/total', 'default']] as const) {
+      const msg = await s.nextOp((o) => o[0] === REPLY.message && o[2] === topic);
+      // [67, subId, topic, payload, headers, replyTo, seq, timestamp, deliveries, flags, order]
+      expect(msg).toHaveLength(11);
+      expect([msg[8], msg[9]]).toEqual([0, 0]); // an at-most-once delivery
+      const order = msg[10] as { dep: number; scope?: string };
+      expect(order.scope).toBe(scope);
+      expect(order.dep).toBeLessThan(msg[6] as number);
+      expect(order.dep).toBeGreaterThanOrEqual(before);
+    }
+    await expectStillOpen(s);
+    await expectBrokerStillServes();
+  });
+
+  it('a send with an after above the last id: the consumer\'s MESSAGE carries {dep, scope} with dep below its seq', async () => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([[OP.send, 251, queue, payload('x'), { order: 'total', after: 2 ** 53 - 1 }], [OP.consume, 252, 1, queue, { order: 'total' }]]);
+    await answerTo(s, 251);
+    await answerTo(s, 252);
+    const msg = await s.nextOp((o) => o[0] === REPLY.message && o[1] === 1);
+    expect(msg).toHaveLength(11);
+    expect(msg[8]).toBe(1); // at-least-once: its first delivery
+    const order = msg[10] as { dep: number; scope?: string };
+    expect(order).toEqual({ dep: expect.any(Number), scope: 'default' });
+    expect(order.dep).toBeLessThan(msg[6] as number);
+    await expectStillOpen(s);
+    await expectBrokerStillServes();
+  });
+});
+
+/** The seq of the next MESSAGE on `topic` that `s` receives. */
+async function lastSeq(s: RawSocket, topic: string): Promise<number> {
+  const msg = await s.nextOp((o) => o[0] === REPLY.message && o[2] === topic);
+  return msg[6] as number;
+}
+
 describe('a batch with one bad operation in the middle', () => {
   it('applies the good operations, answers the bad one with its error, in order', async () => {
     const s = await helloSocket();
@@ -687,7 +817,7 @@ describe('fuzzing a live broker', () => {
   const field = fc.oneof(
     fc.nat(), fc.integer(), fc.string({ maxLength: 10 }), fc.constantFrom('f/a', '#', 'a/+', '$sys/x', ''),
     fc.uint8Array({ maxLength: 16 }), fc.constant(null),
-    fc.dictionary(fc.constantFrom('qos', 'order', 'group', 'durable', 'headers', 'replyTo', 'confirm', 'retain', 'version'), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
+    fc.dictionary(fc.constantFrom('qos', 'order', 'after', 'group', 'durable', 'headers', 'replyTo', 'confirm', 'retain', 'version'), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
   );
   const randomOps = fc.array(
     fc.tuple(

@@ -209,6 +209,47 @@ describe('send and consume', SEQUENTIAL, () => {
   });
 });
 
+describe('ordering: send --order and consume --order', SEQUENTIAL, () => {
+  type Printed = { payload: unknown; seq: number; order?: { dep: number; scope?: string } };
+
+  it('send --order total, causal and fifo; consume --json --order total prints order {dep, scope}, {dep}, none', async () => {
+    await sdk.createQueue('jobs');
+    await ordoOk(['send', 'jobs', 'x', '--order', 'total', '--url', url]);
+    await ordoOk(['send', 'jobs', 'y', '--order', 'causal', '--url', url]);
+    await ordoOk(['send', 'jobs', 'z', '--url', url]);
+    const printed = jsonLines<Printed>(await ordoOk(['consume', 'jobs', '--json', '--order', 'total', '--count', '3', '--url', url]));
+    // Found by payload: an ordered consumer hands a fifo message over at once, possibly before ordered ones it holds back.
+    const [total, causal, fifo] = ['x', 'y', 'z'].map((p) => printed.find((m) => m.payload === p)!);
+    expect(printed).toHaveLength(3);
+    expect(total).toMatchObject({ payload: 'x', order: { scope: 'default' } });
+    expect(total.order!.dep).toBeLessThan(total.seq);
+    // Sent by a later command: the earlier message's id was given out before it connected.
+    expect(causal).toMatchObject({ payload: 'y', order: { dep: total.seq } });
+    expect(causal.order).not.toHaveProperty('scope');
+    expect(fifo.payload).toBe('z');
+    expect(fifo).not.toHaveProperty('order');
+    expect((await queueInfo('jobs'))?.total).toBe(0);
+  });
+
+  it('a stdin stream sent with --order causal: each message depends on the one before (its confirmed id)', async () => {
+    await sdk.createQueue('causal-lines');
+    await ordoOk(['send', 'causal-lines', '--order', 'causal', '--url', url], { input: 'a\nb\nc\n' });
+    const printed = jsonLines<Printed>(await ordoOk(['consume', 'causal-lines', '--json', '--order', 'causal', '--count', '3', '--url', url]));
+    expect(printed.map((m) => m.payload)).toEqual(['a', 'b', 'c']);
+    for (let i = 1; i < printed.length; i++) {
+      expect(printed[i].order!.dep).toBeGreaterThanOrEqual(printed[i - 1].seq);
+      expect(printed[i].order!.dep).toBeLessThan(printed[i].seq);
+    }
+  });
+
+  it('consume --order total --qos exactly-once prints the metadata too', async () => {
+    await sdk.createQueue('ordered-eo');
+    await ordoOk(['send', 'ordered-eo', 'once', '--order', 'total', '--qos', '2', '--url', url]);
+    const [msg] = jsonLines<Printed>(await ordoOk(['consume', 'ordered-eo', '--json', '--order', 'total', '--qos', '2', '--count', '1', '--url', url]));
+    expect(msg).toMatchObject({ payload: 'once', order: { scope: 'default' } });
+  });
+});
+
 describe('exactly-once from the command line', SEQUENTIAL, () => {
   it('send --qos 2, then consume --qos exactly-once --dedup in two runs prints each message once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ordo-cli-dedup-'));

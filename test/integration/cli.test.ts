@@ -174,6 +174,60 @@ describe('ordo sub and ordo pub (the must-show)', () => {
   });
 });
 
+describe('ordering from the command line: --order and the metadata --json prints', () => {
+  type Printed = { topic: string; payload: unknown; seq: number; order?: { dep: number; scope?: string } };
+
+  it('pub --order causal, total and fifo reach sub --json --order causal: order {dep}, {dep, scope}, none', async () => {
+    const sub = await subscribed(['ordered/+', '--count', '3', '--json', '--order', 'causal', '--url', broker.url]);
+    for (const [topic, order] of [['ordered/causal', 'causal'], ['ordered/total', 'total'], ['ordered/fifo', 'fifo']]) {
+      const pub = await ordo(['pub', topic, order, '--order', order, '--url', broker.url]);
+      expect(pub.code, pub.stderr).toBe(0);
+    }
+    const run = await sub.exited;
+    expect(run.code, run.stderr).toBe(0);
+    const [causal, total, fifo] = lines(run.stdout).map((l) => JSON.parse(l) as Printed);
+    expect([causal.topic, total.topic, fifo.topic]).toEqual(['ordered/causal', 'ordered/total', 'ordered/fifo']);
+    expect(causal.order).toEqual({ dep: expect.any(Number) });
+    // dep is below the message's own id: nothing waits for a successor.
+    expect(causal.order!.dep).toBeLessThan(causal.seq);
+    // A later publisher has the earlier message in its past (the broker gave its id out before it connected).
+    expect(total.order).toEqual({ dep: causal.seq, scope: 'default' });
+    expect(total.seq).toBeGreaterThan(causal.seq);
+    expect(fifo).not.toHaveProperty('order');
+    expect(fifo.seq).toBeGreaterThan(total.seq);
+  });
+
+  it('sub --json --order total prints order.scope default; a fifo sub still prints what the message carries', async () => {
+    const ordered = await subscribed(['scoped/x', '--count', '1', '--json', '--order', 'total', '--url', broker.url]);
+    const plain = await subscribed(['scoped/x', '--count', '1', '--json', '--url', broker.url]);
+    expect((await ordo(['pub', 'scoped/x', 'one', '--order', 'total', '--qos', '1', '--url', broker.url])).code).toBe(0);
+    for (const proc of [ordered, plain]) {
+      const run = await proc.exited;
+      expect(run.code, run.stderr).toBe(0);
+      const [msg] = lines(run.stdout).map((l) => JSON.parse(l) as Printed);
+      expect(msg).toMatchObject({ topic: 'scoped/x', payload: 'one', order: { scope: 'default' } });
+      expect(msg.order!.dep).toBeLessThan(msg.seq);
+    }
+  });
+
+  it('a broker --config with ordering.scopes {orders: "orders/#"}: orders/eu is in scope orders, others in default', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'ordo.json');
+    await writeFile(file, JSON.stringify({ ordering: { scopes: { orders: 'orders/#' } } }));
+    const own = await spawnBrokerProcess(['--config', file]);
+    leftovers.push(() => own.stop());
+    const sub = await subscribed(['#', '--count', '3', '--json', '--order', 'total', '--url', own.url]);
+    for (const topic of ['orders/eu', 'invoices/eu', 'orders']) {
+      expect((await ordo(['pub', topic, 'x', '--order', 'total', '--url', own.url])).code).toBe(0);
+    }
+    const run = await sub.exited;
+    expect(run.code, run.stderr).toBe(0);
+    const scopes = lines(run.stdout).map((l) => JSON.parse(l) as Printed).map((m) => [m.topic, m.order?.scope]);
+    // 'orders/#' matches its parent level too [protocol 3.2].
+    expect(scopes).toEqual([['orders/eu', 'orders'], ['invoices/eu', 'default'], ['orders', 'orders']]);
+  });
+});
+
 describe('ordo stats', () => {
   let own: BrokerProcess;
   beforeAll(async () => { own = await spawnBrokerProcess(); });
@@ -243,6 +297,16 @@ describe.concurrent('errors: one line on stderr, non-zero exit', () => {
     expect(run.stderr).toMatch(reason);
   });
 
+  it.each([
+    [['pub', 'a', 'b', '--order', 'sideways']],
+    [['sub', 'a', '--order', 'sideways']],
+    [['send', 'q', 'b', '--order', 'random']],
+    [['consume', 'q', '--order', 'FIFO']],
+  ])('a bad --order: ordo %j fails with one line naming the flag and the choices, before connecting', async (args) => {
+    const run = await ordo([...args, '--url', await deadUrl()]);
+    expectOneLineFailure(run, /^ordo: option '--order <order>' argument '\w+' is invalid\. Allowed choices are fifo, causal, total\. \(see ordo \w+ --help\)\n$/);
+  });
+
   it('ordo broker --port 99999 fails with one line naming the port', async () => {
     const run = await ordo(['broker', '--port', '99999', '--data', await tempDir()]);
     expectOneLineFailure(run, /port/);
@@ -255,6 +319,8 @@ describe.concurrent('errors: one line on stderr, non-zero exit', () => {
     expectOneLineFailure(await ordo(['broker', '--config', file, '--data', dir]), /^ordo: ERR_BAD_CONFIG\b.*\bport\b/);
     await writeFile(file, JSON.stringify({ limits: { maxFrame: 1 } }));
     expectOneLineFailure(await ordo(['broker', '--config', file, '--data', dir]), /^ordo: ERR_BAD_CONFIG\b.*limits\.maxFrame\b/);
+    await writeFile(file, JSON.stringify({ ordering: { scopes: { default: 'a/#' } } }));
+    expectOneLineFailure(await ordo(['broker', '--config', file, '--data', dir]), /^ordo: ERR_BAD_CONFIG\b.*ordering\.scopes\.default\b/);
     await writeFile(file, '{ not json');
     expectOneLineFailure(await ordo(['broker', '--config', file, '--data', dir]), /^ordo: ERR_BAD_CONFIG\b.*JSON/);
   });
@@ -266,6 +332,18 @@ describe.concurrent('errors: one line on stderr, non-zero exit', () => {
 });
 
 describe.concurrent('--help', () => {
+  it.each([['pub'], ['sub'], ['send'], ['consume']])('ordo %s --help describes --order and shows an example with --order total', async (command) => {
+    const run = await ordo([command, '--help']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/--order <order>\s+ordering guarantee[^]*fifo[^]*causal[^]*total/);
+    expect(run.stdout).toMatch(new RegExp(`^\\s+\\$ .*ordo ${command}\\b.*--order total`, 'm'));
+  });
+
+  it.each([['sub'], ['consume']])('ordo %s --help says what --json prints, ordering metadata included', async (command) => {
+    const run = await ordo([command, '--help']);
+    expect(run.stdout).toMatch(/With --json[^]*\bseq\b[^]*order: \{dep\} or \{dep, scope\}/);
+  });
+
   it.each([['broker'], ['pub'], ['sub'], ['stats'], ['bench']])('ordo %s --help exits 0 and shows an example', async (command) => {
     const run = await ordo([command, '--help']);
     expect(run.code, run.stderr).toBe(0);

@@ -111,6 +111,17 @@ describe('total order', () => {
 });
 
 describe('fifo: a redelivery is not overtaken [semantics 2.1]', () => {
+  it('on an ordered consumer, a fifo message does not overtake its publisher\'s earlier ordered ones', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    await p.send('mixed-jobs', 'x', { order: 'total' });
+    await p.send('mixed-jobs', 'y', { order: 'causal' });
+    await p.send('mixed-jobs', 'z');
+    const got: string[] = [];
+    await c.consume<string>('mixed-jobs', (m) => { got.push(m.payload); }, { order: 'total' });
+    await waitFor(() => got.length === 3);
+    expect(got).toEqual(['x', 'y', 'z']);
+  });
+
   it('handles the messages of a subscription with a wide window in publish order though one fails once', async () => {
     const [p, c] = await Promise.all([client(), client()]);
     const handled: number[] = [];

@@ -117,3 +117,36 @@ describe('parseConfig: flushBytes follows maxFrameBytes', () => {
     expect(configError({ limits: { maxFrameBytes: 4096, flushBytes: 8192 } }).message).toContain('limits.flushBytes');
   });
 });
+
+describe('parseConfig: ordering.scopes [semantics 2.3]', () => {
+  it('has no scopes by default (every total-order message is in scope default)', () => {
+    expect(parseConfig().ordering.scopes).toEqual({});
+  });
+
+  it('keeps the scopes in the order given, merges later inputs over earlier ones, and freezes them', () => {
+    const config = parseConfig({ ordering: { scopes: { orders: 'orders/#', eu: '+/eu/#' } } }, { ordering: { scopes: { audit: 'audit' } } });
+    expect(Object.entries(config.ordering.scopes)).toEqual([['orders', 'orders/#'], ['eu', '+/eu/#'], ['audit', 'audit']]);
+    expect(Object.isFrozen(config.ordering.scopes)).toBe(true);
+    expect(DEFAULT_CONFIG.ordering.scopes).toEqual({});
+  });
+
+  it.each([
+    [{ ordering: { scopes: { a: 'a/#/b' } } }, 'ordering.scopes.a', /topic pattern/],
+    [{ ordering: { scopes: { a: '' } } }, 'ordering.scopes.a', /topic pattern/],
+    [{ ordering: { scopes: { 'has space': 'x/#' } } }, 'ordering.scopes.has space', /named/],
+    [{ ordering: { scopes: { ['x'.repeat(65)]: 'x/#' } } }, `ordering.scopes.${'x'.repeat(65)}`, /named/],
+    [{ ordering: { scopes: { default: 'x/#' } } }, 'ordering.scopes.default', /default/],
+    [{ ordering: { scopes: { a: 5 } } }, 'ordering.scopes.a', /string/],
+    [{ ordering: { scopes: { a: null } } }, 'ordering.scopes.a', /string/],
+    [{ ordering: { scopes: { a: ['x'] } } }, 'ordering.scopes.a', /string/],
+    [{ ordering: { scopes: 'orders/#' } }, 'ordering.scopes', /object/],
+    [{ ordering: { scopes: ['orders/#'] } }, 'ordering.scopes', /object/],
+    [{ ordering: { scopes: null } }, 'ordering.scopes', /object/],
+    [{ ordering: 5 }, 'ordering', /object/],
+    [{ ordering: { scope: {} } }, 'ordering.scope', /not a known setting/],
+  ])('rejects %j naming %s', (input, field, reason) => {
+    const err = configError(input);
+    expect(err.message).toContain(`config ${field} `);
+    expect(err.message).toMatch(reason);
+  });
+});

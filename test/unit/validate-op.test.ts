@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_ID, checkHello, checkPublish, checkRequestOnly, checkSubscribe, checkUnsubscribe, requestIdOf,
+  MAX_ID, checkConsume, checkHello, checkPublish, checkRequestOnly, checkSend, checkSettle, checkSubscribe, checkUnsubscribe,
+  requestIdOf,
 } from '../../broker/protocol/index.js';
 
 const bytes = new Uint8Array([0xa1, 0x61]);
@@ -113,6 +114,63 @@ describe('checkSubscribe [protocol 2.4]', () => {
     [[3, 1, 1, 'a', { durable: 'x'.repeat(257) }], /durable/],
   ])('rejects %j, naming the field', (op, reason) => {
     expect(checkSubscribe(op)).toMatch(reason);
+  });
+});
+
+describe('ordering options [semantics 2]: order and after on publish and send, order on subscribe and consume', () => {
+  const publish = (options: unknown): unknown[] => [2, 1, 'a', bytes, options];
+  const send = (options: unknown): unknown[] => [7, 1, 'q', bytes, options];
+
+  it.each([
+    [{ order: 'causal' }],
+    [{ order: 'total' }],
+    [{ order: 'causal', after: 0 }],
+    [{ order: 'total', after: Number.MAX_SAFE_INTEGER }],
+    [{ after: 17 }], // with fifo, after is ignored rather than refused
+    [{ order: 'fifo', after: null }],
+  ])('publish and send accept %j', (options) => {
+    expect(checkPublish(publish(options))).toBeUndefined();
+    expect(checkSend(send(options))).toBeUndefined();
+  });
+
+  it.each([
+    [{ order: 'sideways' }, /order/],
+    [{ order: 'CAUSAL' }, /order/],
+    [{ order: 2 }, /order/],
+    [{ order: 'causal', after: -1 }, /after/],
+    [{ order: 'causal', after: 1.5 }, /after/],
+    [{ order: 'causal', after: 'x' }, /after/],
+    [{ order: 'causal', after: 2 ** 53 }, /after/],
+    [{ order: 'total', after: Infinity }, /after/],
+    [{ order: 'total', after: NaN }, /after/],
+    [{ order: 'total', after: [1] }, /after/],
+  ])('publish and send reject %j, naming the field', (options, reason) => {
+    expect(checkPublish(publish(options))).toMatch(reason);
+    expect(checkSend(send(options))).toMatch(reason);
+  });
+
+  it.each([['fifo'], ['causal'], ['total'], [null]])('subscribe and consume accept order %j', (order) => {
+    expect(checkSubscribe([3, 1, 1, 'a/#', { order, qos: 'at-least-once' }])).toBeUndefined();
+    expect(checkConsume([8, 1, 1, 'q', { order, prefetch: 10 }])).toBeUndefined();
+  });
+
+  it.each([['sideways'], [''], [1], [true]])('subscribe and consume reject order %j', (order) => {
+    expect(checkSubscribe([3, 1, 1, 'a/#', { order }])).toMatch(/order/);
+    expect(checkConsume([8, 1, 1, 'q', { order }])).toMatch(/order/);
+  });
+});
+
+describe('checkSettle: nack release [protocol 2.13]', () => {
+  it.each([
+    [{ requeue: true, release: true }],
+    [{ release: false }],
+    [{ release: null, delayMs: 10 }],
+  ])('accepts %j', (options) => {
+    expect(checkSettle([10, 1, 1, [[5, 1]], options], 'nack')).toBeUndefined();
+  });
+
+  it.each([[{ release: 'yes' }], [{ release: 1 }], [{ requeue: true, release: {} }]])('rejects %j, naming release', (options) => {
+    expect(checkSettle([10, 1, 1, [[5, 1]], options], 'nack')).toMatch(/release/);
   });
 });
 
