@@ -537,7 +537,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     this.welcome = welcome;
     this.producer!.onWelcome(welcome);
     // Its own publishes of the last connection that it has no confirm for are below this.
-    this.ordering.saw(welcome.seq ?? 0);
+    this.ordering.onWelcome(welcome.seq ?? 0);
     const isReconnect = this.hasConnected;
     this.hasConnected = true;
     this.reconnector.reset();

@@ -61,14 +61,17 @@ export class ExactlyOnce<T> {
     return new ExactlyOnce(store, keyOf, report, forgetAfterMs);
   }
 
-  /** Runs the handler once per message per store; resolves with the nack's outcome when the handler failed (the delivery comes again). */
-  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<Promise<NackOutcome> | undefined> {
+  /**
+   * Runs the handler once per message per store. Resolves with `nacked`, the
+   * nack's outcome, when the handler failed (the delivery comes again).
+   */
+  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<{ nacked?: Promise<NackOutcome> }> {
     const { store } = this;
     let key = '';
     try {
       // Not held any more (its connection is gone, or its deadline passed before the receipt
       // came): the broker has given it back, maybe to another consumer. Its effect is not ours to run.
-      if (!(await msg.held())) return;
+      if (!(await msg.held())) return {};
       key = await this.keyOf(msg);
       if (store.runOnce !== undefined) {
         await store.runOnce(key, async (tx) => {
@@ -79,20 +82,20 @@ export class ExactlyOnce<T> {
           return handler(msg, tx);
         });
       } else if (!(await store.seen(key))) { // seen: the effect happened and only the completion was lost
-        if (!msg.isCurrent()) return;
+        if (!msg.isCurrent()) return {};
         await handler(msg);
         await store.commit(key);
       }
     } catch (err) {
-      if (err === STALE) return undefined;
+      if (err === STALE) return {};
       this.report(err);
-      if (!msg.needsSettling) return undefined;
+      if (!msg.needsSettling) return {};
       const nacked = msg.nack();
       nacked.catch(ignoreDisconnect(this.report));
-      return nacked;
+      return { nacked };
     }
     this.complete(msg, key);
-    return undefined;
+    return {};
   }
 
   private complete(msg: Message<T>, key: string): void {

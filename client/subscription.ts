@@ -54,13 +54,12 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   /** @internal Set for a causal or total subscription: its ordered messages wait there for their turn. */
   ordering: OrderedDelivery | undefined;
   /**
-   * A fifo subscription's nacked delivery that must come again before any
-   * later one runs [semantics 2.1]: later deliveries are given back
-   * (uncounted) until it is here, so the queue sends them after it.
+   * A fifo subscription's deliveries that must come again before any later
+   * one runs [semantics 2.1]: a nacked one, and what was given back behind
+   * it (uncounted), so that the queue, which sends its lowest ids first,
+   * sends them again in order.
    */
-  private awaited: number | undefined;
-  /** Deliveries given back while awaiting: one coming again first means the awaited one is gone (dead-lettered, expired). */
-  private readonly givenBack = new Set<number>();
+  private readonly comingAgain = new Set<number>();
   private queue: Message<T>[] = [];
   private isBusy = false;
   /** @internal SUBSCRIBE or CONSUME operations sent for this subscription: more than one after a reconnect. */
@@ -119,12 +118,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       this.ordering.arrive(this, msg);
       return;
     }
-    if (this.awaited !== undefined && msg.needsSettling) {
-      if (msg.seq === this.awaited || this.givenBack.has(msg.seq)) this.stopAwaiting();
-      else if (msg.seq > this.awaited) {
-        this.giveBack(msg);
-        return;
-      }
+    if (this.comingAgain.size > 0 && msg.needsSettling && this.mustGiveBack(msg.seq)) {
+      this.giveBack(msg);
+      return;
     }
     this.enqueue(msg);
   }
@@ -202,8 +198,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     // A retained message comes once, unstored and without an ack: no dedup record, no complete.
     if (this.exactlyOnce !== undefined && msg.needsSettling) {
       this.isBusy = true;
-      void this.exactlyOnce.run(msg, this.handler!).then((nacked) => {
-        this.finished(msg, nacked);
+      void this.exactlyOnce.run(msg, this.handler!).then(({ nacked }) => {
+        if (nacked === undefined) this.finished(msg);
+        else this.comeAgain(msg, nacked);
         this.drain();
       });
       return;
@@ -240,32 +237,47 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     }
     const nacked = msg.nack();
     this.settle(nacked);
+    this.comeAgain(msg, nacked);
+  }
+
+  /**
+   * `msg` was nacked and comes again. An ordered subscription's hold-back
+   * keeps what depends on it waiting; a fifo one gives back what is queued
+   * behind it, and what arrives before it comes again.
+   */
+  private comeAgain(msg: Message<T>, nacked: Promise<NackOutcome>): void {
     if (this.ordering !== undefined) {
       this.finished(msg, nacked);
       return;
     }
-    // Fifo: what is queued behind it goes back too, uncounted, and so does what arrives before it comes again.
-    this.awaited = msg.seq;
+    this.comingAgain.add(msg.seq);
     this.queue = this.queue.filter((queued) => {
       if (!queued.needsSettling) return true;
       this.giveBack(queued);
       return false;
     });
-    const stop = (): void => {
-      if (this.awaited === msg.seq) this.stopAwaiting();
-    };
-    // Dead-lettered, it never comes; the connection gone, everything unacked comes again in order.
-    nacked.then((outcome) => { if (outcome === 'dead-lettered') stop(); }, stop);
+    // Dead-lettered, it never comes; with the connection gone, everything unacked comes again in order.
+    nacked.then((outcome) => { if (outcome === 'dead-lettered') this.comingAgain.delete(msg.seq); }, () => this.comingAgain.clear());
+  }
+
+  /**
+   * While deliveries are to come again: true for one above the lowest of
+   * them. One of them coming again means those below it are gone (the queue
+   * would have sent them first): they are no longer waited for.
+   */
+  private mustGiveBack(seq: number): boolean {
+    if (this.comingAgain.has(seq)) {
+      for (const awaited of this.comingAgain) if (awaited <= seq) this.comingAgain.delete(awaited);
+      return false;
+    }
+    let lowest = Infinity;
+    for (const awaited of this.comingAgain) if (awaited < lowest) lowest = awaited;
+    return seq > lowest;
   }
 
   private giveBack(msg: Message<T>): void {
-    this.givenBack.add(msg.seq);
+    this.comingAgain.add(msg.seq);
     this.settle(msg.nack({ release: true }));
-  }
-
-  private stopAwaiting(): void {
-    this.awaited = undefined;
-    this.givenBack.clear();
   }
 
   /** The application is done with `msg` (handled, failed, or dropped): ordered deliveries waiting for it may go. */

@@ -38,7 +38,21 @@ export function checkSend(op: unknown[]): string | undefined {
     ?? integerOption(options, 'delayMs', 0, MAX_DELAY_MS)
     ?? integerOption(options, 'ttlMs', 1, MAX_DELAY_MS)
     ?? producerError(options)
-    ?? integerOption(options, 'after', 0, Number.MAX_SAFE_INTEGER);
+    ?? integerOption(options, 'after', 0, Number.MAX_SAFE_INTEGER)
+    ?? orderedSendError(options);
+}
+
+/**
+ * A causal or total message takes no priority and no delay: a priority
+ * would send it ahead of what it is ordered after (and a consumer would hold
+ * it, its window full, while what it waits for cannot come); a delay would
+ * hold up everything ordered after it.
+ */
+function orderedSendError(options: Record<string, unknown>): string | undefined {
+  if (options.order !== 'causal' && options.order !== 'total') return undefined;
+  if ((options.priority ?? 0) !== 0) return `a ${options.order as string} message takes no priority: it would overtake what it is ordered after`;
+  if ((options.delayMs ?? 0) !== 0) return `a ${options.order as string} message takes no delayMs: it would hold up what is ordered after it`;
+  return undefined;
 }
 
 export function checkConsume(op: unknown[]): string | undefined {

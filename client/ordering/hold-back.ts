@@ -293,6 +293,15 @@ export class HoldBack<M extends OrderedItem> {
     for (const e of running) this.add(e);
   }
 
+  /**
+   * The broker restarted and may give at-most-once messages ids it gave
+   * before: forgets which seqs were delivered, so that none of them is taken
+   * for a duplicate (and released without waiting).
+   */
+  forgetDelivered(): void {
+    this.finished.clear();
+  }
+
   /** Why the lowest held message is held; undefined when none is. O(outstanding): for diagnostics only. */
   waitingFor(): HoldReason | undefined {
     let oldest: Entry<M> | undefined;

@@ -37,6 +37,16 @@ export class OrderedDelivery {
     return this.after;
   }
 
+  /**
+   * A welcome: what the broker accepted before this connection is in the
+   * client's causal past. An id below what the client saw means the broker
+   * restarted and may give at-most-once ids again.
+   */
+  onWelcome(lastSeq: number): void {
+    if (lastSeq < this.after) this.holdBack.forgetDelivered();
+    this.saw(lastSeq);
+  }
+
   /** A message id this client saw: received, or its own publish confirmed. */
   saw(seq: number): void {
     if (seq > this.after) this.after = seq;
@@ -50,11 +60,12 @@ export class OrderedDelivery {
 
   /**
    * A message arrived on `sub`, an ordered subscription: held until its turn.
-   * A fifo one among them waits for everything below it, so it overtakes
-   * none of its publisher's earlier messages [semantics 2.1].
+   * A fifo one among them waits for what came before it on that
+   * subscription, so it overtakes none of its publisher's earlier messages
+   * [semantics 2.1].
    */
   arrive(sub: Subscription<any>, msg: Message<any>): void {
-    const order = msg.order ?? { dep: msg.seq - 1 };
+    const order = msg.order ?? { dep: this.sameSubscriptionBelow(sub, msg.seq) };
     const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
     this.owed.delete(msg.seq);
     this.takenBack.delete(msg.seq);
@@ -121,6 +132,14 @@ export class OrderedDelivery {
 
   get heldCount(): number {
     return this.holdBack.heldCount;
+  }
+
+  /** The highest id below `seq` outstanding on `sub`: a fifo message on it waits for that (and so for all below it there). */
+  private sameSubscriptionBelow(sub: Subscription<any>, seq: number): number {
+    let dep = 0;
+    for (const held of this.holdBack.outstanding()) if (held.sub === sub && held.seq < seq && held.seq > dep) dep = held.seq;
+    for (const [owedSeq, owner] of this.owed) if (owner === sub && owedSeq < seq && owedSeq > dep) dep = owedSeq;
+    return dep;
   }
 
   private pump(): void {

@@ -6,6 +6,12 @@ export class RecentSeqs {
 
   constructor(private readonly capacity: number) {}
 
+  clear(): void {
+    this.set.clear();
+    this.ring.length = 0;
+    this.next = 0;
+  }
+
   has(seq: number): boolean {
     return this.set.has(seq);
   }

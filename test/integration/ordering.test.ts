@@ -122,6 +122,31 @@ describe('fifo: a redelivery is not overtaken [semantics 2.1]', () => {
     expect(got).toEqual(['x', 'y', 'z']);
   });
 
+  it.each([
+    ['at-least-once, trickling', 'at-least-once', 5],
+    ['exactly-once, in a burst', 'exactly-once', 0],
+  ] as const)('keeps publish order when one fails once (%s)', async (_name, qos, gapMs) => {
+    const [p, c] = await Promise.all([shared.client({ clientId: `fifo-${qos}` }), client()]);
+    const topic = `fifo/${qos}`;
+    const handled: number[] = [];
+    let failed = false;
+    c.on('error', () => undefined);
+    await c.subscribe<number>(topic, (m) => {
+      if (m.payload === 3 && !failed) {
+        failed = true;
+        throw new Error('fails once');
+      }
+      handled.push(m.payload);
+    }, { qos, prefetch: 50 });
+    for (let i = 0; i < 40; i++) {
+      await p.publish(topic, i, { qos });
+      if (gapMs > 0) await sleep(gapMs);
+    }
+    await waitFor(() => handled.length === 40, { timeoutMs: 10_000 });
+    expect(failed).toBe(true);
+    expect(handled).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
   it('handles the messages of a subscription with a wide window in publish order though one fails once', async () => {
     const [p, c] = await Promise.all([client(), client()]);
     const handled: number[] = [];

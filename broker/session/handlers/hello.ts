@@ -27,6 +27,9 @@ export function handleHello(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.clientId = hello.clientId ?? '';
+  // What the broker accepted before is in this client's causal past: a publish it sends again from an
+  // earlier connection, its `after` as first encoded, still depends on what was confirmed meanwhile.
+  conn.lastAccepted = conn.broker.lastSeq();
   conn.open();
   const { config, serverName } = conn.broker;
   const welcome: Welcome = {
