@@ -634,6 +634,21 @@ describe('causal and total order on the wire [protocol 2.3, 2.4, 2.10–2.13]', 
     await expectBrokerStillServes();
   });
 
+  it('a causal or total send with a priority or a delay: ERR_BAD_REQUEST, nothing stored', async () => {
+    const s = await helloSocket();
+    const queue = freshQueue();
+    s.sendFrame([
+      [OP.send, 211, queue, payload('x'), { order: 'total', priority: 5 }],
+      [OP.send, 212, queue, payload('x'), { order: 'causal', delayMs: 100 }],
+      [OP.send, 213, queue, payload('x'), { order: 'fifo', priority: 5, delayMs: 100 }],
+    ]);
+    expect(await nextError(s)).toEqual([211, 'ERR_BAD_REQUEST', expect.stringMatching(/\bpriority\b/)]);
+    expect(await nextError(s)).toEqual([212, 'ERR_BAD_REQUEST', expect.stringMatching(/\bdelayMs\b/)]);
+    expect(await answerTo(s, 213)).toEqual([REPLY.ok, 213, { id: expect.any(Number) }]);
+    expect((await healthy.queueInfo(queue)).total).toBe(1);
+    await expectBrokerStillServes();
+  });
+
   it("order 'sideways' on publish, send, subscribe and consume: ERR_BAD_REQUEST naming order", async () => {
     const s = await helloSocket();
     const queue = freshQueue();
