@@ -6,14 +6,18 @@ import type { Qos } from './workloads/spec.js';
 export const USAGE = `usage: npm run bench -- [options]
   --peers              also run Mosquitto, NATS, RabbitMQ and Redis (default: when any is installed)
   --no-peers           Ordo only
-  --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis)
+  --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis), or ordering:
+                       Ordo's ordering section (--only ordering: that section alone)
   --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency,
-                       alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store);
-                       eo-windowed brings its baseline alo-window-100
-  --qos G              only the workloads of guarantee G (at-most-once, at-least-once, exactly-once)
-  --messages N         messages per publisher (throughput), samples (latency), most per burst (confirmed)
-  --burst-ms MS        cap on each measured burst (throughput, confirmed)
-  --timeout MS         bound on each workload run (default 20000; 30000 for alo-windowed)
+                       alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store,
+                       ordering); eo-windowed brings its baseline alo-window-100
+  --qos G              only the workloads of guarantee G (at-most-once, at-least-once, exactly-once);
+                       with ordering selected, only its rows of G (and no metadata runs)
+  --messages N         messages per publisher (throughput), samples (latency), most per burst
+                       (confirmed; ordering: per publisher)
+  --burst-ms MS        cap on each measured burst (throughput, confirmed, ordering)
+  --timeout MS         bound on each workload run (default 20000; 30000 for alo-windowed;
+                       45000 for each guarantee of ordering)
   --json               print the results as JSON instead of a table`;
 
 /** A flag the harness does not know, or a bad value. */

@@ -21,6 +21,7 @@ import { createTargets, type BenchTarget } from './targets/index.js';
 import { DEFAULT_WORKLOADS, QOS_LEVELS, type Qos, type WorkloadSpec } from './workloads/spec.js';
 import { benchTrie, formatTrieBench } from './trie-bench.js';
 import { benchStore, formatStoreBench } from './store-bench.js';
+import { benchOrdering, formatOrderingReport, type CostPlan, type OrderingBenchResult } from './ordering/index.js';
 
 export type { BenchResult } from './result.js';
 export { UsageError } from './args.js';
@@ -31,18 +32,23 @@ export interface BenchOptions {
   peers?: boolean;
   /** Messages per publisher (throughput) or samples (latency), for every workload. Default: per workload. */
   messages?: number;
-  /** Run only these targets, by name (`ordo`, `nats`, `mosquitto`, `rabbitmq`, `redis`). */
+  /**
+   * Run only these targets, by name (`ordo`, `nats`, `mosquitto`,
+   * `rabbitmq`, `redis`); `ordering` names Ordo's ordering section (alone:
+   * only that section).
+   */
   only?: readonly string[];
   /**
    * Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`,
    * `latency`, `alo-windowed`, `alo-one-at-a-time`, `alo-window-100`,
-   * `eo-windowed`, `trie`, `store`), each with its baseline (`eo-windowed`
-   * brings `alo-window-100`).
+   * `eo-windowed`, `trie`, `store`, `ordering`), each with its baseline
+   * (`eo-windowed` brings `alo-window-100`).
    */
   workloads?: readonly string[];
   /**
    * Run only the workloads of this guarantee, with their baselines (and
-   * neither `trie` nor `store`, unless named in `workloads`).
+   * neither `trie` nor `store`, unless named in `workloads`; the ordering
+   * section, when selected, runs only this guarantee's rows).
    */
   qos?: Qos;
   /** Bound on each workload run, ms. Default per workload (20000, 30000 for at-least-once windowed). */
@@ -61,6 +67,8 @@ export interface BenchOptions {
 const TRIE_WORKLOAD = 'trie';
 /** The storage workload: the SQLite store alone, in this process (no network). */
 const STORE_WORKLOAD = 'store';
+/** Ordo's ordering section: causal and total against fifo, and the metadata's size (ordering/index.ts). */
+export const ORDERING_WORKLOAD = 'ordering';
 
 /** Runs every selected workload on every selected target, prints the report, and returns the rows. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
@@ -71,6 +79,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const isInProcessSelected = (id: string): boolean => options.workloads?.includes(id) ?? (isOrdoSelected && options.qos === undefined);
   const isTrieSelected = isInProcessSelected(TRIE_WORKLOAD);
   const isStoreSelected = isInProcessSelected(STORE_WORKLOAD);
+  const isOrderingSelected = isOrderingSectionSelected(options);
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
   for (const target of targets) results.push(...(await runTarget(target, specs, log)));
@@ -78,18 +87,49 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const trie = isTrieSelected ? benchTrie() : undefined;
   if (isStoreSelected) log('store: group commit under fsync durability');
   const store = isStoreSelected ? await benchStore() : undefined;
+  const ordering = isOrderingSelected ? await benchOrdering({ ...orderingOverrides(options), log }) : undefined;
   if (options.quiet !== true) {
     process.stdout.write(options.json === true
-      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }), ...(store !== undefined && { store }) }, null, 2)}\n`
-      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
+      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }) }, null, 2)}\n`
+      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${formatOrdering(ordering)}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
   }
   return results;
+}
+
+/**
+ * Whether the ordering section runs: named in `workloads`, or (without
+ * `workloads`) named in `only`, or with every Ordo workload (no `only` but
+ * Ordo, no `qos`).
+ */
+export function isOrderingSectionSelected(options: BenchOptions): boolean {
+  if (options.workloads !== undefined) return options.workloads.includes(ORDERING_WORKLOAD);
+  if (options.only !== undefined && options.only.includes(ORDERING_WORKLOAD)) return true;
+  return (options.only === undefined || options.only.includes('ordo')) && options.qos === undefined;
+}
+
+/** The flags that shape the ordering runs too: the guarantee, the burst cap, messages per burst, the bound per guarantee. */
+function orderingOverrides(options: BenchOptions): { qos?: Qos; cost: Partial<CostPlan> } {
+  return {
+    ...(options.qos === undefined ? {} : { qos: options.qos }),
+    cost: {
+      ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
+      ...(options.messages === undefined ? {} : { maxMessages: options.messages }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    },
+  };
+}
+
+function formatOrdering(ordering: OrderingBenchResult | undefined): string {
+  if (ordering === undefined) return '';
+  if (ordering.skipped !== undefined) return `ordering: skipped: ${ordering.skipped}\n\n`;
+  return `${formatOrderingReport(ordering.cost, ordering.costPlan, ordering.metadata, ordering.metadataPlan)}\n\n`;
 }
 
 /** The workloads `options` select, in {@link DEFAULT_WORKLOADS} order, with their baselines and overrides applied. */
 export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
-  const unknown = ids?.filter((id) => id !== TRIE_WORKLOAD && id !== STORE_WORKLOAD && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
+  const isSection = (id: string): boolean => id === TRIE_WORKLOAD || id === STORE_WORKLOAD || id === ORDERING_WORKLOAD;
+  const unknown = ids?.filter((id) => !isSection(id) && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   if (options.qos !== undefined && !QOS_LEVELS.includes(options.qos)) throw new UsageError(`unknown guarantee ${options.qos}`);
   const isChosen = (spec: WorkloadSpec): boolean =>
@@ -108,7 +148,7 @@ export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
 async function selectTargets(options: BenchOptions): Promise<BenchTarget[]> {
   const all = createTargets();
   if (options.only !== undefined) {
-    const unknown = options.only.filter((name) => !all.some((t) => t.name === name));
+    const unknown = options.only.filter((name) => name !== ORDERING_WORKLOAD && !all.some((t) => t.name === name));
     if (unknown.length > 0) throw new UsageError(`unknown target ${unknown.join(', ')}`);
     return all.filter((t) => options.only?.includes(t.name));
   }

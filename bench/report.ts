@@ -208,7 +208,8 @@ function formatCount(r: BenchResult, key: 'lost' | 'duplicated' | 'reordered'): 
   return r.delivery === undefined ? DASH : formatInteger(r.delivery[key]);
 }
 
-function formatInteger(n: number): string {
+/** An integer with thousands separators, e.g. `12,345`. */
+export function formatInteger(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
@@ -229,7 +230,8 @@ function formatRatio(own: number | undefined, other: number | undefined, isHighe
   return `${ratio < 10 ? ratio.toFixed(2) : ratio.toFixed(1)}×`;
 }
 
-function alignColumns(rows: readonly string[][], isRightAligned: readonly boolean[]): string {
+/** A table: columns padded to their widest cell, a rule under the header row. */
+export function alignColumns(rows: readonly string[][], isRightAligned: readonly boolean[]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
   const lines = rows.map((row) =>
     row

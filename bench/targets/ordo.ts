@@ -69,7 +69,8 @@ export class OrdoTarget extends ServerTarget {
     return new OrdoConfirmedClient(await this.connectSdk(), spec, ordoSetup, openDedup);
   }
 
-  private async connectSdk(): Promise<OrdoClient> {
+  /** One SDK connection to the started broker (no reconnect), for workloads that drive the SDK directly (ordering). */
+  async connectSdk(): Promise<OrdoClient> {
     const { connect } = await import('../../client/index.js');
     return connect(this.url, { reconnect: false });
   }

@@ -49,11 +49,12 @@ export class SubscriberSink {
 }
 
 /**
- * Polls until every verifier is complete, or no delivery came for
- * {@link IDLE_MS}, or the deadline. Returns when the last delivery was seen
- * (within the poll interval); complete subscribers record their own time.
+ * Polls until every verifier is complete, or no delivery came for `idleMs`
+ * ({@link IDLE_MS} by default), or the deadline. Returns when the last
+ * delivery was seen (within the poll interval); complete subscribers record
+ * their own time.
  */
-export async function awaitDeliveries(verifiers: readonly DeliveryVerifier[], deadline: number): Promise<number> {
+export async function awaitDeliveries(verifiers: readonly DeliveryVerifier[], deadline: number, idleMs = IDLE_MS): Promise<number> {
   let seen = -1;
   let lastProgressAt = performance.now();
   for (;;) {
@@ -64,7 +65,7 @@ export async function awaitDeliveries(verifiers: readonly DeliveryVerifier[], de
       seen = distinct;
       lastProgressAt = now;
     }
-    if (now - lastProgressAt >= IDLE_MS || now >= deadline) return lastProgressAt;
+    if (now - lastProgressAt >= idleMs || now >= deadline) return lastProgressAt;
     await sleep(1);
   }
 }

@@ -2,6 +2,9 @@ import type { Message, MessageOrder, NackOutcome } from '../message.js';
 import type { Subscription } from '../subscription.js';
 import { Arrival, HoldBack, type HoldReason } from './hold-back.js';
 
+/** Held messages past which an arriving at-most-once one is dropped (and counted in its subscription's `dropped`). */
+export const MAX_HELD_AT_MOST_ONCE = 65_536;
+
 /** A held message with the subscription it came on. */
 interface Held {
   readonly seq: number;
@@ -65,6 +68,11 @@ export class OrderedDelivery {
    * [semantics 2.1].
    */
   arrive(sub: Subscription<any>, msg: Message<any>): void {
+    // Stored deliveries are bounded by prefetch windows; at-most-once ones waiting here are not: past the cap they go.
+    if (!msg.needsSettling && this.holdBack.heldCount >= MAX_HELD_AT_MOST_ONCE) {
+      sub.dropped++;
+      return;
+    }
     const order = msg.order ?? { dep: this.sameSubscriptionBelow(sub, msg.seq) };
     const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
     this.owed.delete(msg.seq);
