@@ -266,7 +266,7 @@ export class DurableQueue {
     const batch: StoreOp[] = [];
     const sends: { consumer: Consumer; messageId: number; deliveries: number; bytes: number }[] = [];
     for (let consumer = this.nextConsumer(); consumer !== undefined; consumer = this.nextConsumer()) {
-      const result = this.state.deliver(consumer.id, now);
+      const result = this.state.deliver(consumer.id, now, consumer.isOrdered);
       batch.push(...result.ops);
       if (result.deadLettered.length > 0) this.host.deadLetter(this, result.deadLettered, now, batch);
       const delivery = result.delivery;

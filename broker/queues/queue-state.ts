@@ -127,13 +127,17 @@ export class QueueState {
    * or undefined. Entries met at the head past their TTL are removed (a
    * message past its TTL is never delivered), and entries already delivered
    * maxDeliveries times are dead-lettered (never delivered more often).
+   * `inIdOrder` (a causal or total consumer [semantics 2.4]): the lowest id
+   * when it is ready, whatever the priorities.
    */
-  deliver(consumerId: string, now: number): DeliverResult {
+  deliver(consumerId: string, now: number, inIdOrder = false): DeliverResult {
     const t = this.tick(now);
     const ops: StoreOp[] = [];
     let expired: number[] | undefined;
     let deadLettered: EntryRecord[] | undefined;
-    for (let head = this.waiting.head(); head !== undefined; head = this.waiting.head()) {
+    // An ordered consumer takes the lowest id first, priorities aside: what it holds back waits only for lower ids.
+    const next = (): Entry | undefined => (inIdOrder ? this.waiting.lowestReady() ?? this.waiting.head() : this.waiting.head());
+    for (let head = next(); head !== undefined; head = next()) {
       this.waiting.remove(head);
       if (isExpired(head, t)) {
         this.entries.delete(head.messageId);

@@ -77,6 +77,12 @@ export class WaitingSet {
     return this.ready.peek();
   }
 
+  /** The waiting entry with the lowest message id when it is ready, else undefined. */
+  lowestReady(): Entry | undefined {
+    const lowest = this.byAge.peek();
+    return lowest?.place === 'ready' ? lowest : undefined;
+  }
+
   /** The lowest message id waiting, ready or delayed (what an ordered subscriber still expects). */
   lowestId(): number | undefined {
     return this.byAge.peek()?.messageId;

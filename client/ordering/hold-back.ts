@@ -8,7 +8,9 @@ import { RecentSeqs } from './recent-seqs.js';
  * their streams (prefetch windows, redeliveries) happen to run; the hold-back
  * releases each to its handler only once everything it must follow has been
  * handled. Pure: no I/O, no timers; the client feeds it every event and runs
- * what release() returns. Fifo messages never pass through it.
+ * what release() returns. A fifo message on an ordered subscription comes
+ * through it too, as a causal one whose `dep` the client chose (the highest
+ * seq before it outstanding on its subscription).
  *
  * What the broker gives:
  * - `seq`: its acceptance order, a linear extension of happened-before.
@@ -50,7 +52,8 @@ import { RecentSeqs } from './recent-seqs.js';
  *    stale is rebuilt, so memory stays O(outstanding).
  * 6. The delivered memory (the last `rememberDelivered` finished seqs)
  *    survives reset(): a later copy of one of them is an at-least-once
- *    duplicate, released at once, blocking nothing.
+ *    duplicate, released at once, blocking nothing. forgetDelivered() drops
+ *    it when the broker restarted (it may give at-most-once ids again).
  */
 
 /** What the hold-back needs of a message. */

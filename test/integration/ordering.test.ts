@@ -110,6 +110,20 @@ describe('total order', () => {
   });
 });
 
+describe('priorities on an ordered consumer', () => {
+  it('takes a queue\'s messages in id order, so a high-priority one never fills its window waiting for lower ids', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    await p.createQueue('prio-ordered', { ackDeadlineMs: 500, maxDeliveries: 3 });
+    await p.send('prio-ordered', 'low', { order: 'total' });
+    for (let i = 0; i < 4; i++) await p.send('prio-ordered', `high ${i}`, { priority: 5 });
+    const got: { payload: string; deliveries: number }[] = [];
+    await c.consume<string>('prio-ordered', async (m) => { await sleep(20); got.push({ payload: m.payload, deliveries: m.deliveries }); }, { order: 'total', prefetch: 2 });
+    await waitFor(() => got.length === 5, { timeoutMs: 5_000 });
+    expect(got.map((g) => g.payload)).toEqual(['low', 'high 0', 'high 1', 'high 2', 'high 3']);
+    expect(got.every((g) => g.deliveries === 1)).toBe(true);
+  });
+});
+
 describe('fifo: a redelivery is not overtaken [semantics 2.1]', () => {
   it('on an ordered consumer, a fifo message does not overtake its publisher\'s earlier ordered ones', async () => {
     const [p, c] = await Promise.all([client(), client()]);

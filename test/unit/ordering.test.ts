@@ -123,3 +123,25 @@ describe('QueueState: a released delivery [protocol 2.13]', () => {
     expect(nacked(q.nack(1, 'c1', { requeue: true }, 11)).outcome).toBe('dead-lettered');
   });
 });
+
+describe('QueueState: an ordered consumer takes the lowest id first [semantics 2.4]', () => {
+  it('ignores priorities for it, not for a fifo consumer', () => {
+    const make = (): QueueState => {
+      const q = new QueueState('jobs');
+      for (const [messageId, priority] of [[1, 0], [2, 9], [3, 5]]) expect(q.enqueue({ messageId, priority }, 0).accepted).toBe(true);
+      return q;
+    };
+    const ordered = make();
+    expect([1, 2, 3].map(() => ordered.deliver('c1', 0, true).delivery?.messageId)).toEqual([1, 2, 3]);
+    const fifo = make();
+    expect([1, 2, 3].map(() => fifo.deliver('c1', 0).delivery?.messageId)).toEqual([2, 3, 1]);
+  });
+
+  it('takes the priority order while the lowest id waits for its delay', () => {
+    const q = new QueueState('jobs');
+    q.enqueue({ messageId: 1, priority: 0, availableAt: 100 }, 0);
+    q.enqueue({ messageId: 2, priority: 0 }, 0);
+    expect(q.deliver('c1', 0, true).delivery?.messageId).toBe(2);
+    expect(q.deliver('c1', 100, true).delivery?.messageId).toBe(1);
+  });
+});
