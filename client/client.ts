@@ -128,9 +128,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (maxPayload !== undefined && encodedLength > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
-    const plain = this.ordering.stamp(publishWireOptions(options));
+    const plain = publishWireOptions(options);
     const wire = options?.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
-    const optionsBytes = wire === null ? null : encodeValue(wire);
+    const optionsBytes = this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
     const topicBytes = this.outbox.encodeTopic(topic);
     if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
       return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.sawConfirmed);
@@ -210,9 +210,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Bytes are written as a bin value without a trip through the encoder.
     const isRawBytes = payload instanceof Uint8Array;
     const body = isRawBytes ? payload : encodeValue(payload);
-    const plain = this.ordering.stamp(sendWireOptions(options));
+    const plain = sendWireOptions(options);
     const wire = options.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
-    const optionsBytes = wire === null ? null : encodeValue(wire);
+    const optionsBytes = this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
     const queueBytes = this.outbox.encodeTopic(queue);
     if (options.qos === 'at-most-once') {
       const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes, this.allocOp);

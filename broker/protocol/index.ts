@@ -7,7 +7,7 @@
 export * from './ops.js';
 export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
 export { FrameBuilder } from './frame-builder.js';
-export { EncodedStrings, binHeaderBytes, encodeMessageOp } from './msgpack-write.js';
+export { EncodedStrings, appendMapEntry, binHeaderBytes, encodeMessageOp } from './msgpack-write.js';
 export { MessageTailEncoder, isOrderedTail, type OrderedTail } from './message-tail.js';
 export { visitFrame } from './message-decoder.js';
 export type { FrameVisitor } from './message-decoder.js';

@@ -142,3 +142,25 @@ export class EncodedStrings {
     return bytes;
   }
 }
+
+/**
+ * `map` (an encoded MessagePack map: fixmap, or map 16 as msgpackr writes
+ * objects) with one more entry, `key` (an encoded str) → the unsigned
+ * integer `value`, written after its entries: no second encoding of the map.
+ * Undefined for any other header (the caller encodes afresh).
+ */
+export function appendMapEntry(map: Uint8Array, key: Uint8Array, value: number): Uint8Array | undefined {
+  const header = map[0];
+  const isFixmap = header >= 0x80 && header < 0x8f;
+  if (!isFixmap && !(header === 0xde && ((map[1] << 8) | map[2]) < 0xffff)) return undefined;
+  const out = new Uint8Array(map.length + key.length + MAX_UINT_BYTES);
+  out.set(map, 0);
+  if (isFixmap) out[0] = header + 1;
+  else {
+    const count = ((map[1] << 8) | map[2]) + 1;
+    out[1] = count >> 8;
+    out[2] = count & 0xff;
+  }
+  out.set(key, map.length);
+  return out.subarray(0, writeUint(out, map.length + key.length, value));
+}

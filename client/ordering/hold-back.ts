@@ -238,11 +238,12 @@ export class HoldBack<M extends OrderedItem> {
 
   /**
    * The handler of `seq` finished: it stops blocking and is remembered
-   * (invariant 6). Returns its newest copy (see replace()), undefined when
-   * it was not outstanding (an 'again' copy).
+   * (invariant 6) — unless `remember` is false: a message that can never
+   * come again (at most once) needs no memory. Returns its newest copy (see
+   * replace()), undefined when it was not outstanding (an 'again' copy).
    */
-  delivered(seq: number): M | undefined {
-    this.finished.add(seq);
+  delivered(seq: number, remember = true): M | undefined {
+    if (remember) this.finished.add(seq);
     const entry = this.entries.get(seq);
     if (entry === undefined) return undefined;
     this.remove(entry);

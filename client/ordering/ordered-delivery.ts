@@ -1,6 +1,10 @@
+import { appendMapEntry, encodeValue } from '../../broker/protocol/index.js';
 import type { Message, MessageOrder, NackOutcome } from '../message.js';
 import type { Subscription } from '../subscription.js';
 import { Arrival, HoldBack, type HoldReason } from './hold-back.js';
+
+/** `after`, the key of a publish's causal past [protocol 2.3], as an encoded str. */
+const AFTER_KEY = encodeValue('after');
 
 /** Held messages past which an arriving at-most-once one is dropped (and counted in its subscription's `dropped`). */
 export const MAX_HELD_AT_MOST_ONCE = 65_536;
@@ -55,10 +59,14 @@ export class OrderedDelivery {
     if (seq > this.after) this.after = seq;
   }
 
-  /** Wire options of a publish or send, with `after` when it asks for causal or total order. */
-  stamp<T extends { order?: string }>(wire: T | null): T | null {
-    if (wire?.order !== 'causal' && wire?.order !== 'total') return wire;
-    return { ...wire, after: this.after };
+  /**
+   * The encoded options of a publish or send (`wire` encoded), with `after`
+   * added when it asks for causal or total order: written into the encoded
+   * map, not encoded again (a publish's hot path).
+   */
+  stamp(wire: { readonly order?: string } | null, encoded: Uint8Array | null): Uint8Array | null {
+    if (wire?.order !== 'causal' && wire?.order !== 'total') return encoded;
+    return appendMapEntry(encoded!, AFTER_KEY, this.after) ?? encodeValue({ ...wire, after: this.after });
   }
 
   /**
@@ -96,7 +104,8 @@ export class OrderedDelivery {
    */
   handled(sub: Subscription<any>, msg: Message<any>, nacked?: Promise<NackOutcome>): void {
     if (nacked === undefined) {
-      this.holdBack.delivered(msg.seq);
+      // Only a stored delivery can come again: an at-most-once one needs no memory of having run.
+      this.holdBack.delivered(msg.seq, msg.deliveries > 0);
       this.pump();
       return;
     }

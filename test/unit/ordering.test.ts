@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PendingWatch, TotalScopes, orderStamp, type OrderedSource } from '../../broker/ordering/index.js';
-import { FrameBuilder, MessageTailEncoder, visitFrame } from '../../broker/protocol/index.js';
+import { FrameBuilder, MessageTailEncoder, appendMapEntry, decodeValue, encodeValue, visitFrame } from '../../broker/protocol/index.js';
 import { QueueState, type NackResult } from '../../broker/queues/index.js';
 
 /** The broker's side of causal and total order [semantics 2.2, 2.3]: stamps, scopes, PENDING, the MESSAGE form. */
@@ -143,5 +143,22 @@ describe('QueueState: an ordered consumer takes the lowest id first [semantics 2
     q.enqueue({ messageId: 2, priority: 0 }, 0);
     expect(q.deliver('c1', 0, true).delivery?.messageId).toBe(2);
     expect(q.deliver('c1', 100, true).delivery?.messageId).toBe(1);
+  });
+});
+
+describe('appendMapEntry: a publish\'s after written into its encoded options', () => {
+  it.each([
+    ['a small map', { order: 'causal' }],
+    ['a map with several keys', { qos: 'exactly-once', order: 'total', producer: 'p', pseq: 7, headers: { a: 'b' } }],
+    ['an empty map', {}],
+  ])('decodes as the map with after added (%s)', (_name, map) => {
+    for (const after of [0, 1, 200, 70_000, 2 ** 40]) {
+      const patched = appendMapEntry(encodeValue(map), encodeValue('after'), after);
+      expect(decodeValue(patched!)).toEqual({ ...map, after });
+    }
+  });
+
+  it('gives up on what is not a map', () => {
+    expect(appendMapEntry(encodeValue([1]), encodeValue('after'), 1)).toBeUndefined();
   });
 });
