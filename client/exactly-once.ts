@@ -63,15 +63,17 @@ export class ExactlyOnce<T> {
 
   /**
    * Runs the handler once per message per store. Resolves with `nacked`, the
-   * nack's outcome, when the handler failed (the delivery comes again).
+   * nack's outcome, when the handler failed (the delivery comes again), and
+   * `abandoned` when this delivery was not ours to run (its connection is
+   * gone: it comes again, maybe elsewhere).
    */
-  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<{ nacked?: Promise<NackOutcome> }> {
+  async run(msg: Message<T>, handler: MessageHandler<T>): Promise<{ nacked?: Promise<NackOutcome>; abandoned?: true }> {
     const { store } = this;
     let key = '';
     try {
       // Not held any more (its connection is gone, or its deadline passed before the receipt
       // came): the broker has given it back, maybe to another consumer. Its effect is not ours to run.
-      if (!(await msg.held())) return {};
+      if (!(await msg.held())) return ABANDONED;
       key = await this.keyOf(msg);
       if (store.runOnce !== undefined) {
         await store.runOnce(key, async (tx) => {
@@ -82,12 +84,12 @@ export class ExactlyOnce<T> {
           return handler(msg, tx);
         });
       } else if (!(await store.seen(key))) { // seen: the effect happened and only the completion was lost
-        if (!msg.isCurrent()) return {};
+        if (!msg.isCurrent()) return ABANDONED;
         await handler(msg);
         await store.commit(key);
       }
     } catch (err) {
-      if (err === STALE) return {};
+      if (err === STALE) return ABANDONED;
       this.report(err);
       if (!msg.needsSettling) return {};
       const nacked = msg.nack();
@@ -103,6 +105,9 @@ export class ExactlyOnce<T> {
     msg.complete().then(() => this.forgets.add(key), ignoreDisconnect(this.report));
   }
 }
+
+/** What run() resolves with for a delivery it did not run. */
+const ABANDONED = { abandoned: true } as const;
 
 /** Thrown inside runOnce to roll back a delivery whose connection was lost meanwhile. */
 const STALE = new Error('the delivery came on a connection that was lost');

@@ -57,9 +57,11 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
    * A fifo subscription's deliveries that must come again before any later
    * one runs [semantics 2.1]: a nacked one, and what was given back behind
    * it (uncounted), so that the queue, which sends its lowest ids first,
-   * sends them again in order.
+   * sends them again in order. Each with the order in which it was given
+   * back (its nack's place among this client's operations).
    */
-  private readonly comingAgain = new Set<number>();
+  private readonly comingAgain = new Map<number, number>();
+  private givenBackCount = 0;
   private queue: Message<T>[] = [];
   private isBusy = false;
   /** @internal SUBSCRIBE or CONSUME operations sent for this subscription: more than one after a reconnect. */
@@ -198,8 +200,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
     // A retained message comes once, unstored and without an ack: no dedup record, no complete.
     if (this.exactlyOnce !== undefined && msg.needsSettling) {
       this.isBusy = true;
-      void this.exactlyOnce.run(msg, this.handler!).then(({ nacked }) => {
-        if (nacked === undefined) this.finished(msg);
+      void this.exactlyOnce.run(msg, this.handler!).then(({ nacked, abandoned }) => {
+        if (abandoned) this.ordering?.abandoned(msg);
+        else if (nacked === undefined) this.finished(msg);
         else this.comeAgain(msg, nacked);
         this.drain();
       });
@@ -250,7 +253,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       this.finished(msg, nacked);
       return;
     }
-    this.comingAgain.add(msg.seq);
+    this.comingAgain.set(msg.seq, ++this.givenBackCount);
     this.queue = this.queue.filter((queued) => {
       if (!queued.needsSettling) return true;
       this.giveBack(queued);
@@ -262,21 +265,23 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
 
   /**
    * While deliveries are to come again: true for one above the lowest of
-   * them. One of them coming again means those below it are gone (the queue
-   * would have sent them first): they are no longer waited for.
+   * them. One of them coming again means the lower ones given back before it
+   * are gone (back in the queue first, they would have been sent first):
+   * they are no longer waited for. A lower one given back after it (nacked
+   * later) may still come.
    */
   private mustGiveBack(seq: number): boolean {
-    if (this.comingAgain.has(seq)) {
-      for (const awaited of this.comingAgain) if (awaited <= seq) this.comingAgain.delete(awaited);
-      return false;
+    const order = this.comingAgain.get(seq);
+    if (order !== undefined) {
+      for (const [awaited, when] of this.comingAgain) if (awaited <= seq && when <= order) this.comingAgain.delete(awaited);
     }
     let lowest = Infinity;
-    for (const awaited of this.comingAgain) if (awaited < lowest) lowest = awaited;
+    for (const awaited of this.comingAgain.keys()) if (awaited < lowest) lowest = awaited;
     return seq > lowest;
   }
 
   private giveBack(msg: Message<T>): void {
-    this.comingAgain.add(msg.seq);
+    this.comingAgain.set(msg.seq, ++this.givenBackCount);
     this.settle(msg.nack({ release: true }));
   }
 

@@ -297,6 +297,11 @@ export class HoldBack<M extends OrderedItem> {
     for (const e of running) this.add(e);
   }
 
+  /** Where outstanding `seq` stands, undefined when it is not outstanding. */
+  stateOf(seq: number): OutstandingState | undefined {
+    return this.entries.get(seq)?.state;
+  }
+
   /**
    * The broker restarted and may give at-most-once messages ids it gave
    * before: forgets which seqs were delivered, so that none of them is taken

@@ -33,6 +33,14 @@ interface Held {
 export class OrderedDelivery {
   private after = 0;
   private readonly holdBack = new HoldBack<Held>();
+  /**
+   * Copies that arrived while their seq was running (its connection lost, or
+   * its ack deadline passed): each runs once the earlier run is over, which
+   * may not have been settled, or not have run at all.
+   */
+  private readonly rerun = new Map<number, Held>();
+  private isPumping = false;
+  private mustPumpAgain = false;
   /** Nacked deliveries not come again yet, by seq, with their subscription. */
   private readonly owed = new Map<number, Subscription<any>>();
   /** Of those, the ones the broker confirmed it took back: once PENDING passes one that has not come again, it never will. */
@@ -85,8 +93,11 @@ export class OrderedDelivery {
     const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
     this.owed.delete(msg.seq);
     this.takenBack.delete(msg.seq);
-    // A redelivery of one held or running (its ack deadline passed): keep the newest copy, whose tag the broker knows.
-    if (this.holdBack.arrive(held) === Arrival.duplicate) this.holdBack.replace(held);
+    if (this.holdBack.arrive(held) === Arrival.duplicate) {
+      // A redelivery of one held keeps the newest copy, whose tag the broker knows; of one running, it runs after it.
+      if (this.holdBack.stateOf(msg.seq) === 'running') this.rerun.set(msg.seq, held);
+      else this.holdBack.replace(held);
+    }
     this.pump();
   }
 
@@ -103,6 +114,7 @@ export class OrderedDelivery {
    * comes again, or the broker says it will not.
    */
   handled(sub: Subscription<any>, msg: Message<any>, nacked?: Promise<NackOutcome>): void {
+    if (this.runAgain(msg)) return;
     if (nacked === undefined) {
       // Only a stored delivery can come again: an at-most-once one needs no memory of having run.
       this.holdBack.delivered(msg.seq, msg.deliveries > 0);
@@ -119,6 +131,26 @@ export class OrderedDelivery {
       else this.takenBack.add(msg.seq);
       this.pump();
     }, () => { /* the connection went: reset() forgets it */ });
+  }
+
+  /**
+   * `msg` was not run (exactly-once: its delivery was no longer held): it
+   * comes again, and what depends on it waits for that copy.
+   */
+  abandoned(msg: Message<any>): void {
+    if (this.runAgain(msg)) return;
+    this.holdBack.gone(msg.seq);
+    this.pump();
+  }
+
+  /** Puts a copy that arrived while `msg` ran in its place, to run now: true when there was one. */
+  private runAgain(msg: Message<any>): boolean {
+    const again = this.rerun.get(msg.seq);
+    if (again === undefined || again.msg === msg) return false;
+    this.rerun.delete(msg.seq);
+    this.holdBack.gone(msg.seq);
+    this.arrive(again.sub, again.msg);
+    return true;
   }
 
   /** `sub` ended: what it held or owes will not be handled, and blocks nothing more. */
@@ -139,6 +171,7 @@ export class OrderedDelivery {
     this.epoch++;
     this.owed.clear();
     this.takenBack.clear();
+    this.rerun.clear();
     this.holdBack.reset();
   }
 
@@ -159,8 +192,21 @@ export class OrderedDelivery {
     return dep;
   }
 
+  /** Hands what may run to its subscription; a handler that finishes at once asks again from inside: looped, not recursed. */
   private pump(): void {
-    for (const { sub, msg } of this.holdBack.release()) sub.enqueue(msg);
+    if (this.isPumping) {
+      this.mustPumpAgain = true;
+      return;
+    }
+    this.isPumping = true;
+    try {
+      do {
+        this.mustPumpAgain = false;
+        for (const { sub, msg } of this.holdBack.release()) sub.enqueue(msg);
+      } while (this.mustPumpAgain);
+    } finally {
+      this.isPumping = false;
+    }
   }
 }
 
