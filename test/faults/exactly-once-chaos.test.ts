@@ -5,6 +5,7 @@ import { connect, type ConnectOptions, type OrdoClient } from '../../client/inde
 import { makeTempDir, spawnBrokerProcess, type BrokerProcess } from '../helpers/broker.js';
 import { ConsumerFleet, countEffects, distinctEffects, longestWaitMs, rowsOf, type Source } from '../helpers/exactly-once-consumers.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { between, produce, sleep } from '../helpers/load.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -36,20 +37,6 @@ const CONSUMER_ID = 'eo-consumer';
 const CONSUMERS = 2;
 /** Give up waiting for the effects this long after the start, and count what is there. */
 const DEADLINE_MS = 150_000;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const between = (lo: number, hi: number): number => lo + Math.random() * (hi - lo);
-
-/** Runs `ops` operations (`op(j)` never rejects) keeping `window` of them unfinished. */
-async function produce(ops: number, window: number, op: (j: number) => Promise<void>): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
-  for (let j = 0; j < ops; j++) {
-    const p: Promise<void> = op(j).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= window) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-}
 
 describe('exactly-once under chaos', () => {
   it(`${PRODUCERS} producers × ${N} to a queue and a durable topic subscription, ${CONSUMERS} consumer processes on one dedup file: broker SIGKILLs, cut connections, consumer SIGKILLs`, async () => {
