@@ -19,6 +19,8 @@ export interface OrderedSource {
 export class PendingWatch {
   /** Ids taken for delivery and not yet written, with how many deliveries of each. */
   private readonly unsent = new Map<number, number>();
+  /** The lowest of them (Infinity: none), or undefined when it must be found again (the lowest was sent). */
+  private unsentLow: number | undefined = Infinity;
   private lastSent = 0;
 
   /** `sources`: the queues behind the connection's ordered subscriptions and consumers, as they are now. */
@@ -27,14 +29,19 @@ export class PendingWatch {
   /** Message `id` was taken from a source for this connection; it is on its way. */
   willSend(id: number): void {
     this.unsent.set(id, (this.unsent.get(id) ?? 0) + 1);
+    if (this.unsentLow !== undefined && id < this.unsentLow) this.unsentLow = id;
   }
 
   /** The delivery willSend() announced was written (or will never be). */
   sent(id: number): void {
     const n = this.unsent.get(id);
     if (n === undefined) return;
-    if (n <= 1) this.unsent.delete(id);
-    else this.unsent.set(id, n - 1);
+    if (n > 1) {
+      this.unsent.set(id, n - 1);
+      return;
+    }
+    this.unsent.delete(id);
+    if (id === this.unsentLow) this.unsentLow = undefined;
   }
 
   /** The lowest id routed here and not sent yet, 0 when none. */
@@ -44,7 +51,12 @@ export class PendingWatch {
       const id = source.lowestWaitingId();
       if (id !== undefined && id < low) low = id;
     }
-    for (const id of this.unsent.keys()) if (id < low) low = id;
+    if (this.unsentLow === undefined) {
+      // Found again once per batch of sends (they are released together), not once per delivery.
+      this.unsentLow = Infinity;
+      for (const id of this.unsent.keys()) if (id < this.unsentLow) this.unsentLow = id;
+    }
+    low = Math.min(low, this.unsentLow);
     return low === Infinity ? 0 : low;
   }
 
