@@ -1,9 +1,10 @@
 import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
   BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeMessageOp, encodeFrame, encodeValue,
-  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type Welcome,
+  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type PublishWireOptions,
+  type Qos, type SendWireOptions, type Welcome,
 } from '../broker/protocol/index.js';
-import { EMPTY_HEADERS, Message, type DeliveryInfo } from './message.js';
+import { EMPTY_HEADERS, Message, messageFromOp, type DeliveryInfo } from './message.js';
 import type {
   ConnectOptions, ConsumeOptions, PublishOptions, RequestOptions, SendOptions, SubscribeOptions,
 } from './options.js';
@@ -24,7 +25,7 @@ import { Heartbeat } from './heartbeat.js';
 import { ExactlyOnce } from './exactly-once.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import { MemoryDedupStore } from './dedup/memory-store.js';
-import { OrderedDelivery, orderOf } from './ordering/ordered-delivery.js';
+import { OrderedDelivery } from './ordering/ordered-delivery.js';
 
 const RESOLVED = Promise.resolve();
 /**
@@ -57,11 +58,6 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   private readonly acker = new Acker(this);
   /** Causal and total order: `after` of ordered publishes, and the hold-back of ordered subscriptions. */
   private readonly ordering = new OrderedDelivery();
-  /** A confirmed publish or send: its id is in the causal past of what this client publishes next. */
-  private readonly sawConfirmed = (result: unknown): void => {
-    const id = (result as { id?: unknown } | null)?.id;
-    if (typeof id === 'number') this.ordering.saw(id);
-  };
   /** The connection's number, counted by welcomes: deliveries of an earlier connection cannot be acked. */
   epoch = 0;
   /** @internal The broker's heartbeat interval (its welcome's), ms. */
@@ -128,12 +124,10 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (maxPayload !== undefined && encodedLength > maxPayload) {
       return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
     }
-    const plain = publishWireOptions(options);
-    const wire = options?.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
-    const optionsBytes = this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
+    const optionsBytes = this.encodeOptions(publishWireOptions(options), options?.qos);
     const topicBytes = this.outbox.encodeTopic(topic);
     if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
-      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.sawConfirmed);
+      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.ordering.sawConfirmed);
     }
     // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
     const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
@@ -210,9 +204,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Bytes are written as a bin value without a trip through the encoder.
     const isRawBytes = payload instanceof Uint8Array;
     const body = isRawBytes ? payload : encodeValue(payload);
-    const plain = sendWireOptions(options);
-    const wire = options.qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
-    const optionsBytes = this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
+    const optionsBytes = this.encodeOptions(sendWireOptions(options), options.qos);
     const queueBytes = this.outbox.encodeTopic(queue);
     if (options.qos === 'at-most-once') {
       const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes, this.allocOp);
@@ -226,7 +218,13 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       this.afterAppend();
       return this.isWritable ? RESOLVED : this.drained();
     }
-    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.sawConfirmed);
+    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.ordering.sawConfirmed);
+  }
+
+  /** A publish's or send's options as sent: with the producer's sequence (exactly-once) and `after` (causal, total). */
+  private encodeOptions(plain: PublishWireOptions | SendWireOptions | null, qos: Qos | undefined): Uint8Array | null {
+    const wire = qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
+    return this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
   }
 
   /**
@@ -467,13 +465,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   private readonly frameVisitor: FrameVisitor = {
     message: (subId, topic, payload, seq, timestamp, deliveries, flags, order) => {
-      const msg = new Message(topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder, this.deliveryInfo(subId, deliveries, flags));
-      msg.order = order;
-      this.deliver(subId, msg);
+      this.deliver(subId, new Message(topic, payload, EMPTY_HEADERS, undefined, seq, timestamp, this.responder, this.deliveryInfo(subId, deliveries, flags), order));
     },
-    other: (op) => {
-      if (Array.isArray(op)) this.onOp(op);
-    },
+    other: (op) => { if (Array.isArray(op)) this.onOp(op); },
   };
 
   /** Hands a message to its subscription, or to the reply inbox (subscription id 0). */
@@ -487,16 +481,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   private onOp(op: unknown[]): void {
     switch (op[0]) {
-      case BrokerOp.message: {
-        const msg = new Message(
-          op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
-          (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, this.responder,
-          this.deliveryInfo(op[1] as number, (op[8] as number | undefined) ?? 0, (op[9] as number | undefined) ?? 0),
-        );
-        msg.order = orderOf(op[10]);
-        this.deliver(op[1] as number, msg);
+      case BrokerOp.message:
+        this.deliver(op[1] as number, messageFromOp(op, this.responder, this.deliveryInfo(op[1] as number, op[8] as number, op[9] as number)));
         return;
-      }
       case BrokerOp.pending:
         this.ordering.setPending(op[1] as number);
         return;
@@ -524,9 +511,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   /** What a delivery needs to be acked: undefined for a plain at-most-once message. */
-  private deliveryInfo(subId: number, deliveries: number, flags: number): DeliveryInfo | undefined {
-    if (deliveries === 0 && flags === 0) return undefined;
-    return { subId, deliveries, flags, epoch: this.epoch, settler: this.acker };
+  private deliveryInfo(subId: number, deliveries: number | null | undefined, flags: number | null | undefined): DeliveryInfo | undefined {
+    if (!deliveries && !flags) return undefined;
+    return { subId, deliveries: deliveries ?? 0, flags: flags ?? 0, epoch: this.epoch, settler: this.acker };
   }
 
   private readonly responder = (replyTo: string, payload: unknown, headers?: Headers): Promise<void> =>

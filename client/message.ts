@@ -53,13 +53,6 @@ const AT_MOST_ONCE: DeliveryInfo = Object.freeze({ subId: 0, deliveries: 0, flag
  * handler does it: resolving acks, throwing nacks).
  */
 export class Message<T = unknown> {
-  /**
-   * A causal or total message's ordering metadata, as the broker stamped it
-   * [protocol 2.10]: `dep`, the highest message id in its causal past, and a
-   * total-order message's `scope`; its `seq` is its place in that order.
-   * Undefined for fifo.
-   */
-  order: MessageOrder | undefined;
   private decoded = false;
   private value: unknown;
   private isSettled = false;
@@ -79,6 +72,13 @@ export class Message<T = unknown> {
     readonly timestamp: number,
     private readonly responder: Responder,
     private readonly delivery: DeliveryInfo = AT_MOST_ONCE,
+    /**
+     * A causal or total message's ordering metadata, as the broker stamped it
+     * [protocol 2.10]: `dep`, the highest message id in its causal past, and a
+     * total-order message's `scope`; its `seq` is its place in that order.
+     * Undefined for fifo.
+     */
+    readonly order?: MessageOrder,
   ) {}
 
   /** The published value: what the publisher passed, bytes stay bytes. Throws ERR_BAD_PAYLOAD on undecodable bytes. */
@@ -230,3 +230,20 @@ export function decodePayload(raw: Uint8Array, topic: string): unknown {
 }
 
 export const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+
+/** MESSAGE's `order` element [protocol 2.10], or undefined (absent, or not a valid map: the message is then taken as fifo). */
+export function orderOf(value: unknown): MessageOrder | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { dep, scope } = value as { dep?: unknown; scope?: unknown };
+  if (typeof dep !== 'number' || !Number.isSafeInteger(dep) || dep < 0) return undefined;
+  if (scope === undefined || scope === null) return { dep };
+  return typeof scope === 'string' ? { dep, scope } : undefined;
+}
+
+/** A MESSAGE operation [protocol 2.10] decoded generically (what the fast frame path leaves), as a Message. */
+export function messageFromOp(op: unknown[], responder: Responder, info: DeliveryInfo | undefined): Message {
+  return new Message(
+    op[2] as string, op[3] as Uint8Array, (op[4] as Headers | null) ?? EMPTY_HEADERS,
+    (op[5] as string | null) ?? undefined, op[6] as number, op[7] as number, responder, info, orderOf(op[10]),
+  );
+}

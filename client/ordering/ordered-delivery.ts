@@ -1,5 +1,5 @@
 import { appendMapEntry, encodeValue } from '../../broker/protocol/index.js';
-import type { Message, MessageOrder, NackOutcome } from '../message.js';
+import type { Message, NackOutcome } from '../message.js';
 import type { Subscription } from '../subscription.js';
 import { Arrival, HoldBack, type HoldReason } from './hold-back.js';
 
@@ -61,6 +61,12 @@ export class OrderedDelivery {
     if (lastSeq < this.after) this.holdBack.forgetDelivered();
     this.saw(lastSeq);
   }
+
+  /** A confirmed publish or send (its OK's result): its id is in the causal past of what this client publishes next. */
+  readonly sawConfirmed = (result: unknown): void => {
+    const id = (result as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') this.saw(id);
+  };
 
   /** A message id this client saw: received, or its own publish confirmed. */
   saw(seq: number): void {
@@ -208,13 +214,4 @@ export class OrderedDelivery {
       this.isPumping = false;
     }
   }
-}
-
-/** MESSAGE's `order` element [protocol 2.10], or undefined (absent, or not a valid map: the message is then taken as fifo). */
-export function orderOf(value: unknown): MessageOrder | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { dep, scope } = value as { dep?: unknown; scope?: unknown };
-  if (typeof dep !== 'number' || !Number.isSafeInteger(dep) || dep < 0) return undefined;
-  if (scope === undefined || scope === null) return { dep };
-  return typeof scope === 'string' ? { dep, scope } : undefined;
 }
