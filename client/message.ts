@@ -100,6 +100,11 @@ export class Message<T = unknown> {
     return Math.max(1, this.delivery.deliveries);
   }
 
+  /** @internal A stored delivery (one that waits for an ack): it may come again. */
+  get isStored(): boolean {
+    return this.delivery.deliveries > 0;
+  }
+
   /** True when it was delivered before (and not acked): the application may have seen it already. */
   get redelivered(): boolean {
     return this.delivery.deliveries > 1;

@@ -46,12 +46,16 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
 
 const DURABILITIES: readonly string[] = ['fsync', 'os', 'memory'];
 
-/** Scope names: what MESSAGE's order map carries; `default` is the scope of what no pattern matches. */
-const SCOPE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Scope names: what MESSAGE's order map carries; `default` is the scope of
+ * what no pattern matches. A letter first: JavaScript objects put
+ * integer-like keys before the others, which would reorder the patterns.
+ */
+const SCOPE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 function checkScopes(scopes: Readonly<Record<string, string>>): void {
   for (const [name, pattern] of Object.entries(scopes)) {
-    if (!SCOPE_NAME.test(name)) fail(`ordering.scopes.${name}`, 'must be named with 1 to 64 letters, digits, _ . or -');
+    if (!SCOPE_NAME.test(name)) fail(`ordering.scopes.${name}`, 'must be named with 1 to 64 letters, digits, _ . or -, a letter first');
     if (name === DEFAULT_SCOPE) fail(`ordering.scopes.${name}`, `cannot be configured: '${DEFAULT_SCOPE}' holds what no pattern matches`);
     const bad = topicPatternError(pattern);
     if (bad !== undefined) fail(`ordering.scopes.${name}`, `is not a topic pattern: ${bad}`);

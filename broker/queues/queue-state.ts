@@ -128,15 +128,16 @@ export class QueueState {
    * message past its TTL is never delivered), and entries already delivered
    * maxDeliveries times are dead-lettered (never delivered more often).
    * `inIdOrder` (a causal or total consumer [semantics 2.4]): the lowest id
-   * when it is ready, whatever the priorities.
+   * waiting, whatever the priorities, and nothing while it is delayed.
    */
   deliver(consumerId: string, now: number, inIdOrder = false): DeliverResult {
     const t = this.tick(now);
     const ops: StoreOp[] = [];
     let expired: number[] | undefined;
     let deadLettered: EntryRecord[] | undefined;
-    // An ordered consumer takes the lowest id first, priorities aside: what it holds back waits only for lower ids.
-    const next = (): Entry | undefined => (inIdOrder ? this.waiting.lowestReady() ?? this.waiting.head() : this.waiting.head());
+    // An ordered consumer takes the lowest id first, priorities aside, and nothing above a lower id still delayed:
+    // it would hold that back, its window filling with what waits for the one that needs the window [semantics 2.4].
+    const next = (): Entry | undefined => (inIdOrder ? this.waiting.lowestReady() : this.waiting.head());
     for (let head = next(); head !== undefined; head = next()) {
       this.waiting.remove(head);
       if (isExpired(head, t)) {

@@ -39,8 +39,14 @@ export class OrderedDelivery {
    * may not have been settled, or not have run at all.
    */
   private readonly rerun = new Map<number, Held>();
+  /** Copies of a held message that came on the client's other subscriptions: they run when it is released. */
+  private readonly alsoOn = new Map<number, Held[]>();
+  /** Released messages with copies on several subscriptions: how many handlers are still running, and a nack among them. */
+  private readonly copiesRunning = new Map<number, { left: number; nacked?: { sub: Subscription<any>; done: Promise<NackOutcome> } }>();
   private isPumping = false;
   private mustPumpAgain = false;
+  /** The broker's latest PENDING. */
+  private pending = 0;
   /** Nacked deliveries not come again yet, by seq, with their subscription. */
   private readonly owed = new Map<number, Subscription<any>>();
   /** Of those, the ones the broker confirmed it took back: once PENDING passes one that has not come again, it never will. */
@@ -99,19 +105,46 @@ export class OrderedDelivery {
     const held: Held = { seq: msg.seq, dep: order.dep, scope: order.scope, msg, sub };
     this.owed.delete(msg.seq);
     this.takenBack.delete(msg.seq);
-    if (this.holdBack.arrive(held) === Arrival.duplicate) {
-      // A redelivery of one held keeps the newest copy, whose tag the broker knows; of one running, it runs after it.
-      if (this.holdBack.stateOf(msg.seq) === 'running') this.rerun.set(msg.seq, held);
-      else this.holdBack.replace(held);
-    }
+    if (this.holdBack.arrive(held) === Arrival.duplicate) this.another(held);
     this.pump();
+  }
+
+  /** A copy of a message outstanding already. */
+  private another(held: Held): void {
+    const isRunning = this.holdBack.stateOf(held.seq) === 'running';
+    const first = this.holdBack.replace(held);
+    if (first !== undefined && first.sub !== held.sub) {
+      // The same message on another of the client's subscriptions: each runs it, at its turn.
+      this.holdBack.replace(first);
+      if (!isRunning) {
+        this.alsoOn.set(held.seq, [...(this.alsoOn.get(held.seq) ?? []), held]);
+        return;
+      }
+      const running = this.copiesRunning.get(held.seq) ?? { left: 1 };
+      running.left++;
+      this.copiesRunning.set(held.seq, running);
+      held.sub.enqueue(held.msg);
+      return;
+    }
+    // A redelivery on the same subscription (its ack deadline passed, or its connection was lost): held, it
+    // replaces the older copy, whose tag the broker no longer knows; running, it runs after it.
+    if (isRunning && first !== undefined) {
+      this.holdBack.replace(first);
+      this.rerun.set(held.seq, held);
+    }
   }
 
   /** PENDING [protocol 2.17]: the lowest id routed here and not sent yet, 0 when none. */
   setPending(lowest: number): void {
+    this.pending = lowest;
     this.holdBack.setPending(lowest);
-    for (const seq of this.takenBack) if (lowest === 0 || lowest > seq) this.stopOwing(seq);
+    for (const seq of this.takenBack) this.unlessComing(seq);
     this.pump();
+  }
+
+  /** A nacked delivery the broker took back stops blocking once PENDING is past it: it left its queue without coming again. */
+  private unlessComing(seq: number): void {
+    if (this.pending === 0 || this.pending > seq) this.stopOwing(seq);
   }
 
   /**
@@ -121,22 +154,40 @@ export class OrderedDelivery {
    */
   handled(sub: Subscription<any>, msg: Message<any>, nacked?: Promise<NackOutcome>): void {
     if (this.runAgain(msg)) return;
+    const copies = this.copiesRunning.get(msg.seq);
+    if (copies !== undefined) {
+      if (nacked !== undefined) copies.nacked = { sub, done: nacked };
+      if (--copies.left > 0) return;
+      this.copiesRunning.delete(msg.seq);
+      if (copies.nacked !== undefined) ({ sub, done: nacked } = copies.nacked);
+    }
     if (nacked === undefined) {
       // Only a stored delivery can come again: an at-most-once one needs no memory of having run.
-      this.holdBack.delivered(msg.seq, msg.deliveries > 0);
+      this.holdBack.delivered(msg.seq, msg.isStored);
+      this.pump();
+      return;
+    }
+    // A delivery of a lost connection comes again on the next, where PENDING counts it until it is there.
+    if (!msg.isCurrent()) {
+      this.holdBack.gone(msg.seq);
       this.pump();
       return;
     }
     this.holdBack.owe(msg.seq);
     this.owed.set(msg.seq, sub);
     const epoch = this.epoch;
-    nacked.then((outcome) => {
+    const takenBack = (): void => {
       if (epoch !== this.epoch || !this.owed.has(msg.seq)) return; // come again already, or the connection went
-      if (outcome === 'dead-lettered') this.stopOwing(msg.seq);
-      // The answer follows the broker's taking it back: a PENDING from now on that passes it means it is gone.
-      else this.takenBack.add(msg.seq);
+      // The answer follows the broker's PENDING after taking it back: from now on, one past it means it is gone.
+      this.takenBack.add(msg.seq);
+      this.unlessComing(msg.seq);
       this.pump();
-    }, () => { /* the connection went: reset() forgets it */ });
+    };
+    nacked.then((outcome) => {
+      if (outcome !== 'dead-lettered') return takenBack();
+      if (epoch === this.epoch) this.stopOwing(msg.seq);
+      this.pump();
+    }, takenBack); // refused (not held any more: its deadline passed): it is back in its queue, or gone
   }
 
   /**
@@ -161,7 +212,18 @@ export class OrderedDelivery {
 
   /** `sub` ended: what it held or owes will not be handled, and blocks nothing more. */
   forget(sub: Subscription<any>): void {
-    for (const held of this.holdBack.outstanding()) if (held.sub === sub) this.holdBack.gone(held.seq);
+    for (const [seq, copies] of this.alsoOn) {
+      const kept = copies.filter((c) => c.sub !== sub);
+      if (kept.length === 0) this.alsoOn.delete(seq);
+      else this.alsoOn.set(seq, kept);
+    }
+    for (const held of this.holdBack.outstanding()) {
+      if (held.sub !== sub || this.holdBack.stateOf(held.seq) !== 'held') continue;
+      // Its copy on another subscription takes its place.
+      const other = this.alsoOn.get(held.seq)?.shift();
+      if (other !== undefined) this.holdBack.replace(other);
+      else this.holdBack.gone(held.seq);
+    }
     for (const [seq, owner] of this.owed) if (owner === sub) this.stopOwing(seq);
     this.pump();
   }
@@ -178,6 +240,8 @@ export class OrderedDelivery {
     this.owed.clear();
     this.takenBack.clear();
     this.rerun.clear();
+    this.alsoOn.clear();
+    this.pending = 0;
     this.holdBack.reset();
   }
 
@@ -208,7 +272,15 @@ export class OrderedDelivery {
     try {
       do {
         this.mustPumpAgain = false;
-        for (const { sub, msg } of this.holdBack.release()) sub.enqueue(msg);
+        for (const { sub, msg, seq } of this.holdBack.release()) {
+          const others = this.alsoOn.get(seq);
+          if (others !== undefined) {
+            this.alsoOn.delete(seq);
+            this.copiesRunning.set(seq, { left: 1 + others.length });
+          }
+          sub.enqueue(msg);
+          for (const other of others ?? []) other.sub.enqueue(other.msg);
+        }
       } while (this.mustPumpAgain);
     } finally {
       this.isPumping = false;

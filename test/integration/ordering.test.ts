@@ -110,6 +110,60 @@ describe('total order', () => {
   });
 });
 
+describe('one message on several of a client\'s ordered subscriptions', () => {
+  it.each(['at-most-once', 'at-least-once', 'exactly-once'] as const)('each subscription handles each message, in order (%s)', async (qos) => {
+    const [p, c] = await Promise.all([client(), client()]);
+    const got: Record<string, string[]> = { wide: [], narrow: [] };
+    const handler = (name: string) => async (m: Message<string>): Promise<void> => {
+      got[name].push(m.payload);
+      if (m.payload === 'm0') await sleep(100);
+    };
+    await c.subscribe(`overlap-${qos}/#`, handler('wide'), { qos, order: 'causal' });
+    await c.subscribe(`overlap-${qos}/x`, handler('narrow'), { qos, order: 'causal' });
+    const publishQos = qos === 'exactly-once' ? 'at-least-once' : qos;
+    for (const payload of ['m0', 'm1', 'm2']) await p.publish(`overlap-${qos}/x`, payload, { qos: publishQos, order: 'causal' });
+    await waitFor(() => got.wide.length === 3 && got.narrow.length === 3);
+    expect(got).toEqual({ wide: ['m0', 'm1', 'm2'], narrow: ['m0', 'm1', 'm2'] });
+    if (qos !== 'at-most-once') {
+      const unacked = (await c.listQueues()).filter((q) => q.name.startsWith('$sub/')).reduce((n, q) => n + q.unacked, 0);
+      expect(unacked).toBe(0);
+    }
+  });
+});
+
+describe('a nacked delivery that does not come back', () => {
+  it('stops blocking when its nack is refused (its ack deadline had passed) and it left its queue', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    c.on('error', () => undefined);
+    await p.createQueue('late-nack', { ackDeadlineMs: 200, maxDeliveries: 1 });
+    const seen: string[] = [];
+    await c.consume<string>('late-nack', async (m) => {
+      seen.push(m.payload);
+      if (m.payload === 'm1') {
+        await sleep(500);
+        throw new Error('fails after its deadline');
+      }
+    }, { order: 'causal' });
+    await p.send('late-nack', 'm1', { order: 'causal' });
+    await sleep(800);
+    await p.send('late-nack', 'm2', { order: 'causal' });
+    await waitFor(() => seen.length === 2, { timeoutMs: 5_000 });
+    expect(seen).toEqual(['m1', 'm2']);
+  });
+});
+
+describe('delays on an ordered consumer', () => {
+  it('a delayed message with a lower id holds the consumer up until it is ready, then both run: no window deadlock', async () => {
+    const [p, c] = await Promise.all([client(), client()]);
+    await p.send('delayed-first', 'f1', { delayMs: 300 });
+    await p.send('delayed-first', 'm2', { order: 'causal' });
+    const seen: string[] = [];
+    await c.consume<string>('delayed-first', (m) => { seen.push(m.payload); }, { qos: 'exactly-once', order: 'causal', prefetch: 1 });
+    await waitFor(() => seen.length === 2, { timeoutMs: 5_000 });
+    expect(seen).toEqual(['f1', 'm2']);
+  });
+});
+
 describe('priorities on an ordered consumer', () => {
   it('takes a queue\'s messages in id order, so a high-priority one never fills its window waiting for lower ids', async () => {
     const [p, c] = await Promise.all([client(), client()]);

@@ -134,6 +134,8 @@ describe('parseConfig: ordering.scopes [semantics 2.3]', () => {
     [{ ordering: { scopes: { a: 'a/#/b' } } }, 'ordering.scopes.a', /topic pattern/],
     [{ ordering: { scopes: { a: '' } } }, 'ordering.scopes.a', /topic pattern/],
     [{ ordering: { scopes: { 'has space': 'x/#' } } }, 'ordering.scopes.has space', /named/],
+    // An integer-like name would be put first by JavaScript, before the scopes configured ahead of it.
+    [{ ordering: { scopes: { orders: 'orders/#', 2024: '#' } } }, 'ordering.scopes.2024', /a letter first/],
     [{ ordering: { scopes: { ['x'.repeat(65)]: 'x/#' } } }, `ordering.scopes.${'x'.repeat(65)}`, /named/],
     [{ ordering: { scopes: { default: 'x/#' } } }, 'ordering.scopes.default', /default/],
     [{ ordering: { scopes: { a: 5 } } }, 'ordering.scopes.a', /string/],

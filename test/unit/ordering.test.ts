@@ -137,11 +137,12 @@ describe('QueueState: an ordered consumer takes the lowest id first [semantics 2
     expect([1, 2, 3].map(() => fifo.deliver('c1', 0).delivery?.messageId)).toEqual([2, 3, 1]);
   });
 
-  it('takes the priority order while the lowest id waits for its delay', () => {
+  it('hands it nothing above a lower id still delayed (it would hold it back, its window filling)', () => {
     const q = new QueueState('jobs');
     q.enqueue({ messageId: 1, priority: 0, availableAt: 100 }, 0);
     q.enqueue({ messageId: 2, priority: 0 }, 0);
-    expect(q.deliver('c1', 0, true).delivery?.messageId).toBe(2);
+    expect(q.deliver('c1', 0, true).delivery).toBeUndefined();
+    expect(q.deliver('c2', 0).delivery?.messageId).toBe(2); // a fifo consumer is not held up
     expect(q.deliver('c1', 100, true).delivery?.messageId).toBe(1);
   });
 });
