@@ -1,5 +1,5 @@
 import { OrdoError } from '../../broker/errors/index.js';
-import { MinHeap } from './min-heap.js';
+import { type HeapPosition, IndexedHeap } from '../../broker/queues/indexed-heap.js';
 import { RecentSeqs } from './recent-seqs.js';
 
 /*
@@ -38,18 +38,26 @@ import { RecentSeqs } from './recent-seqs.js';
  *    subscriber. Scopes never wait for each other except through rule 2.
  * 4. Candidates: a held message is a candidate when it is causal or the head
  *    (lowest outstanding seq) of its scope; only candidates can be released.
- *    Each candidate sits in exactly one queue, named by `entry.queue`:
- *    `byDep` (keyed by dep: it was blocked by an outstanding seq ≤ dep) or
- *    `byKey` (keyed by the seq pending must exceed: dep, or seq when scoped).
- *    Releasing a message leaves it outstanding, so the lowest outstanding seq
- *    cannot rise during release(): one pass pops byDep while dep < lowest
- *    outstanding and byKey while key < pending, re-checking each popped one
- *    on both. Cost: O(log n) per candidate moved; the held are never scanned.
- * 5. Lazy deletion: a heap may keep entries that left (finished, forgotten
- *    at reset, no longer a scope's head). An entry counts in a heap only
- *    while `entries.get(seq) === entry` (and, in a candidate queue, while it
- *    is held and `entry.queue` names that queue). A heap more than half
- *    stale is rebuilt, so memory stays O(outstanding).
+ *    A candidate sits in at most one queue, named by `entry.queue`: `byDep`
+ *    (ordered by dep: it was blocked by an outstanding seq ≤ dep) or `byKey`
+ *    (ordered by the seq pending must exceed: dep, or seq when scoped); a
+ *    causal one always, a scope's head once release() has looked at its
+ *    scope (`dirtyScopes`: those whose head may have changed since). The
+ *    queues hold nothing else: a message leaves its queue when it is
+ *    released, removed, forgotten at reset, or when a lower seq of its scope
+ *    arrives. Releasing a message leaves it outstanding, so the lowest
+ *    outstanding seq cannot rise during release(): one pass pops byDep while
+ *    dep < lowest outstanding and byKey while key < pending, re-checking each
+ *    popped one on both. Cost: O(log n) per candidate moved; the held are
+ *    never scanned.
+ * 5. Heaps: `bySeq` holds exactly the outstanding entries, and each scope's
+ *    heap exactly the outstanding entries of that scope (a scope with none
+ *    has no heap). They are indexed heaps: each entry keeps its position in
+ *    each (`seqAt`, `scopeAt`, `candidateAt`; one field for both queues, by
+ *    rule 4), so it leaves all of them in O(log n) the moment it stops being
+ *    outstanding (delivered, gone, forgotten at reset); an owed one stays (it
+ *    still blocks; it was running, so it is in no queue). Nothing stale stays
+ *    behind: memory is O(outstanding), and every heap's top is live.
  * 6. The delivered memory (the last `rememberDelivered` finished seqs)
  *    survives reset(): a later copy of one of them is an at-least-once
  *    duplicate, released at once, blocking nothing. forgetDelivered() drops
@@ -112,10 +120,20 @@ export const BLOCKERS_SHOWN = 16;
 
 type Queue = 'none' | 'dep' | 'key';
 
-interface Entry<M> {
+/** What the heaps read of an entry: its keys, and its positions in them (invariant 5). */
+interface Keyed {
   readonly seq: number;
   readonly dep: number;
   readonly scope: string | undefined;
+  /** Its position in `bySeq` (-1: not outstanding). */
+  seqAt: number;
+  /** Its position in its scope's heap (-1: causal, or not outstanding). */
+  scopeAt: number;
+  /** Its position in the candidate queue `queue` names (-1: in none). */
+  candidateAt: number;
+}
+
+interface Entry<M> extends Keyed {
   /** The newest copy while held or running; undefined while owed. */
   copy: M | undefined;
   state: OutstandingState;
@@ -123,14 +141,27 @@ interface Entry<M> {
   queue: Queue;
 }
 
-interface Scope<M> {
-  /** Its outstanding entries by seq (lazy, invariant 5). */
-  readonly heap: MinHeap<Entry<M>>;
-  live: number;
+// One plain get/set pair per field (see HeapPosition on why).
+const SEQ_AT: HeapPosition<Keyed> = { get: (e) => e.seqAt, set: (e, at) => { e.seqAt = at; } };
+const SCOPE_AT: HeapPosition<Keyed> = { get: (e) => e.scopeAt, set: (e, at) => { e.scopeAt = at; } };
+const CANDIDATE_AT: HeapPosition<Keyed> = { get: (e) => e.candidateAt, set: (e, at) => { e.candidateAt = at; } };
+
+/** `bySeq` and the scopes' heaps: lowest seq first (seqs are unique among outstanding entries). */
+function seqBefore(a: Keyed, b: Keyed): boolean {
+  return a.seq < b.seq;
 }
 
-/** Slack before a heap counts as more than half stale (avoids rebuilding tiny heaps). */
-const COMPACT_SLACK = 64;
+/** `byDep`: lowest dep first, then lowest seq. */
+function depBefore(a: Keyed, b: Keyed): boolean {
+  return a.dep < b.dep || (a.dep === b.dep && a.seq < b.seq);
+}
+
+/** `byKey`: lowest pendingKey first, then lowest seq. */
+function keyBefore(a: Keyed, b: Keyed): boolean {
+  const ka = pendingKey(a);
+  const kb = pendingKey(b);
+  return ka < kb || (ka === kb && a.seq < b.seq);
+}
 
 /**
  * Holds back causal and total-order messages until their turn (see the
@@ -141,12 +172,13 @@ const COMPACT_SLACK = 64;
 export class HoldBack<M extends OrderedItem> {
   private readonly entries = new Map<number, Entry<M>>();
   /** Every outstanding entry by seq: its top is the lowest outstanding seq. */
-  private readonly bySeq = new MinHeap<Entry<M>>((e) => e.seq);
-  private readonly scopes = new Map<string, Scope<M>>();
+  private readonly bySeq = new IndexedHeap<Entry<M>>(seqBefore, SEQ_AT);
+  /** Each scope's outstanding entries by seq: its top is the scope's head. */
+  private readonly scopes = new Map<string, IndexedHeap<Entry<M>>>();
   /** Scopes whose head may have changed since the last release(). */
   private readonly dirtyScopes = new Set<string>();
-  private readonly byDep = new MinHeap<Entry<M>>((e) => e.dep);
-  private readonly byKey = new MinHeap<Entry<M>>(pendingKey);
+  private readonly byDep = new IndexedHeap<Entry<M>>(depBefore, CANDIDATE_AT);
+  private readonly byKey = new IndexedHeap<Entry<M>>(keyBefore, CANDIDATE_AT);
   /** 'again' arrivals for the next release(). */
   private again: M[] = [];
   private readonly finished: RecentSeqs;
@@ -203,6 +235,7 @@ export class HoldBack<M extends OrderedItem> {
     }
     const entry: Entry<M> = {
       seq: m.seq, dep: Math.min(m.dep, m.seq - 1), scope: m.scope, copy: m, state: 'held', queue: 'none',
+      seqAt: -1, scopeAt: -1, candidateAt: -1,
     };
     this.add(entry);
     this.hold(entry);
@@ -255,23 +288,23 @@ export class HoldBack<M extends OrderedItem> {
     const out = this.again;
     this.again = [];
     for (const name of this.dirtyScopes) {
-      const head = this.scopeHead(name);
-      if (head?.state === 'held' && head.queue === 'none') this.enqueue(this.byDep, head, 'dep');
+      const head = this.scopes.get(name)?.peek();
+      if (head?.state === 'held' && head.queue === 'none') this.enqueue(head, 'dep');
     }
     this.dirtyScopes.clear();
-    const lowest = this.lowestOutstanding();
+    const lowest = this.bySeq.peek()?.seq ?? Infinity;
     const limit = this.pending === 0 ? Infinity : this.pending;
     for (let e = this.byDep.peek(); e !== undefined && e.dep < lowest; e = this.byDep.peek()) {
       this.byDep.pop();
-      if (!this.isCandidate(e, 'dep')) continue;
+      e.queue = 'none';
       if (pendingKey(e) < limit) out.push(this.run(e));
-      else this.enqueue(this.byKey, e, 'key');
+      else this.enqueue(e, 'key');
     }
     for (let e = this.byKey.peek(); e !== undefined && pendingKey(e) < limit; e = this.byKey.peek()) {
       this.byKey.pop();
-      if (!this.isCandidate(e, 'key')) continue;
+      e.queue = 'none';
       if (e.dep < lowest) out.push(this.run(e));
-      else this.enqueue(this.byDep, e, 'dep');
+      else this.enqueue(e, 'dep');
     }
     if (out.length > 1) out.sort((a, b) => a.seq - b.seq);
     return out;
@@ -287,9 +320,10 @@ export class HoldBack<M extends OrderedItem> {
     const running = [...this.entries.values()].filter((e) => e.state === 'running');
     this.entries.clear();
     this.bySeq.clear();
+    for (const heap of this.scopes.values()) heap.clear();
     this.scopes.clear();
     this.dirtyScopes.clear();
-    this.byDep.clear();
+    this.byDep.clear(); // only held entries, forgotten
     this.byKey.clear();
     this.again = [];
     this.held = 0;
@@ -330,81 +364,61 @@ export class HoldBack<M extends OrderedItem> {
   private add(entry: Entry<M>): void {
     this.entries.set(entry.seq, entry);
     this.bySeq.push(entry);
-    if (this.bySeq.size > 2 * this.entries.size + COMPACT_SLACK) this.bySeq.retain((e) => this.isLive(e));
     if (entry.scope === undefined) return;
-    let scope = this.scopes.get(entry.scope);
-    if (scope === undefined) {
-      scope = { heap: new MinHeap<Entry<M>>((e) => e.seq), live: 0 };
-      this.scopes.set(entry.scope, scope);
+    let heap = this.scopes.get(entry.scope);
+    if (heap === undefined) {
+      heap = new IndexedHeap<Entry<M>>(seqBefore, SCOPE_AT);
+      this.scopes.set(entry.scope, heap);
     }
-    scope.heap.push(entry);
-    scope.live++;
-    if (scope.heap.size > 2 * scope.live + COMPACT_SLACK) scope.heap.retain((e) => this.isLive(e));
+    const head = heap.peek();
+    heap.push(entry);
+    // A lower seq of its scope arrived: the former head is no candidate any more (invariant 4).
+    if (head !== undefined && entry.seq < head.seq) this.dequeue(head);
   }
 
   private remove(entry: Entry<M>): void {
     this.entries.delete(entry.seq);
+    this.bySeq.remove(entry);
     if (entry.state === 'held') this.held--;
-    entry.queue = 'none';
+    this.dequeue(entry);
     if (entry.scope === undefined) return;
-    const scope = this.scopes.get(entry.scope);
-    if (scope !== undefined && --scope.live === 0) this.scopes.delete(entry.scope);
-    else this.dirtyScopes.add(entry.scope);
+    const heap = this.scopes.get(entry.scope)!; // an outstanding scoped entry is in its scope's heap
+    const wasHead = heap.peek() === entry;
+    heap.remove(entry);
+    if (heap.size === 0) this.scopes.delete(entry.scope);
+    else if (wasHead) this.dirtyScopes.add(entry.scope);
   }
 
   /** Marks a new or redelivered outstanding entry held and makes it a candidate, or its scope due for a look. */
   private hold(entry: Entry<M>): void {
     entry.state = 'held';
     this.held++;
-    if (entry.scope === undefined) this.enqueue(this.byDep, entry, 'dep');
+    if (entry.scope === undefined) this.enqueue(entry, 'dep');
     else this.dirtyScopes.add(entry.scope);
   }
 
+  /** Marks a held candidate, already out of its queue, running. */
   private run(entry: Entry<M>): M {
     entry.state = 'running';
-    entry.queue = 'none';
     this.held--;
     return entry.copy as M; // held entries always have a copy
   }
 
-  private enqueue(heap: MinHeap<Entry<M>>, entry: Entry<M>, queue: Queue): void {
+  /** Puts a held candidate that is in no queue into `queue`. */
+  private enqueue(entry: Entry<M>, queue: 'dep' | 'key'): void {
     entry.queue = queue;
-    heap.push(entry);
-    if (heap.size > 2 * this.held + COMPACT_SLACK) heap.retain((e) => this.isLive(e) && e.state === 'held' && e.queue === queue);
+    (queue === 'dep' ? this.byDep : this.byKey).push(entry);
   }
 
-  /** A popped queue entry is still a candidate of that queue; drops it (queue 'none') when it is not. */
-  private isCandidate(entry: Entry<M>, queue: Queue): boolean {
-    if (!this.isLive(entry) || entry.state !== 'held' || entry.queue !== queue) return false;
-    if (entry.scope === undefined || this.scopeHead(entry.scope) === entry) return true;
-    entry.queue = 'none'; // queued again when it becomes its scope's head (its scope turns dirty then)
-    return false;
-  }
-
-  private isLive(entry: Entry<M>): boolean {
-    return this.entries.get(entry.seq) === entry;
-  }
-
-  private lowestOutstanding(): number {
-    return topLive(this.bySeq, (e) => this.isLive(e))?.seq ?? Infinity;
-  }
-
-  private scopeHead(name: string): Entry<M> | undefined {
-    const scope = this.scopes.get(name);
-    return scope === undefined ? undefined : topLive(scope.heap, (e) => this.isLive(e));
+  /** Takes `entry` out of its queue, if it is in one. */
+  private dequeue(entry: Entry<M>): void {
+    if (entry.queue === 'none') return;
+    (entry.queue === 'dep' ? this.byDep : this.byKey).remove(entry);
+    entry.queue = 'none';
   }
 }
 
 /** The seq that pending must exceed before the entry may run: its dep, or its own seq when scoped (rules 2, 3). */
 function pendingKey(entry: { readonly seq: number; readonly dep: number; readonly scope?: string | undefined }): number {
   return entry.scope === undefined ? entry.dep : entry.seq;
-}
-
-/** The heap's lowest live item, dropping the stale ones above it. */
-function topLive<T>(heap: MinHeap<T>, isLive: (item: T) => boolean): T | undefined {
-  for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
-    if (isLive(top)) return top;
-    heap.pop();
-  }
-  return undefined;
 }
