@@ -176,9 +176,10 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (this.state !== 'connected' && this.unconfirmed.byteLength + op.length > this.opts.reconnectBufferBytes) {
       return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
     }
+    const order = this.outbox.reserveOrder();
     return new Promise((resolve, reject) => {
-      this.unconfirmed.add(reqId, op, { resolve, reject });
-      if (this.state === 'connected') this.enqueueEncoded(op);
+      this.unconfirmed.add(reqId, op, order, { resolve, reject });
+      if (this.state === 'connected') this.enqueueEncoded(op, order);
     });
   }
 
@@ -343,9 +344,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     this.enqueueEncoded(encodeValue(op));
   }
 
-  private enqueueEncoded(encoded: Uint8Array): void {
+  private enqueueEncoded(encoded: Uint8Array, order?: number): void {
     this.makeRoom(encoded.length);
-    this.outbox.appendEncoded(encoded);
+    this.outbox.appendEncoded(encoded, false, order);
     this.afterAppend();
   }
 
@@ -536,8 +537,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Unconfirmed at-least-once operations go again, in their order.
     const buffered = this.outbox.detach();
     for (const sub of this.subs.values()) this.sendSubscribe(sub);
-    for (const op of this.unconfirmed.ops()) this.outbox.appendEncoded(op);
-    this.outbox.append(buffered);
+    this.outbox.appendInOrder(buffered, this.unconfirmed.ops());
     this.flushNow();
     this.heartbeat.start(welcome.heartbeatMs);
     for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);

@@ -7,6 +7,14 @@ export interface OutboxContent {
   readonly ends: number[];
   /** Whether each operation is a publish that expects no answer. */
   readonly isPlainPublish: boolean[];
+  /** Each operation's place among everything the client queued (Outbox.reserveOrder). */
+  readonly orders: number[];
+}
+
+/** An encoded operation with its place among everything the client queued. */
+export interface OrderedOp {
+  readonly order: number;
+  readonly op: Uint8Array;
 }
 
 /**
@@ -18,6 +26,7 @@ export interface OutboxContent {
  */
 export class Outbox {
   private content: OutboxContent = emptyContent();
+  private nextOrder = 0;
   /** Operations dropped by take() because no frame under its limit could carry them. */
   oversizedDropped = 0;
   private readonly topics = new EncodedStrings();
@@ -49,13 +58,33 @@ export class Outbox {
   /** Queues a publish (see FrameBuilder.appendPublish); `isPlain` when it expects no answer. */
   appendPublish(reqId: number, topic: Uint8Array, payload: Uint8Array, isRawBytes: boolean, options: Uint8Array | null, isPlain: boolean): void {
     this.content.frame.appendPublish(reqId, topic, payload, isRawBytes, options);
-    this.mark(isPlain);
+    this.mark(isPlain, this.reserveOrder());
   }
 
-  /** Queues any other operation, already encoded. */
-  appendEncoded(op: Uint8Array, isPlain = false): void {
+  /** Queues any other operation, already encoded; `order`, when it was given its place before (reserveOrder). */
+  appendEncoded(op: Uint8Array, isPlain = false, order = this.reserveOrder()): void {
     this.content.frame.appendEncoded(op);
-    this.mark(isPlain);
+    this.mark(isPlain, order);
+  }
+
+  /** The place of the next operation among everything queued, for one kept elsewhere meanwhile (unconfirmed ones). */
+  reserveOrder(): number {
+    return this.nextOrder++;
+  }
+
+  /**
+   * After a reconnect: queues `kept` (operations kept elsewhere, sent again)
+   * and the operations of `content`, merged in the order they were first
+   * queued: a publish buffered while disconnected does not go behind an
+   * at-least-once one made after it [semantics 2.1, 2.2].
+   */
+  appendInOrder(content: OutboxContent, kept: readonly OrderedOp[]): void {
+    let i = 0;
+    for (const { order, op } of kept) {
+      for (; i < content.ends.length && content.orders[i] < order; i++) this.copyOps(content, i, i + 1, this.content);
+      this.appendEncoded(op, false, order);
+    }
+    this.copyOps(content, i, content.ends.length, this.content);
   }
 
   /**
@@ -89,16 +118,11 @@ export class Outbox {
     return head.ends.length > 0 ? head.frame.take() : undefined;
   }
 
-  /** Removes everything queued, to be put back behind newer operations with append(). */
+  /** Removes everything queued, to be put back behind newer operations with appendInOrder(). */
   detach(): OutboxContent {
     const content = this.content;
     this.content = emptyContent();
     return content;
-  }
-
-  /** Queues the operations of `content` behind what is queued now. */
-  append(content: OutboxContent): void {
-    this.copyOps(content, 0, content.ends.length, this.content);
   }
 
   /**
@@ -113,9 +137,10 @@ export class Outbox {
     }
   }
 
-  private mark(isPlain: boolean): void {
+  private mark(isPlain: boolean, order: number): void {
     this.content.ends.push(this.content.frame.byteLength);
     this.content.isPlainPublish.push(isPlain);
+    this.content.orders.push(order);
   }
 
   private copyOps(from: OutboxContent, first: number, last: number, to: OutboxContent): void {
@@ -124,12 +149,13 @@ export class Outbox {
       to.frame.appendEncoded(from.frame.slice(start, from.ends[i]));
       to.ends.push(to.frame.byteLength);
       to.isPlainPublish.push(from.isPlainPublish[i]);
+      to.orders.push(from.orders[i]);
     }
   }
 }
 
 function emptyContent(bytes = 4096): OutboxContent {
-  return { frame: new FrameBuilder(Math.min(Math.max(bytes, 4096), 2 * Outbox.FLUSH_BYTES)), ends: [], isPlainPublish: [] };
+  return { frame: new FrameBuilder(Math.min(Math.max(bytes, 4096), 2 * Outbox.FLUSH_BYTES)), ends: [], isPlainPublish: [], orders: [] };
 }
 
 /** Runs `fn` after the current macrotask: setImmediate in Node, a MessageChannel tick in browsers. */

@@ -1,10 +1,8 @@
 import type { OrdoError } from '../broker/errors/index.js';
+import type { OrderedOp } from './outbox.js';
 import type { PendingRequest } from './pending-requests.js';
 
-interface Entry extends PendingRequest {
-  /** The whole operation, encoded, with its request id: sent again as is after a reconnect. */
-  readonly op: Uint8Array;
-}
+interface Entry extends PendingRequest, OrderedOp {}
 
 /**
  * At-least-once publishes and sends waiting for the broker's confirm, by
@@ -27,8 +25,9 @@ export class Unconfirmed {
     return this.bytes;
   }
 
-  add(reqId: number, op: Uint8Array, pending: PendingRequest): void {
-    this.entries.set(reqId, { op, resolve: pending.resolve, reject: pending.reject });
+  /** `op`: the whole operation, encoded with its request id (sent again as is); `order`: its place among the client's operations. */
+  add(reqId: number, op: Uint8Array, order: number, pending: PendingRequest): void {
+    this.entries.set(reqId, { op, order, resolve: pending.resolve, reject: pending.reject });
     this.bytes += op.length;
   }
 
@@ -44,8 +43,8 @@ export class Unconfirmed {
   }
 
   /** Every operation still waiting, oldest first. */
-  ops(): Uint8Array[] {
-    return [...this.entries.values()].map((e) => e.op);
+  ops(): OrderedOp[] {
+    return [...this.entries.values()];
   }
 
   rejectAll(err: OrdoError): void {

@@ -125,7 +125,7 @@ describe('one message on several of a client\'s ordered subscriptions', () => {
     await waitFor(() => got.wide.length === 3 && got.narrow.length === 3);
     expect(got).toEqual({ wide: ['m0', 'm1', 'm2'], narrow: ['m0', 'm1', 'm2'] });
     if (qos !== 'at-most-once') {
-      const unacked = (await c.listQueues()).filter((q) => q.name.startsWith('$sub/')).reduce((n, q) => n + q.unacked, 0);
+      const unacked = (await c.listQueues()).filter((q) => q.pattern?.startsWith(`overlap-${qos}/`)).reduce((n, q) => n + q.unacked, 0);
       expect(unacked).toBe(0);
     }
   });
@@ -250,5 +250,22 @@ describe('flow control on subscriptions', () => {
     release();
     await waitFor(() => handled.length === 20);
     expect(handled).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe('causal publishes across a reconnect', () => {
+  it('an at-most-once publish buffered while disconnected keeps its place before a later at-least-once one', async () => {
+    const [s, p] = await Promise.all([client(), shared.client({ reconnect: true, reconnectDelayMs: 200 })]);
+    const seen: Message<string>[] = [];
+    await s.subscribe<string>('reconnect/causal', (m) => { seen.push(m); }, { order: 'causal' });
+    (p as unknown as { transport: { terminate(reason: string): void } }).transport.terminate('cut by the test');
+    await waitFor(() => p.state === 'reconnecting');
+    const a = p.publish('reconnect/causal', 'A', { order: 'causal' });
+    const b = p.publish('reconnect/causal', 'B', { qos: 'at-least-once', order: 'causal' });
+    await Promise.all([a, b]);
+    await waitFor(() => seen.length === 2);
+    expect(seen.map((m) => m.payload)).toEqual(['A', 'B']);
+    expect(seen[1].seq).toBeGreaterThan(seen[0].seq);
+    expect(seen[1].order!.dep).toBeGreaterThanOrEqual(seen[0].seq);
   });
 });
