@@ -1,5 +1,6 @@
 import type { ExactlyOnce } from './exactly-once.js';
 import type { Message, NackOutcome, Output } from './message.js';
+import { FifoGiveBack } from './ordering/fifo-give-back.js';
 import type { OrderedDelivery } from './ordering/ordered-delivery.js';
 import type { SubscribeOptions } from './options.js';
 
@@ -53,15 +54,8 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
   exactlyOnce: ExactlyOnce<T> | undefined;
   /** @internal Set for a causal or total subscription: its ordered messages wait there for their turn. */
   ordering: OrderedDelivery | undefined;
-  /**
-   * A fifo subscription's deliveries that must come again before any later
-   * one runs [semantics 2.1]: a nacked one, and what was given back behind
-   * it (uncounted), so that the queue, which sends its lowest ids first,
-   * sends them again in order. Each with the order in which it was given
-   * back (its nack's place among this client's operations).
-   */
-  private readonly comingAgain = new Map<number, number>();
-  private givenBackCount = 0;
+  /** A fifo subscription's redeliveries, not overtaken [semantics 2.1]. */
+  private readonly giveBack = new FifoGiveBack();
   private queue: Message<T>[] = [];
   private isBusy = false;
   /** @internal SUBSCRIBE or CONSUME operations sent for this subscription: more than one after a reconnect. */
@@ -120,11 +114,9 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       this.ordering.arrive(this, msg);
       return;
     }
-    if (this.comingAgain.size > 0 && msg.needsSettling && this.mustGiveBack(msg.seq)) {
-      this.giveBack(msg);
-      return;
-    }
-    this.enqueue(msg);
+    const givenBack = this.giveBack.maybeGiveBack(msg);
+    if (givenBack !== undefined) this.settle(givenBack);
+    else this.enqueue(msg);
   }
 
   /** @internal A message whose turn it is: to the handler, or queued for it (or for the iterator). */
@@ -253,36 +245,7 @@ export class Subscription<T = unknown> implements AsyncIterable<Message<T>> {
       this.finished(msg, nacked);
       return;
     }
-    this.comingAgain.set(msg.seq, ++this.givenBackCount);
-    this.queue = this.queue.filter((queued) => {
-      if (!queued.needsSettling) return true;
-      this.giveBack(queued);
-      return false;
-    });
-    // Dead-lettered, it never comes; with the connection gone, everything unacked comes again in order.
-    nacked.then((outcome) => { if (outcome === 'dead-lettered') this.comingAgain.delete(msg.seq); }, () => this.comingAgain.clear());
-  }
-
-  /**
-   * While deliveries are to come again: true for one above the lowest of
-   * them. One of them coming again means the lower ones given back before it
-   * are gone (back in the queue first, they would have been sent first):
-   * they are no longer waited for. A lower one given back after it (nacked
-   * later) may still come.
-   */
-  private mustGiveBack(seq: number): boolean {
-    const order = this.comingAgain.get(seq);
-    if (order !== undefined) {
-      for (const [awaited, when] of this.comingAgain) if (awaited <= seq && when <= order) this.comingAgain.delete(awaited);
-    }
-    let lowest = Infinity;
-    for (const awaited of this.comingAgain.keys()) if (awaited < lowest) lowest = awaited;
-    return seq > lowest;
-  }
-
-  private giveBack(msg: Message<T>): void {
-    this.comingAgain.set(msg.seq, ++this.givenBackCount);
-    this.settle(msg.nack({ release: true }));
+    this.queue = this.giveBack.afterNack(msg, nacked, this.queue, (done) => this.settle(done));
   }
 
   /** The application is done with `msg` (handled, failed, or dropped): ordered deliveries waiting for it may go. */

@@ -53,11 +53,6 @@ export class OrderedDelivery {
   private readonly takenBack = new Set<number>();
   private epoch = 0;
 
-  /** The highest message id seen, for `after` [protocol 2.3]. */
-  get causalHigh(): number {
-    return this.after;
-  }
-
   /**
    * A welcome: what the broker accepted before this connection is in the
    * client's causal past. An id below what the client saw means the broker
