@@ -31,9 +31,68 @@ export const DEFAULT_CONFIG = {
     maxOutboundBytes: 8 * 1024 * 1024,
     /** A frame being built for one connection is sent once it reaches this size. */
     flushBytes: 64 * 1024,
-    /** A connection that has not sent hello this long after opening is closed. */
+    /**
+     * A socket that has not completed the WebSocket upgrade and sent HELLO
+     * this long after opening is closed (a slowloris holds nothing for longer).
+     */
     handshakeTimeoutMs: 10_000,
+    /** Most connections one authenticated user may hold; more are refused with ERR_TOO_MANY_CONNECTIONS. */
+    maxConnectionsPerUser: 1_000,
+    /** Most queues (subscription queues included); creating one more is refused with ERR_LIMIT. */
+    maxQueues: 10_000,
+    /** Publishes and sends per second one connection may make (token bucket, burst of one second); past it the broker stops reading the socket. */
+    publishRate: 200_000,
+    /** Payload bytes per second one connection may publish or send (token bucket, burst of one second); past it the broker stops reading the socket. */
+    publishBytesRate: 128 * 1024 * 1024,
+    /** Stored publishes and sends of one connection accepted and not yet committed; past it the broker stops reading the socket until commits catch up. */
+    maxInFlightPerConnection: 10_000,
+    /** Sum of the prefetch windows of one connection's consumers (unacked deliveries at once); more is refused with ERR_LIMIT. */
+    maxUnackedPerConnection: 100_000,
+    /**
+     * Resident memory of the broker process above which publishes and sends
+     * are refused with ERR_LIMIT until it falls again, in bytes; 0: 40% of
+     * the machine's memory.
+     */
+    memoryHighWatermarkBytes: 0,
+    /** Free bytes on the data directory's disk below which stored publishes and sends are refused with ERR_LIMIT. */
+    diskFreeLimitBytes: 64 * 1024 * 1024,
   },
+  /** Authentication and authorization [docs/security.md]. */
+  auth: {
+    /** Clients must authenticate (password, token, the authenticate hook or a client certificate); every operation is checked against the ACL. */
+    enabled: false,
+    /**
+     * With auth on: clients that give no credentials connect as the user
+     * `anonymous` (granted what ACL rules for `anonymous` grant). With auth
+     * off: required to listen on an address other than loopback.
+     */
+    allowAnonymous: false,
+    /** Secret that signs bearer tokens (at least 32 characters); empty: one made at the first start and kept in the store. */
+    tokenSecret: '',
+    /** Longest lifetime of a token the broker signs, ms (30 days). */
+    maxTokenTtlMs: 30 * 24 * 3_600_000,
+    /** Failed logins allowed per client address per minute; more are refused without checking. */
+    maxFailedLoginsPerMinute: 10,
+    /** Time for the authenticate hook (or a password check) to answer, ms; longer is a failed login. */
+    timeoutMs: 5_000,
+  },
+  /** TLS (wss://): file paths, read at start. cert and key switch it on. */
+  tls: {
+    /** PEM certificate chain of the broker. */
+    cert: '',
+    /** PEM private key of the broker. */
+    key: '',
+    /** PEM CA bundle that client certificates must chain to; with it, clients may authenticate by certificate (its CN is the user). */
+    ca: '',
+    /** With ca: refuse connections that do not present a valid client certificate. */
+    requireClientCert: false,
+  },
+  /**
+   * Origins (`https://app.example.com`) browsers may open WebSockets from;
+   * `*` allows any. An upgrade with an Origin header not listed is refused
+   * (403); clients that send no Origin (Node, the CLI) are not affected.
+   */
+  allowedOrigins: [] as string[],
   /** How often the broker pings each connection; silent for two intervals means dead. */
   heartbeatMs: 15_000,
   queues: {

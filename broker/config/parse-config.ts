@@ -30,6 +30,17 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   if (!inputs.some(hasFlushBytes)) (l as { flushBytes: number }).flushBytes = Math.min(l.flushBytes, l.maxFrameBytes);
   checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);
   checkRange('limits.handshakeTimeoutMs', l.handshakeTimeoutMs, 10, 3_600_000);
+  checkRange('limits.maxConnectionsPerUser', l.maxConnectionsPerUser, 1, 1_000_000);
+  checkRange('limits.maxQueues', l.maxQueues, 1, 10_000_000);
+  checkRange('limits.publishRate', l.publishRate, 1, 1_000_000_000);
+  checkRange('limits.publishBytesRate', l.publishBytesRate, l.maxFrameBytes, Number.MAX_SAFE_INTEGER);
+  checkRange('limits.maxInFlightPerConnection', l.maxInFlightPerConnection, 1, 10_000_000);
+  checkRange('limits.maxUnackedPerConnection', l.maxUnackedPerConnection, 1, 100_000_000);
+  checkRange('limits.memoryHighWatermarkBytes', l.memoryHighWatermarkBytes, 0, Number.MAX_SAFE_INTEGER);
+  checkRange('limits.diskFreeLimitBytes', l.diskFreeLimitBytes, 0, Number.MAX_SAFE_INTEGER);
+  checkAuth(config);
+  checkTls(config.tls);
+  checkOrigins(config.allowedOrigins);
   checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
   checkRange('queues.messageCacheBytes', config.queues.messageCacheBytes, 0, 64 * 1024 * 1024 * 1024);
   const r = config.retention;
@@ -62,6 +73,33 @@ function checkScopes(scopes: Readonly<Record<string, string>>): void {
   }
 }
 
+const MIN_TOKEN_SECRET_CHARS = 32;
+
+function checkAuth(config: BrokerConfig): void {
+  const a = config.auth;
+  if (a.tokenSecret !== '' && a.tokenSecret.length < MIN_TOKEN_SECRET_CHARS) {
+    fail('auth.tokenSecret', `must be at least ${MIN_TOKEN_SECRET_CHARS} characters (or empty: one is made and kept in the store)`);
+  }
+  checkRange('auth.maxTokenTtlMs', a.maxTokenTtlMs, 1000, 10 * 365 * 24 * 3_600_000);
+  checkRange('auth.maxFailedLoginsPerMinute', a.maxFailedLoginsPerMinute, 1, 1_000_000);
+  checkRange('auth.timeoutMs', a.timeoutMs, 10, 600_000);
+}
+
+function checkTls(tls: BrokerConfig['tls']): void {
+  if ((tls.cert === '') !== (tls.key === '')) fail(tls.cert === '' ? 'tls.cert' : 'tls.key', 'must be given together with tls.' + (tls.cert === '' ? 'key' : 'cert'));
+  if (tls.ca !== '' && tls.cert === '') fail('tls.ca', 'needs tls.cert and tls.key (client certificates are checked over TLS only)');
+  if (tls.requireClientCert && tls.ca === '') fail('tls.requireClientCert', 'needs tls.ca (the CA client certificates must chain to)');
+}
+
+function checkOrigins(origins: readonly string[]): void {
+  origins.forEach((origin, i) => {
+    if (origin === '*') return;
+    let url: URL | undefined;
+    try { url = new URL(origin); } catch { /* reported below */ }
+    if (url === undefined || url.origin !== origin) fail(`allowedOrigins[${i}]`, `must be an origin such as https://app.example.com (scheme, host, optional port), or *; got ${JSON.stringify(origin)}`);
+  });
+}
+
 function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>): void {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     fail(path || 'config', 'must be an object');
@@ -73,6 +111,8 @@ function mergeInto(target: Record<string, unknown>, input: unknown, path: string
     const expected = shape[key];
     if (FREE_MAPS.has(field)) {
       target[key] = { ...(target[key] as object), ...checkStringMap(field, value) };
+    } else if (Array.isArray(expected)) {
+      target[key] = checkStringList(field, value);
     } else if (typeof expected === 'object' && expected !== null) {
       mergeInto(target[key] as Record<string, unknown>, value, field, expected as Record<string, unknown>);
     } else if (typeof value !== typeof expected) {
@@ -90,6 +130,12 @@ function checkStringMap(field: string, value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object of strings');
   for (const [k, v] of Object.entries(value)) if (typeof v !== 'string') fail(`${field}.${k}`, `must be a string, got ${JSON.stringify(v)}`);
   return value as Record<string, string>;
+}
+
+function checkStringList(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) fail(field, 'must be an array of strings');
+  value.forEach((v, i) => { if (typeof v !== 'string') fail(`${field}[${i}]`, `must be a string, got ${JSON.stringify(v)}`); });
+  return [...value] as string[];
 }
 
 function hasFlushBytes(input: unknown): boolean {

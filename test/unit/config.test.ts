@@ -91,7 +91,7 @@ describe('parseConfig', () => {
   it.each([
     [{ prot: 80 }, 'prot'],
     [{ limits: { maxFrames: 1 } }, 'limits.maxFrames'],
-    [{ port: 0, tls: {} }, 'tls'],
+    [{ port: 0, ssl: {} }, 'ssl'],
   ])('rejects the unknown key in %j', (input, field) => {
     const err = configError(input);
     expect(err.message).toContain(`config ${field} `);
