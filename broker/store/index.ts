@@ -20,6 +20,8 @@
  *   compaction deletes the newest messages (recover().nextMessageId).
  * - An entry or a retained slot keeps its message alive; compaction removes
  *   only messages nothing holds and that are outside their topic's retention.
+ * - Users, ACL rules and settings (memory-security.ts, sqlite-security.ts)
+ *   are put by key and never compacted; their ops cannot fail a batch.
  * - The SQLite schema changes only by appending to migrations.ts; a file from
  *   a newer Ordo is refused, never opened.
  */
@@ -27,7 +29,7 @@ import { SqliteStore } from './sqlite-store.js';
 import type { Durability, Store } from './store.js';
 
 export type {
-  ProducerSeqRecord,
+  AclRuleRecord, ProducerSeqRecord, UserRecord,
   CommitInfo, Durability, EntryRecord, MessageOrder, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
 } from './store.js';
 export { SqliteStore, STORE_FILE } from './sqlite-store.js';

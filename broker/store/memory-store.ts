@@ -1,5 +1,6 @@
 import { OrdoError, type ErrorCode } from '../errors/index.js';
 import { patternMatches } from '../topics/index.js';
+import { copySecurityOp, isSecurityOp, MemorySecurityRecords } from './memory-security.js';
 import { keepsNoHistory } from './store.js';
 import type {
   CommitOptions,
@@ -34,6 +35,8 @@ import type {
  *   that crosses a purge is not an error of the store;
  * - putQueue of an existing name replaces its record and keeps its entries;
  * - putProducerSeq of an existing (producer, seq) fails (ERR_CONFLICT);
+ * - security records (memory-security.ts) never fail: put replaces, delete
+ *   of a missing one does nothing;
  * - payloads, headers, order and settings are copied on the way in: the caller may
  *   reuse its buffers once commit() returns. What reads return is shared with
  *   the store and must not be mutated.
@@ -49,6 +52,8 @@ export class MemoryStore implements Store {
   private readonly retained = new Map<string, number>();
   /** Producer → seq → its record (idempotent publishes). */
   private readonly producerSeqs = new Map<string, Map<number, ProducerSeqRecord>>();
+  /** Users, ACL rules and settings. */
+  private readonly security = new MemorySecurityRecords();
   /** The highest id ever committed, compacted or not: ids are never reused. */
   private highestId = 0;
   private readonly instance = randomInstance();
@@ -81,6 +86,7 @@ export class MemoryStore implements Store {
       nextMessageId: this.highestId + 1,
       producerSeqs: [...this.producerSeqs.keys()].sort().flatMap((p) => [...this.producerSeqs.get(p)!.values()].sort((a, b) => a.seq - b.seq)),
       instance: this.instance,
+      ...this.security.recover(),
     };
   }
 
@@ -183,6 +189,7 @@ export class MemoryStore implements Store {
     this.queues.clear();
     this.retained.clear();
     this.producerSeqs.clear();
+    this.security.clear();
   }
 
   /** What BatchCheck reads: the state before the batch. */
@@ -195,6 +202,7 @@ export class MemoryStore implements Store {
 
   /** Applies an op BatchCheck accepted (and copied): cannot fail. */
   private apply(op: StoreOp): void {
+    if (isSecurityOp(op)) return this.security.apply(op);
     switch (op.op) {
       case 'putMessage': return this.putMessage(op.message);
       case 'putQueue': {
@@ -372,6 +380,11 @@ class BatchCheck {
         return undefined;
       }
       case 'dropProducerSeqs':
+      case 'putUser':
+      case 'deleteUser':
+      case 'putAclRule':
+      case 'deleteAclRule':
+      case 'putSetting':
         return undefined;
     }
   }
@@ -404,6 +417,7 @@ class BatchCheck {
 
 /** The op with its own copy of everything the caller may reuse or change after commit(). */
 function copyOp(op: StoreOp): StoreOp {
+  if (isSecurityOp(op)) return copySecurityOp(op);
   switch (op.op) {
     case 'putMessage': {
       const { message } = op;

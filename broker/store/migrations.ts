@@ -102,6 +102,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN order_scope TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Security [security]: users, the ACL's allow rules, and broker settings
+      -- (the token secret). Small tables the broker loads whole at start and
+      -- writes one row at a time; message compaction never touches them.
+      CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        password_hash TEXT    NOT NULL, -- scrypt$N$r$p$<salt>$<key>, opaque to the store
+        roles         TEXT    NOT NULL, -- JSON array of role names
+        created_at    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- id is given by the broker and kept: clients remove a rule by it.
+      CREATE TABLE acl_rules (
+        id         INTEGER PRIMARY KEY,
+        subject    TEXT    NOT NULL,  -- user:<name> or role:<name>
+        action     TEXT    NOT NULL,
+        pattern    TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      -- Text values: meta holds integers only.
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -10,15 +10,16 @@
  * Layout: per batch, a uint32 op count, then per op a one-byte tag and its
  * fields in a fixed order. Numbers are float64 (ids and times are safe
  * integers, exact in a double); strings and bytes are a uint32 length and
- * the UTF-8 or raw bytes; a nullable field has a 0/1 byte first. Headers and
- * settings travel as their JSON text, which is how SQLite stores them.
+ * the UTF-8 or raw bytes; a nullable field has a 0/1 byte first. Headers,
+ * queue settings and a user's roles travel as their JSON text, which is how
+ * SQLite stores them.
  */
 import type { StoreOp } from './store.js';
 
 const TAGS = {
   putMessage: 1, putQueue: 2, deleteQueue: 3, addEntry: 4, deleteEntry: 5,
   setDeliveries: 6, setAvailableAt: 7, moveEntry: 8, purgeQueue: 9, setRetained: 10,
-  putProducerSeq: 11, dropProducerSeqs: 12,
+  putProducerSeq: 11, dropProducerSeqs: 12, putUser: 13, deleteUser: 14, putAclRule: 15, deleteAclRule: 16, putSetting: 17,
 } as const satisfies Record<StoreOp['op'], number>;
 
 /** First size of a group's buffer; it doubles as needed. Holds about 60 typical publishes. */
@@ -98,6 +99,19 @@ export class OpEncoder {
         return;
       }
       case 'dropProducerSeqs': this.str(op.producer); this.nullableNum(op.below); return;
+      case 'putUser': {
+        const u = op.user;
+        this.str(u.name); this.str(u.passwordHash); this.str(rolesJson(u.roles)); this.num(u.createdAt);
+        return;
+      }
+      case 'deleteUser': this.str(op.name); return;
+      case 'putAclRule': {
+        const r = op.rule;
+        this.num(r.id); this.str(r.subject); this.str(r.action); this.str(r.pattern); this.num(r.createdAt);
+        return;
+      }
+      case 'deleteAclRule': this.num(op.id); return;
+      case 'putSetting': this.str(op.key); this.str(op.value); return;
     }
   }
 
@@ -163,10 +177,17 @@ export class OpEncoder {
   }
 }
 
+/** A user's roles as JSON text; throws unless they are a list of strings (JSON.stringify would write anything). */
+function rolesJson(roles: readonly string[]): string {
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) throw new TypeError('expected roles as a list of strings');
+  return JSON.stringify(roles);
+}
+
 /**
- * An op as the worker applies it: StoreOp, except that headers and settings
- * are still their JSON text (SQLite stores that text as is), and a message's
- * order is flat, as its two columns (orderDep null: no order).
+ * An op as the worker applies it: StoreOp, except that headers, queue
+ * settings and a user's roles are still their JSON text (SQLite stores that
+ * text as is), and a message's order and a user are flat, as their columns
+ * (orderDep null: no order).
  */
 export type DecodedOp =
   | {
@@ -174,7 +195,8 @@ export type DecodedOp =
     readonly publishedAt: number; readonly expiresAt: number | null; readonly priority: number; readonly orderDep: number | null; readonly orderScope: string | null;
   }
   | { readonly op: 'putQueue'; readonly name: string; readonly settings: string; readonly createdAt: number }
-  | Exclude<StoreOp, { op: 'putMessage' } | { op: 'putQueue' }>;
+  | { readonly op: 'putUser'; readonly name: string; readonly passwordHash: string; readonly roles: string; readonly createdAt: number }
+  | Exclude<StoreOp, { op: 'putMessage' } | { op: 'putQueue' } | { op: 'putUser' }>;
 
 /** Decodes what OpEncoder wrote: the batches, in order. Payloads are views into `bytes`. */
 export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
@@ -216,6 +238,13 @@ export function decodeBatches(bytes: Uint8Array): DecodedOp[][] {
           batch.push({ op: 'putProducerSeq', record: { producer: str(), seq: num(), messageId: num(), digest: bin(), at: num() } });
           break;
         case TAGS.dropProducerSeqs: batch.push({ op: 'dropProducerSeqs', producer: str(), below: flag() ? num() : null }); break;
+        case TAGS.putUser: batch.push({ op: 'putUser', name: str(), passwordHash: str(), roles: str(), createdAt: num() }); break;
+        case TAGS.deleteUser: batch.push({ op: 'deleteUser', name: str() }); break;
+        case TAGS.putAclRule:
+          batch.push({ op: 'putAclRule', rule: { id: num(), subject: str(), action: str(), pattern: str(), createdAt: num() } });
+          break;
+        case TAGS.deleteAclRule: batch.push({ op: 'deleteAclRule', id: num() }); break;
+        case TAGS.putSetting: batch.push({ op: 'putSetting', key: str(), value: str() }); break;
         default: throw new Error(`corrupt op batch: tag ${buf[pos - 1]} at byte ${pos - 1}`);
       }
     }

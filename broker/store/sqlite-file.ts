@@ -8,6 +8,7 @@ import type { Database, Transaction } from 'better-sqlite3';
 import { patternMatches } from '../topics/index.js';
 import { foldDeliveries, NOTHING_FOLDED, type Folded } from './fold-deliveries.js';
 import type { DecodedOp } from './op-codec.js';
+import { SqliteSecurityRecords } from './sqlite-security.js';
 import { NO_HISTORY_PREFIX, type RecoveredState, type RetentionLimits, type StoredMessage } from './store.js';
 import { describe, StoreFault, type BatchFailure, type CommitResult } from './worker-protocol.js';
 
@@ -96,6 +97,8 @@ export class StoreDeclined extends Error {}
 /** An open store file. */
 export class SqliteFile {
   private readonly s: ReturnType<typeof prepareStatements>;
+  /** Users, ACL rules and settings. */
+  private readonly security: SqliteSecurityRecords;
   /** The usual path: every batch in one transaction, no savepoints. */
   private readonly applyTogether: Transaction<(batches: Batches) => void>;
   /** After a failure: one savepoint per batch, so only the failing batches roll back. */
@@ -130,6 +133,7 @@ export class SqliteFile {
   constructor(private readonly db: Database, readonly file: string, private readonly fsyncs = false) {
     this.isSyncing = fsyncs;
     const s = this.s = prepareStatements(db);
+    this.security = new SqliteSecurityRecords(db);
     this.queueNames = this.loadQueueNames();
     this.dataVersion = s.dataVersion.get() as number;
     this.applyTogether = db.transaction((batches: Batches) => {
@@ -339,6 +343,13 @@ export class SqliteFile {
         if (op.below === null) s.dropProducer.run(op.producer);
         else s.dropProducerSeqsBelow.run(op.producer, op.below);
         return;
+      case 'putUser':
+      case 'deleteUser':
+      case 'putAclRule':
+      case 'deleteAclRule':
+      case 'putSetting':
+        this.security.apply(op);
+        return;
       default:
         throw new StoreFault('ERR_INTERNAL', `unknown store op ${JSON.stringify((op as { op?: unknown }).op)}`);
     }
@@ -362,6 +373,7 @@ export class SqliteFile {
         'SELECT producer, seq, message_id AS messageId, digest, at FROM producer_seqs ORDER BY producer, seq',
       ).all() as RecoveredState['producerSeqs'],
       instance: (this.s.instance.get() as number).toString(16).padStart(14, '0'),
+      ...this.security.recover(),
     };
   }
 

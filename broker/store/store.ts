@@ -44,7 +44,11 @@
  *   message too, at once, rather than leaving it to compaction;
  * - moveEntry keeps priority and takes the op's deliveries, expiresAt and
  *   availableAt (a dead letter starts afresh: no delivery history, no expiry
- *   from the source).
+ *   from the source);
+ * - security records (users, ACL rules, settings) are put by key, replacing
+ *   what the key held: putUser by name, putAclRule by id, putSetting by key;
+ *   deleteUser and deleteAclRule of a missing one are no-ops; compaction
+ *   never touches them; a rule keeps the id the broker gave it.
  */
 
 /**
@@ -141,7 +145,40 @@ export type StoreOp =
   /** An idempotent publisher's message: (producer, seq) is stored once [semantics 1.3]. */
   | { readonly op: 'putProducerSeq'; readonly record: ProducerSeqRecord }
   /** Forgets a producer's sequences below `below` (null: all of them, an idle producer expired). */
-  | { readonly op: 'dropProducerSeqs'; readonly producer: string; readonly below: number | null };
+  | { readonly op: 'dropProducerSeqs'; readonly producer: string; readonly below: number | null }
+  /** Adds a user, or replaces the one of that name (a new password or new roles). */
+  | { readonly op: 'putUser'; readonly user: UserRecord }
+  | { readonly op: 'deleteUser'; readonly name: string }
+  /** Adds an ACL rule, or replaces the one with that id. */
+  | { readonly op: 'putAclRule'; readonly rule: AclRuleRecord }
+  | { readonly op: 'deleteAclRule'; readonly id: number }
+  /** Sets a broker setting (the token secret, say), replacing its value. */
+  | { readonly op: 'putSetting'; readonly key: string; readonly value: string };
+
+/** A user who may log in with a password [security]. */
+export interface UserRecord {
+  readonly name: string;
+  /** The password's hash, in the format the auth module writes (`scrypt$N$r$p$<salt>$<key>`): opaque to the store. */
+  readonly passwordHash: string;
+  /** Role names, in the order given. */
+  readonly roles: readonly string[];
+  /** When the user was made, ms since the epoch. */
+  readonly createdAt: number;
+}
+
+/** One allow rule of the access control list [security]: opaque strings to the store. */
+export interface AclRuleRecord {
+  /** Given by the broker; the store keeps it as given. */
+  readonly id: number;
+  /** `user:<name>` or `role:<name>`. */
+  readonly subject: string;
+  /** `publish`, `subscribe`, `send`, `consume` or `admin`. */
+  readonly action: string;
+  /** A topic pattern, applied to topic and queue names. */
+  readonly pattern: string;
+  /** When the rule was added, ms since the epoch. */
+  readonly createdAt: number;
+}
 
 /** What an idempotent publish left behind, to recognise its retries [semantics 1.3]. */
 export interface ProducerSeqRecord {
@@ -170,6 +207,12 @@ export interface RecoveredState {
    * data directory, message ids from 1 again) is not mistaken for the old one.
    */
   readonly instance: string;
+  /** Every user, by name. */
+  readonly users: UserRecord[];
+  /** Every ACL rule, by id. */
+  readonly aclRules: AclRuleRecord[];
+  /** Every setting put, key → value. */
+  readonly settings: Record<string, string>;
 }
 
 /** How a batch must reach the disk. */

@@ -26,7 +26,7 @@ const CRASH_WRITER = fileURLToPath(new URL('../helpers/store-crash-writer.mjs', 
 
 // The worker and the crash writer run the compiled store: a stale dist/ would test old code.
 beforeAll(() => {
-  for (const name of ['sqlite-worker', 'sqlite-file', 'sqlite-open', 'inline-commits', 'fold-deliveries', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
+  for (const name of ['sqlite-worker', 'sqlite-file', 'sqlite-security', 'sqlite-open', 'inline-commits', 'fold-deliveries', 'worker-protocol', 'op-codec', 'migrations', 'sqlite-store', 'index']) {
     const source = fileURLToPath(new URL(`../../broker/store/${name}.ts`, import.meta.url));
     const built = fileURLToPath(new URL(`../../dist/broker/store/${name}.js`, import.meta.url));
     if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
@@ -331,6 +331,42 @@ describe('SqliteStore files', () => {
     expect('order' in first).toBe(false);
     expect(second.order).toStrictEqual(order);
     await reopened.close();
+    const check = new Database(file, { readonly: true });
+    res.defer(() => check.close());
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  });
+
+  it('a version 3 file (before security records) is upgraded in place: what it held stays, users, rules and settings start empty and persist', async () => {
+    const dir = await tempDir();
+    const file = join(dir, STORE_FILE);
+    const old = new Database(file);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) old.exec(m.sql);
+    old.pragma('user_version = 3');
+    old.exec(`
+      INSERT INTO queues (name, settings, created_at) VALUES ('q', '{"maxLength":5}', 1);
+      INSERT INTO messages (id, topic, payload, headers, reply_to, published_at, expires_at, priority, order_dep, order_scope) VALUES (1, 't', x'c0', NULL, NULL, 1001, NULL, 4, 0, NULL);
+      INSERT INTO entries (queue, message_id, priority, available_at, expires_at, deliveries) VALUES ('q', 1, 4, 0, NULL, 2);
+      INSERT INTO producer_seqs (producer, seq, message_id, digest, at) VALUES ('p', 1, 1, x'01', 1001);
+    `);
+    const instance = old.prepare("SELECT value FROM meta WHERE key = 'instance'").pluck().get() as number;
+    old.close();
+
+    const store = sqliteStore(dir);
+    const state = await store.open();
+    expect(state.queues).toEqual([{ name: 'q', settings: { maxLength: 5 }, createdAt: 1 }]);
+    expect(state.entries.map((e) => [e.queue, e.messageId, e.deliveries])).toEqual([['q', 1, 2]]);
+    expect(state.producerSeqs.map((r) => [r.producer, r.seq])).toEqual([['p', 1]]);
+    expect(state.instance).toBe(instance.toString(16).padStart(14, '0'));
+    expect((await store.getMessages([1]))[0].order).toStrictEqual({ dep: 0 });
+    expect([state.users, state.aclRules, state.settings]).toEqual([[], [], {}]);
+    const user = { name: 'admin', passwordHash: 'scrypt$16384$8$1$s$k', roles: ['admin'], createdAt: 5 };
+    const rule = { id: 1, subject: 'role:ops', action: 'admin', pattern: '#', createdAt: 6 };
+    await store.commit([{ op: 'putUser', user }, { op: 'putAclRule', rule }, { op: 'putSetting', key: 'tokenSecret', value: 's' }]);
+    await store.close();
+
+    const reopened = await sqliteStore(dir).open();
+    expect([reopened.users, reopened.aclRules, reopened.settings]).toEqual([[user], [rule], { tokenSecret: 's' }]);
+    expect(reopened.entries.map((e) => e.messageId)).toEqual([1]);
     const check = new Database(file, { readonly: true });
     res.defer(() => check.close());
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);

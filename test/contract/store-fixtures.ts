@@ -5,7 +5,7 @@
  * extra fields, compare by content).
  */
 import type {
-  EntryRecord, QueueRecord, RecoveredState, RetentionLimits, StoreOp, StoredMessage,
+  AclRuleRecord, EntryRecord, QueueRecord, RecoveredState, RetentionLimits, StoreOp, StoredMessage, UserRecord,
 } from '../../broker/store/store.js';
 
 /** A fixed time in the past (Nov 2023): stores must use the times they are given, never the clock. */
@@ -31,6 +31,14 @@ export function entry(queueName: string, messageId: number, fields: Partial<Entr
   return { queue: queueName, messageId, priority: 4, availableAt: T0, expiresAt: null, deliveries: 0, ...fields };
 }
 
+export function user(name: string, fields: Partial<UserRecord> = {}): UserRecord {
+  return { name, passwordHash: `scrypt$16384$8$1$c2FsdA==$${name}`, roles: ['reader'], createdAt: T0, ...fields };
+}
+
+export function aclRule(id: number, fields: Partial<AclRuleRecord> = {}): AclRuleRecord {
+  return { id, subject: 'role:reader', action: 'subscribe', pattern: 'orders/#', createdAt: T0 + id, ...fields };
+}
+
 /** One builder per StoreOp. */
 export const op = {
   putMessage: (m: StoredMessage): StoreOp => ({ op: 'putMessage', message: m }),
@@ -50,6 +58,11 @@ export const op = {
   ): StoreOp => ({ op: 'moveEntry', from, to, messageId, deliveries: 0, expiresAt: null, availableAt: T0, ...fields }),
   purgeQueue: (queueName: string): StoreOp => ({ op: 'purgeQueue', queue: queueName }),
   setRetained: (topic: string, messageId: number | null): StoreOp => ({ op: 'setRetained', topic, messageId }),
+  putUser: (name: string, fields: Partial<UserRecord> = {}): StoreOp => ({ op: 'putUser', user: user(name, fields) }),
+  deleteUser: (name: string): StoreOp => ({ op: 'deleteUser', name }),
+  putAclRule: (id: number, fields: Partial<AclRuleRecord> = {}): StoreOp => ({ op: 'putAclRule', rule: aclRule(id, fields) }),
+  deleteAclRule: (id: number): StoreOp => ({ op: 'deleteAclRule', id }),
+  putSetting: (key: string, value: string): StoreOp => ({ op: 'putSetting', key, value }),
 };
 
 /** putMessage ops for `ids`, each message with the defaults and `fields`. */
@@ -75,6 +88,15 @@ export function plainEntry(e: EntryRecord): EntryRecord {
 
 export function plainQueue(q: QueueRecord): QueueRecord {
   return { name: q.name, settings: q.settings, createdAt: q.createdAt };
+}
+
+/** The recovered users, rules and settings, by content (rows may carry extra fields). */
+export function securityOf(state: RecoveredState): Pick<RecoveredState, 'users' | 'aclRules' | 'settings'> {
+  return {
+    users: state.users.map((u) => ({ name: u.name, passwordHash: u.passwordHash, roles: [...u.roles], createdAt: u.createdAt })),
+    aclRules: state.aclRules.map((r) => ({ id: r.id, subject: r.subject, action: r.action, pattern: r.pattern, createdAt: r.createdAt })),
+    settings: { ...state.settings },
+  };
 }
 
 export const idsOf = (messages: readonly StoredMessage[]): number[] => messages.map((m) => m.id);

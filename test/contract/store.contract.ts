@@ -15,8 +15,8 @@ import { describe, expect, test, type TestContext } from 'vitest';
 import { isOrdoError } from '../../broker/errors/index.js';
 import type { RecoveredState, Store, StoredMessage, StoreOp } from '../../broker/store/store.js';
 import {
-  KEEP_ALL, KEEP_NONE, T0, byQueue, entry, entryIds, idsOf, message, op, plainMessage, putMessages, queue,
-  queuesOf, sortedIds,
+  KEEP_ALL, KEEP_NONE, T0, aclRule, byQueue, entry, entryIds, idsOf, message, op, plainMessage, putMessages, queue,
+  queuesOf, securityOf, sortedIds, user,
 } from './store-fixtures.js';
 import { StoreModel, commandArb } from './store-model.js';
 
@@ -127,6 +127,15 @@ export function storeContract(
     return state;
   }
 
+  /** The state read in place (when the harness can), then, for a persistent store, as a reopen recovers it. */
+  async function statesOf(s: Session, skip: TestContext['skip']): Promise<RecoveredState[]> {
+    const states: RecoveredState[] = [];
+    if (s.harness.recover !== undefined) states.push(await s.harness.recover(s.store));
+    if (s.persistent) states.push(await s.reopen());
+    if (states.length === 0) return skip('the store can neither be reopened nor read in place (harness.recover)');
+    return states;
+  }
+
   const requirePersistent = (s: Session, skip: TestContext['skip']): void =>
     skip(!s.persistent, 'the store does not survive a reopen (persistent: false)');
 
@@ -137,6 +146,7 @@ export function storeContract(
         expect(['fsync', 'os', 'memory']).toContain(s.store.durability);
         expect(s.opened.queues).toEqual([]);
         expect(s.opened.entries).toEqual([]);
+        expect(securityOf(s.opened)).toEqual({ users: [], aclRules: [], settings: {} });
         expect(Number.isSafeInteger(s.opened.nextMessageId) && s.opened.nextMessageId >= 1).toBe(true);
         expect(await s.store.getMessages([1, 2, 3])).toEqual([]);
         expect(await s.store.getRetained(['#', '$sys/#'])).toEqual([]);
@@ -668,6 +678,59 @@ export function storeContract(
         const first = (await stateOf(s, skip)).instance;
         expect(first).toMatch(/^[0-9a-f]{8,}$/);
         if (s.persistent) expect((await s.reopen()).instance).toBe(first);
+      });
+    });
+
+    describe('security records (users, ACL rules, settings)', () => {
+      it('putUser adds a user or replaces the one of that name; deleteUser removes one, and of a missing name does nothing', async ({ s, skip }) => {
+        await s.commit(op.putUser('carol'), op.putUser('alice', { roles: ['admin', 'ops'] }), op.putUser('bob', { roles: [] }));
+        await s.commit(op.putUser('carol', { passwordHash: 'scrypt$new', roles: ['writer'], createdAt: T0 + 5 }),
+          op.deleteUser('bob'), op.deleteUser('nobody'));
+        for (const state of await statesOf(s, skip)) {
+          // Reading: by name, as RecoveredState says; roles keep the order given.
+          expect(securityOf(state).users).toEqual([
+            user('alice', { roles: ['admin', 'ops'] }),
+            user('carol', { passwordHash: 'scrypt$new', roles: ['writer'], createdAt: T0 + 5 }),
+          ]);
+        }
+      });
+
+      it('putAclRule keeps the id it is given and replaces the rule with that id; deleteAclRule of a missing id does nothing; rules recover by id', async ({ s, skip }) => {
+        await s.commit(op.putAclRule(30), op.putAclRule(2, { subject: 'user:alice', action: 'publish', pattern: 'orders/{user}/#' }), op.putAclRule(7));
+        await s.commit(op.putAclRule(7, { subject: 'role:ops', action: 'admin', pattern: '#' }), op.deleteAclRule(30), op.deleteAclRule(99));
+        for (const state of await statesOf(s, skip)) {
+          expect(securityOf(state).aclRules).toEqual([
+            aclRule(2, { subject: 'user:alice', action: 'publish', pattern: 'orders/{user}/#' }),
+            aclRule(7, { subject: 'role:ops', action: 'admin', pattern: '#' }),
+          ]);
+        }
+      });
+
+      it('putSetting sets a value and replaces it; settings recover as a key → value object', async ({ s, skip }) => {
+        await s.commit(op.putSetting('tokenSecret', 'first'), op.putSetting('other', ''));
+        await s.commit(op.putSetting('tokenSecret', 'c2VjcmV0IPCfkqk='));
+        for (const state of await statesOf(s, skip)) {
+          expect(securityOf(state).settings).toEqual({ tokenSecret: 'c2VjcmV0IPCfkqk=', other: '' });
+        }
+      });
+
+      it('a batch that fails leaves them as they were; compaction and queue ops never touch them', async ({ s, skip }) => {
+        await s.commit(op.putUser('alice'), op.putAclRule(1), op.putSetting('k', 'v'));
+        await expect(s.commit(op.deleteUser('alice'), op.putUser('bob'), op.deleteAclRule(1), op.putAclRule(2),
+          op.putSetting('k', 'changed'), op.addEntry('nowhere', 1))).rejects.toBeInstanceOf(Error);
+        await s.commit(op.putQueue('q'), ...putMessages([1]), op.addEntry('q', 1), op.purgeQueue('q'), op.deleteQueue('q'));
+        expect(await s.store.compact(KEEP_NONE, T0 + 1e9)).toBe(1);
+        for (const state of await statesOf(s, skip)) {
+          expect(securityOf(state)).toEqual({ users: [user('alice')], aclRules: [aclRule(1)], settings: { k: 'v' } });
+        }
+      });
+
+      it('keeps its own copy of a user’s roles: changing the caller’s array after commit() reaches nothing', async ({ s, skip }) => {
+        const roles = ['reader'];
+        const committed = s.store.commit([{ op: 'putUser', user: { ...user('alice'), roles } }]);
+        roles.push('admin');
+        await committed;
+        for (const state of await statesOf(s, skip)) expect(securityOf(state).users).toEqual([user('alice', { roles: ['reader'] })]);
       });
     });
 
