@@ -8,6 +8,11 @@ import { OrdoError } from './errors/index.js';
 import type { BrokerStats } from './protocol/index.js';
 import { Connection, ProducerClaims, type BrokerContext, type BrokerCounters } from './session/index.js';
 import { RateMeter } from './rate-meter.js';
+import type { PeerInfo } from './auth/principal.js';
+import type { SecurityOptions } from './auth/security-options.js';
+import { Security } from './auth/security.js';
+import { UserConnections } from './auth/user-connections.js';
+import { ResourceAlarms } from './guards/index.js';
 
 /** Name and version the broker announces in its welcome. */
 export const SERVER_NAME = 'ordo/0.1.0';
@@ -25,6 +30,10 @@ export class Broker implements BrokerContext {
   readonly durable: DurableEngine;
   readonly producerClaims = new ProducerClaims();
   readonly scopes: TotalScopes;
+  readonly security: Security;
+  readonly userConnections = new UserConnections();
+  /** Memory and disk watermarks, sampled while the broker runs. */
+  readonly alarms: ResourceAlarms;
 
   /** The last message id given out: at-most-once messages and stored ones share one sequence [protocol 2.10]. */
   private seq: number;
@@ -36,7 +45,7 @@ export class Broker implements BrokerContext {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
   /** `firstSeq`: the store's next message id (ids are never reused). Call start() before attaching connections. */
-  constructor(readonly config: Readonly<BrokerConfig>, store: Store, firstSeq: number) {
+  constructor(readonly config: Readonly<BrokerConfig>, store: Store, firstSeq: number, readonly securityOptions: SecurityOptions = {}) {
     this.seq = firstSeq - 1;
     this.scopes = new TotalScopes(config.ordering.scopes);
     const { queues, retention } = config;
@@ -45,15 +54,19 @@ export class Broker implements BrokerContext {
       messageCacheBytes: queues.messageCacheBytes,
       retention,
       producers: config.producers,
+      maxQueues: config.limits.maxQueues,
     }, () => this.nextSeq());
+    this.security = new Security(config, (ops) => this.durable.persister.commit(ops), securityOptions);
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));
     for (const t of this.timers) t.unref();
+    this.alarms = new ResourceAlarms(config);
+    this.alarms.start();
   }
 
   /** Takes over an accepted WebSocket. */
-  attach(ws: WebSocket, address: string): void {
-    const conn = new Connection(ws, address, this);
+  attach(ws: WebSocket, peer: PeerInfo): void {
+    const conn = new Connection(ws, peer, this);
     if (this.connections.size >= this.config.limits.maxConnections) {
       conn.fail(new OrdoError('ERR_TOO_MANY_CONNECTIONS', `the broker holds its maximum of ${this.config.limits.maxConnections} connections`));
       return;
@@ -103,6 +116,8 @@ export class Broker implements BrokerContext {
       })),
       queues: this.durable.queueInfos(),
       store: this.durable.storeStats(),
+      memoryAlarm: this.alarms.isMemoryAlarmed,
+      diskAlarm: this.alarms.isDiskAlarmed,
     };
   }
 
@@ -116,6 +131,7 @@ export class Broker implements BrokerContext {
   /** Tells every peer the broker is going away and waits (up to `graceMs`) for the sockets to close. */
   async shutdown(graceMs = 2000): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.alarms.stop();
     const closing = [...this.connections].map((c) => new Promise<void>((resolve) => {
       if (c.state === 'closed') return resolve();
       c.ws.once('close', () => resolve());
@@ -136,7 +152,8 @@ export class Broker implements BrokerContext {
   /** Drops peers that answered none of the last ping's pongs nor sent anything [protocol 1.4]. */
   private heartbeat(): void {
     for (const c of this.connections) {
-      if (!c.isAlive) {
+      // A connection whose socket a guard paused cannot have read the pong.
+      if (!c.isAlive && !c.guard.isPaused) {
         c.ws.terminate();
         continue;
       }

@@ -9,6 +9,7 @@
  */
 export { startBroker } from './server.js';
 export type { BrokerHandle, StartBrokerOptions } from './server.js';
+export type { AuthenticateHook, AuthRequest, AuthResult } from './auth/security-options.js';
 export { parseConfig, DEFAULT_CONFIG } from './config/index.js';
 export type { BrokerConfig, BrokerConfigInput } from './config/index.js';
 export { OrdoError, isOrdoError } from './errors/index.js';

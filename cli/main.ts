@@ -7,13 +7,16 @@ import { sendCommand } from './commands/send.js';
 import { consumeCommand } from './commands/consume.js';
 import { statsCommand } from './commands/stats.js';
 import { benchCommand } from './commands/bench.js';
+import { userCommand } from './commands/user.js';
+import { aclCommand } from './commands/acl.js';
+import { tokenCommand } from './commands/token.js';
 
 /** The `ordo` program: the only place that uses commander. */
 export function program(): Command {
   const ordo = new Command('ordo')
-    .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect, benchmark')
+    .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect, benchmark, manage users, ACL rules and tokens')
     .version('0.1.0')
-    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n")
+    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n  $ ORDO_ADMIN_PASSWORD=... ordo broker --auth\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo user add alice --role ops < alice-password.txt\n")
     .addCommand(brokerCommand())
     .addCommand(pubCommand())
     .addCommand(subCommand())
@@ -21,7 +24,10 @@ export function program(): Command {
     .addCommand(sendCommand())
     .addCommand(consumeCommand())
     .addCommand(statsCommand())
-    .addCommand(benchCommand());
+    .addCommand(benchCommand())
+    .addCommand(userCommand())
+    .addCommand(aclCommand())
+    .addCommand(tokenCommand());
   forEachCommand(ordo, oneLineUsageErrors);
   return ordo;
 }

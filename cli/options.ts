@@ -8,14 +8,34 @@ export const DEFAULT_URL = 'ws://127.0.0.1:7700';
 export interface ClientFlags {
   url: string;
   token?: string;
+  user?: string;
+  password?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
   json?: boolean;
 }
 
-/** Adds --url, --token and --json to a client command. */
-export function withClientOptions(cmd: Command): Command {
+/** A login flag that a command uses for something else (see withClientOptions). */
+export type OwnFlag = 'user' | 'password';
+
+/**
+ * Adds --url, the credentials, the TLS files and --json to a client command.
+ * `ownFlags`: login flags the command uses for something else (`ordo user add
+ * NAME --password P`, `ordo token create --user U`); the login then goes by
+ * --login-user / --login-password (flags.loginUser, flags.loginPassword),
+ * with the same environment variables.
+ */
+export function withClientOptions(cmd: Command, ownFlags: readonly OwnFlag[] = []): Command {
+  const login = (flag: OwnFlag): string => (ownFlags.includes(flag) ? `--login-${flag}` : `--${flag}`);
   return cmd
-    .addOption(new Option('--url <url>', 'broker URL').env('ORDO_URL').default(DEFAULT_URL))
-    .addOption(new Option('--token <token>', 'bearer token').env('ORDO_TOKEN'))
+    .addOption(new Option('--url <url>', 'broker URL (ws:// or wss://)').env('ORDO_URL').default(DEFAULT_URL))
+    .addOption(new Option('--token <token>', 'bearer token (ordo token create)').env('ORDO_TOKEN'))
+    .addOption(new Option(`${login('user')} <name>`, `user name to log in as, with ${login('password')}`).env('ORDO_USER'))
+    .addOption(new Option(`${login('password')} <password>`, `password of ${login('user')} (prefer the environment variable: flags show in ps)`).env('ORDO_PASSWORD'))
+    .addOption(new Option('--ca <file>', 'wss://: PEM file of the CA that signed the broker\'s certificate').env('ORDO_CA'))
+    .addOption(new Option('--cert <file>', 'wss://: PEM client certificate, with --key').env('ORDO_CERT'))
+    .addOption(new Option('--key <file>', 'wss://: PEM private key of --cert').env('ORDO_KEY'))
     .option('--json', 'machine-readable output: one JSON object per line');
 }
 

@@ -1,4 +1,5 @@
-import { connect, isOrdoError, type ConnectOptions, type OrdoClient } from '../client/index.js';
+import { readFile } from 'node:fs/promises';
+import { connect, isOrdoError, type ClientTlsOptions, type ConnectOptions, type OrdoClient } from '../client/index.js';
 import type { ClientFlags } from './options.js';
 
 /** Exit status of a failed command (usage errors exit 1 through commander too). */
@@ -23,9 +24,28 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-/** Connects with the command's --url and --token; the first attempt fails fast. */
-export function connectFromFlags(flags: ClientFlags, options: ConnectOptions = {}): Promise<OrdoClient> {
-  return connect(flags.url, { token: flags.token, connectTimeoutMs: 5000, clientId: 'ordo-cli', ...options });
+/** Connects with the command's --url, credentials and TLS files; the first attempt fails fast. */
+export async function connectFromFlags(flags: ClientFlags, options: ConnectOptions = {}): Promise<OrdoClient> {
+  if ((flags.user === undefined) !== (flags.password === undefined)) {
+    throw new Error(flags.user === undefined ? '--password needs --user (or ORDO_USER)' : '--user needs --password (or ORDO_PASSWORD)');
+  }
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together');
+  const tls: ClientTlsOptions = {
+    ...(flags.ca !== undefined && { ca: await readPem(flags.ca, '--ca') }),
+    ...(flags.cert !== undefined && { cert: await readPem(flags.cert, '--cert') }),
+    ...(flags.key !== undefined && { key: await readPem(flags.key, '--key') }),
+  };
+  return connect(flags.url, {
+    token: flags.token, username: flags.user, password: flags.password, tls, connectTimeoutMs: 5000, clientId: 'ordo-cli', ...options,
+  });
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${flag} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Connects (without reconnecting), runs `body` with the client, and closes it whatever happened. */

@@ -1,31 +1,29 @@
 import { OrdoError, type ErrorCode } from '../broker/errors/index.js';
 import {
-  BrokerOp, ClientOp, FrameBuilder, INBOX_SUB_ID, PROTOCOL_VERSIONS, binHeaderBytes, encodeMessageOp, encodeFrame, encodeValue,
-  topicNameError, topicPatternError, visitFrame, type BrokerStats, type FrameVisitor, type Headers, type PublishWireOptions,
-  type Qos, type SendWireOptions, type Welcome,
+  BrokerOp, ClientOp, INBOX_SUB_ID, PROTOCOL_VERSIONS, encodeFrame, encodeValue, topicPatternError, visitFrame,
+  type BrokerStats, type FrameVisitor, type Headers, type Welcome,
 } from '../broker/protocol/index.js';
 import { EMPTY_HEADERS, Message, messageFromOp, type DeliveryInfo } from './message.js';
 import type {
   ConnectOptions, ConsumeOptions, PublishOptions, RequestOptions, SendOptions, SubscribeOptions,
 } from './options.js';
-import { Outbox, scheduleMacrotask } from './outbox.js';
 import { ReplyInbox } from './reply-inbox.js';
 import { Subscription, type MessageHandler, type SubscriptionOwner } from './subscription.js';
 import { openTransport, type Transport } from './transport.js';
 import { Reconnector } from './reconnector.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
-import { Unconfirmed } from './unconfirmed.js';
 import { Acker } from './acker.js';
-import { ByteSlab } from './byte-slab.js';
 import { QueueAdmin } from './queue-admin.js';
 import type { ClientState } from './client-events.js';
-import { consumeWireOptions, errorFromClose, publishWireOptions, sendWireOptions, subscribeWireOptions } from './wire.js';
+import { consumeWireOptions, errorFromClose, subscribeWireOptions } from './wire.js';
 import { IdempotentProducer } from './producer.js';
 import { Heartbeat } from './heartbeat.js';
 import { ExactlyOnce } from './exactly-once.js';
 import type { DedupStore } from './dedup/dedup-store.js';
 import { MemoryDedupStore } from './dedup/memory-store.js';
 import { OrderedDelivery } from './ordering/ordered-delivery.js';
+import { Publisher, type PublisherOwner } from './publisher.js';
+import { AclAdmin, TokenAdmin, UserAdmin } from './security-admin.js';
 
 const RESOLVED = Promise.resolve();
 /**
@@ -36,25 +34,19 @@ const RESOLVED = Promise.resolve();
  */
 const REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_VERSION', 'ERR_UNAUTHORIZED', 'ERR_HANDSHAKE']);
 const MAX_FRAME_FROM_BROKER = 256 * 1024 * 1024;
-/** A publish operation's bytes besides topic, payload and options: array and code, reqId, two bin headers. */
-const PUBLISH_OVERHEAD = 2 + 5 + 5 + 5;
 
 /**
  * An Ordo client: one WebSocket to one broker, reconnected with backoff,
  * subscriptions renewed after each reconnect. Obtain one with connect().
  */
-export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
+export class OrdoClient extends QueueAdmin implements SubscriptionOwner, PublisherOwner {
   state: ClientState = 'connecting';
   /** The broker's last welcome. */
   welcome: Welcome | undefined;
 
   private transport: Transport | undefined;
-  private readonly outbox = new Outbox();
-  private isFlushScheduled = false;
   private nextSubId = 1;
   private readonly requests = new PendingRequests();
-  /** At-least-once publishes and sends waiting for their confirm; sent again after a reconnect. */
-  private readonly unconfirmed = new Unconfirmed();
   private readonly acker = new Acker(this);
   /** Causal and total order: `after` of ordered publishes, and the hold-back of ordered subscriptions. */
   private readonly ordering = new OrderedDelivery();
@@ -76,17 +68,21 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     (reason) => this.transport?.terminate(reason),
   );
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Where encoded publishes and sends are cut from: they live until their confirm (see ByteSlab). */
-  private readonly slab = new ByteSlab();
-  private readonly allocOp = (bytes: number): Uint8Array => this.slab.alloc(bytes);
-  private drainWait: Promise<void> | undefined;
   private connectedWaiters: PendingRequest[] = [];
   private closeWaiter: (() => void) | undefined;
-  private readonly opts: Required<Omit<ConnectOptions, 'clientId' | 'token' | 'producerId' | 'dedup'>> & ConnectOptions;
+  private readonly opts: Required<Omit<ConnectOptions, 'clientId' | 'token' | 'username' | 'password' | 'tls' | 'producerId' | 'dedup'>> & ConnectOptions;
   /** This client as an idempotent publisher (set by start()). */
   private producer: IdempotentProducer | undefined;
   /** The dedup store of exactly-once subscriptions that name none, when the client was given none either. */
   private memoryDedup: MemoryDedupStore | undefined;
+  /** Publishes, sends and the batching every operation goes through. */
+  private readonly publisher: Publisher;
+  /** The broker's users (needs an administrator once authentication is on). */
+  readonly users = new UserAdmin(this);
+  /** The broker's ACL rules (needs an administrator once authentication is on). */
+  readonly acl = new AclAdmin(this);
+  /** Bearer tokens: for this connection's user, or, as an administrator, for any. */
+  readonly tokens = new TokenAdmin(this);
 
   constructor(readonly url: string, options: ConnectOptions = {}) {
     super();
@@ -96,15 +92,13 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       highWaterBytes: 1024 * 1024, requestTimeoutMs: 5000, ...options,
     };
     this.replies = new ReplyInbox(this);
+    this.publisher = new Publisher(this, this.opts, this.requests, this.ordering);
     this.reconnector = new Reconnector(this.opts.reconnectDelayMs, this.opts.maxReconnectDelayMs);
   }
 
   /** True while publish() resolves at once (no need to wait for the socket to drain). */
   get isWritable(): boolean {
-    if (this.state === 'connected') {
-      return this.transport!.bufferedAmount + this.outbox.byteLength < this.opts.highWaterBytes;
-    }
-    return this.state !== 'closed' && this.outbox.byteLength < this.opts.reconnectBufferBytes;
+    return this.publisher.isWritable;
   }
 
   /**
@@ -113,33 +107,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
    * socket is above its high-water mark, then when it drained.
    */
   publish(topic: string, payload: unknown, options?: PublishOptions): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
-    const topicError = topicNameError(topic);
-    if (topicError !== undefined) return Promise.reject(new OrdoError('ERR_BAD_TOPIC', topicError));
-    // Bytes are written as a bin value without a trip through the encoder.
-    const isRawBytes = payload instanceof Uint8Array;
-    const body = isRawBytes ? payload : encodeValue(payload);
-    const encodedLength = isRawBytes ? binHeaderBytes(body.length) + body.length : body.length;
-    const maxPayload = this.welcome?.limits.maxPayloadBytes;
-    if (maxPayload !== undefined && encodedLength > maxPayload) {
-      return Promise.reject(new OrdoError('ERR_LIMIT', `payload of ${encodedLength} bytes exceeds the broker's ${maxPayload}`));
-    }
-    const optionsBytes = this.encodeOptions(publishWireOptions(options), options?.qos);
-    const topicBytes = this.outbox.encodeTopic(topic);
-    if (options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain) {
-      return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.publish, reqId, topicBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.ordering.sawConfirmed);
-    }
-    // Headers and replyTo count too: a frame the broker finds too large costs the whole connection (1009).
-    const size = PUBLISH_OVERHEAD + topicBytes.length + encodedLength + (optionsBytes?.length ?? 1);
-    const tooLarge = this.frameLimitError(size);
-    if (tooLarge !== undefined) return Promise.reject(tooLarge);
-    if (this.state !== 'connected' && this.outbox.byteLength + size > this.opts.reconnectBufferBytes) {
-      return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
-    }
-    this.makeRoom(size);
-    this.outbox.appendPublish(this.requests.newId(), topicBytes, body, isRawBytes, optionsBytes, true);
-    this.afterAppend();
-    return this.isWritable ? RESOLVED : this.drained();
+    return this.publisher.publish(topic, payload, options);
   }
 
   /**
@@ -164,25 +132,6 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     return sub;
   }
 
-  /**
-   * Sends an operation that waits for its confirm across reconnects (see
-   * Unconfirmed); `build` makes it from its request id.
-   */
-  private sendConfirmed(encode: (reqId: number) => Uint8Array): Promise<unknown> {
-    const reqId = this.requests.newId();
-    const op = encode(reqId);
-    const tooLarge = this.frameLimitError(op.length);
-    if (tooLarge !== undefined) return Promise.reject(tooLarge);
-    if (this.state !== 'connected' && this.unconfirmed.byteLength + op.length > this.opts.reconnectBufferBytes) {
-      return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
-    }
-    const order = this.outbox.reserveOrder();
-    return new Promise((resolve, reject) => {
-      this.unconfirmed.add(reqId, op, order, { resolve, reject });
-      if (this.state === 'connected') this.enqueueEncoded(op, order);
-    });
-  }
-
   /** Sends a request and resolves with the first reply (ERR_TIMEOUT, ERR_NO_RESPONDERS otherwise). */
   request<T = unknown>(topic: string, payload: unknown, options: RequestOptions = {}): Promise<Message<T>> {
     return this.replies.request(topic, payload, options.timeoutMs ?? this.opts.requestTimeoutMs, options.headers);
@@ -200,32 +149,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
    * first use), ERR_LIMIT (the queue is full and rejects), ERR_BAD_REQUEST.
    */
   send(queue: string, payload: unknown, options: SendOptions = {}): Promise<void> {
-    if (this.state === 'closed') return Promise.reject(new OrdoError('ERR_CLOSED'));
-    if (typeof queue !== 'string' || queue.length === 0) return Promise.reject(new OrdoError('ERR_BAD_REQUEST', 'a queue name is a non-empty string'));
-    // Bytes are written as a bin value without a trip through the encoder.
-    const isRawBytes = payload instanceof Uint8Array;
-    const body = isRawBytes ? payload : encodeValue(payload);
-    const optionsBytes = this.encodeOptions(sendWireOptions(options), options.qos);
-    const queueBytes = this.outbox.encodeTopic(queue);
-    if (options.qos === 'at-most-once') {
-      const op = encodeMessageOp(ClientOp.send, 0, queueBytes, body, isRawBytes, optionsBytes, this.allocOp);
-      const tooLarge = this.frameLimitError(op.length);
-      if (tooLarge !== undefined) return Promise.reject(tooLarge);
-      if (this.state !== 'connected' && this.outbox.byteLength + op.length > this.opts.reconnectBufferBytes) {
-        return Promise.reject(new OrdoError('ERR_BUFFER_FULL', 'disconnected, and the reconnect buffer is full'));
-      }
-      this.makeRoom(op.length);
-      this.outbox.appendEncoded(op, true);
-      this.afterAppend();
-      return this.isWritable ? RESOLVED : this.drained();
-    }
-    return this.sendConfirmed((reqId) => encodeMessageOp(ClientOp.send, reqId, queueBytes, body, isRawBytes, optionsBytes, this.allocOp)).then(this.ordering.sawConfirmed);
-  }
-
-  /** A publish's or send's options as sent: with the producer's sequence (exactly-once) and `after` (causal, total). */
-  private encodeOptions(plain: PublishWireOptions | SendWireOptions | null, qos: Qos | undefined): Uint8Array | null {
-    const wire = qos === 'exactly-once' ? this.producer!.stamp(plain) : plain;
-    return this.ordering.stamp(wire, wire === null ? null : encodeValue(wire));
+    return this.publisher.send(queue, payload, options);
   }
 
   /**
@@ -265,7 +189,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     if (this.state === 'connected') this.acker.flush();
-    this.flushNow();
+    this.publisher.flushNow();
     const transport = this.transport;
     this.shutdown(undefined);
     if (transport === undefined) return;
@@ -304,6 +228,16 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     this.emit('error', err);
   }
 
+  /** @internal The connection's transport while there is one. */
+  currentTransport(): Transport | undefined {
+    return this.transport;
+  }
+
+  /** @internal This client as an idempotent publisher (set by start()). */
+  currentProducer(): IdempotentProducer {
+    return this.producer!;
+  }
+
   /**
    * @internal Sends an operation whose answer (OK, PONG or ERR) settles the
    * returned promise. Queued at once while connected (so operations keep the
@@ -313,11 +247,11 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     if (this.state !== 'connected') return this.whenConnected().then(() => this.call(head, ...rest));
     const reqId = this.requests.newId();
     const encoded = encodeValue([...head, reqId, ...rest]);
-    const tooLarge = this.frameLimitError(encoded.length);
+    const tooLarge = this.publisher.frameLimitError(encoded.length);
     if (tooLarge !== undefined) return Promise.reject(tooLarge);
     return new Promise((resolve, reject) => {
       this.requests.add(reqId, { resolve, reject });
-      this.enqueueEncoded(encoded);
+      this.publisher.enqueueEncoded(encoded);
     });
   }
 
@@ -341,64 +275,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
 
   /** Queues any operation but a plain publish. */
   private enqueue(op: readonly unknown[]): void {
-    this.enqueueEncoded(encodeValue(op));
-  }
-
-  private enqueueEncoded(encoded: Uint8Array, order?: number): void {
-    this.makeRoom(encoded.length);
-    this.outbox.appendEncoded(encoded, false, order);
-    this.afterAppend();
-  }
-
-  /**
-   * ERR_LIMIT when an operation of `bytes` could not travel in one frame: the
-   * broker would close the whole connection for it (1009).
-   */
-  private frameLimitError(bytes: number): OrdoError | undefined {
-    const maxFrame = this.welcome?.limits.maxFrameBytes;
-    if (maxFrame === undefined || bytes + FrameBuilder.FIRST_OP_OFFSET <= maxFrame) return undefined;
-    return new OrdoError('ERR_LIMIT', `an operation of ${bytes} bytes (payload, topic and headers) exceeds the broker's frame limit of ${maxFrame}`);
-  }
-
-  /** Sends the batch first when `bytes` more would take it past the broker's frame limit. */
-  private makeRoom(bytes: number): void {
-    const maxFrame = this.welcome?.limits.maxFrameBytes;
-    if (maxFrame !== undefined && this.outbox.byteLength + bytes + FrameBuilder.FIRST_OP_OFFSET > maxFrame) this.flushNow();
-  }
-
-  /** Sends a full batch now, or makes sure the batch goes at the end of this macrotask. */
-  private afterAppend(): void {
-    if (this.state !== 'connected') return;
-    if (this.outbox.isFull) this.flushNow();
-    else if (!this.isFlushScheduled) {
-      this.isFlushScheduled = true;
-      scheduleMacrotask(() => {
-        this.isFlushScheduled = false;
-        this.flushNow();
-      });
-    }
-  }
-
-  private flushNow(): void {
-    if (this.state !== 'connected' || this.outbox.isEmpty) return;
-    // More than one frame's worth is queued only after a reconnect: send it in frames the broker accepts.
-    const maxBytes = this.welcome?.limits.maxFrameBytes ?? Infinity;
-    do {
-      const frame = this.outbox.take(maxBytes);
-      if (frame !== undefined) this.transport!.send(frame);
-    } while (!this.outbox.isEmpty);
-    if (this.outbox.oversizedDropped > 0) {
-      this.emit('error', new OrdoError('ERR_LIMIT', `${this.outbox.oversizedDropped} buffered publish(es) exceed this broker's frame limit of ${maxBytes} and were dropped`));
-      this.outbox.oversizedDropped = 0;
-    }
-  }
-
-  private drained(): Promise<void> {
-    this.flushNow();
-    if (this.state !== 'connected') return RESOLVED;
-    return this.drainWait ??= this.transport!.drained(this.opts.highWaterBytes / 2).then(() => {
-      this.drainWait = undefined;
-    });
+    this.publisher.enqueueEncoded(encodeValue(op));
   }
 
   private sendSubscribe(sub: Subscription<any>): void {
@@ -433,7 +310,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
         onOpen: () => this.sendHello(),
         onFrame: (frame) => this.onFrame(frame),
         onClose: (code, reason) => this.onTransportClose(code, reason),
-      }, { maxFrameBytes: MAX_FRAME_FROM_BROKER });
+      }, { maxFrameBytes: MAX_FRAME_FROM_BROKER, tls: this.opts.tls });
     } catch (err) {
       this.shutdown(new OrdoError('ERR_UNREACHABLE', `cannot connect to ${this.url}: ${(err as Error).message}`));
       return;
@@ -450,7 +327,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
   }
 
   private sendHello(): void {
-    const hello = { version: [...PROTOCOL_VERSIONS], clientId: this.opts.clientId, token: this.opts.token, agent: 'ordo-js/0.1.0', producer: this.producer!.id };
+    const { clientId, token, username, password } = this.opts;
+    const hello = { version: [...PROTOCOL_VERSIONS], clientId, token, username, password, agent: 'ordo-js/0.1.0', producer: this.producer!.id };
     this.transport!.send(encodeFrame([[ClientOp.hello, hello]]));
   }
 
@@ -491,14 +369,14 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
       case BrokerOp.ok:
       case BrokerOp.pong: {
         const result = op[0] === BrokerOp.ok ? op[2] : undefined;
-        if (!this.requests.settle(op[1] as number, result, undefined)) this.unconfirmed.settle(op[1] as number, result, undefined);
+        if (!this.requests.settle(op[1] as number, result, undefined)) this.publisher.settle(op[1] as number, result, undefined);
         return;
       }
       case BrokerOp.error: {
         const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
         if (err.isFatal) this.endError = err;
         const reqId = err.requestId ?? 0;
-        if (!this.requests.settle(reqId, undefined, err) && !this.unconfirmed.settle(reqId, undefined, err) && !err.isFatal) {
+        if (!this.requests.settle(reqId, undefined, err) && !this.publisher.settle(reqId, undefined, err) && !err.isFatal) {
           this.emit('error', err);
         }
         return;
@@ -535,10 +413,9 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     // Subscriptions first, then what was published while away: a client
     // receives its own buffered publishes on its renewed subscriptions.
     // Unconfirmed at-least-once operations go again, in their order.
-    const buffered = this.outbox.detach();
-    for (const sub of this.subs.values()) this.sendSubscribe(sub);
-    this.outbox.appendInOrder(buffered, this.unconfirmed.ops());
-    this.flushNow();
+    this.publisher.onWelcome(() => {
+      for (const sub of this.subs.values()) this.sendSubscribe(sub);
+    });
     this.heartbeat.start(welcome.heartbeatMs);
     for (const w of this.connectedWaiters.splice(0)) w.resolve(undefined);
     this.emit(isReconnect ? 'reconnect' : 'connect', welcome);
@@ -548,8 +425,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     clearTimeout(this.connectTimer);
     this.heartbeat.stop();
     this.transport = undefined;
-    this.drainWait = undefined;
-    this.outbox.keepPlainPublishes();
+    this.publisher.onDisconnect();
     this.ordering.reset();
     this.requests.rejectAll(new OrdoError(this.state === 'closed' ? 'ERR_CLOSED' : 'ERR_DISCONNECTED'));
     if (this.state === 'closed') {
@@ -587,7 +463,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner {
     for (const sub of this.subs.values()) sub.end();
     this.subs.clear();
     this.replies.cancelAll(reason);
-    this.unconfirmed.rejectAll(reason);
+    this.publisher.onClosed(reason);
     if (error !== undefined) this.requests.rejectAll(error);
     this.emit('close', { error });
   }

@@ -24,17 +24,19 @@ export { OrdoClient } from './client.js';
 export type { ClientEvents, ClientState } from './client-events.js';
 export { Message } from './message.js';
 export { QueuedMessage } from './queued-message.js';
+export { AclAdmin, TokenAdmin, UserAdmin } from './security-admin.js';
+export type { AclRuleInput } from './security-admin.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler } from './subscription.js';
 export type {
-  AckMode, ConnectOptions, ConsumeOptions, NackOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
+  AckMode, ClientTlsOptions, ConnectOptions, ConsumeOptions, NackOptions, PublishOptions, QueueSettingsInput, RequestOptions, SendOptions, SubscribeOptions,
 } from './options.js';
 export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
 export type { ErrorCode } from '../broker/errors/index.js';
 export type {
-  BrokerStats, ConnectionStats, Headers, PeekedMessage, Qos, Order, QueueInfo, StoreStats, Welcome,
+  AclRuleAction, AclRuleInfo, BrokerStats, ConnectionStats, Headers, PeekedMessage, Qos, Order, QueueInfo, StoreStats, TokenInfo, UserInfo, Welcome,
 } from '../broker/protocol/index.js';
-export { QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';
+export { ACL_RULE_ACTIONS, QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';
 export { MemoryDedupStore } from './dedup/memory-store.js';
 export { IndexedDbDedupStore } from './dedup/indexeddb-store.js';
 export type { DedupStore } from './dedup/dedup-store.js';

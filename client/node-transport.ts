@@ -1,9 +1,21 @@
 import { WebSocket } from 'ws';
+import type { ClientTlsOptions } from './options.js';
 import type { Transport, TransportEvents, TransportOptions } from './transport.js';
+
+/** ws passes these to tls.connect(). */
+function tlsOptions(tls: ClientTlsOptions | undefined): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } {
+  if (tls === undefined) return {};
+  const pem = (v: string | Uint8Array): string | Buffer => (typeof v === 'string' ? v : Buffer.from(v));
+  return {
+    ...(tls.ca !== undefined && { ca: pem(tls.ca) }),
+    ...(tls.cert !== undefined && { cert: pem(tls.cert) }),
+    ...(tls.key !== undefined && { key: pem(tls.key) }),
+  };
+}
 
 /** The Node transport over the `ws` package; loaded only where there is no global WebSocket. */
 export function openNodeTransport(url: string, events: TransportEvents, options: TransportOptions): Transport {
-  const ws = new WebSocket(url, { maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+  const ws = new WebSocket(url, { maxPayload: options.maxFrameBytes, perMessageDeflate: false, ...tlsOptions(options.tls) });
   let waiters: { lowWater: number; resolve: () => void }[] = [];
   let isClosed = false;
 

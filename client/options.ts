@@ -5,8 +5,17 @@ import type { DedupStore } from './dedup/dedup-store.js';
 export interface ConnectOptions {
   /** Application-chosen id, shown in broker stats. Default: none. */
   clientId?: string;
-  /** Bearer token (checked once the broker has authentication). */
+  /** Bearer token (`ordo token create`), sent in HELLO, never in the URL. */
   token?: string;
+  /** User name, with `password`, for a broker with authentication on. */
+  username?: string;
+  password?: string;
+  /**
+   * TLS settings of a `wss://` connection (Node only; browsers use their own
+   * trust store and certificates): `ca` trusts a private CA, `cert` and
+   * `key` present a client certificate. PEM text or bytes.
+   */
+  tls?: ClientTlsOptions;
   /** Reconnect with backoff after a lost connection. Default true. */
   reconnect?: boolean;
   /** Keep retrying when the very first attempt fails, instead of rejecting connect(). Default false. */
@@ -41,6 +50,13 @@ export interface ConnectOptions {
    * the process lives).
    */
   dedup?: DedupStore;
+}
+
+/** TLS options of the Node transport. */
+export interface ClientTlsOptions {
+  ca?: string | Uint8Array;
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
 }
 
 /** Options of publish(). */

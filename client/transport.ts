@@ -1,3 +1,5 @@
+import type { ClientTlsOptions } from './options.js';
+
 /**
  * The seam between the SDK and a WebSocket implementation: the browser's
  * global WebSocket where there is one, the `ws` package in Node (imported
@@ -31,6 +33,8 @@ export interface Transport {
 export interface TransportOptions {
   /** Largest frame accepted from the broker, in bytes. */
   maxFrameBytes: number;
+  /** CA, client certificate and key of a wss:// connection. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 /** Opens a WebSocket to `url` and wires it to `events`. */

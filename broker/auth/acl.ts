@@ -4,14 +4,14 @@
  * pattern matches. Role `admin` is built in and may do everything, so no
  * rule change can lock the last administrator out.
  */
-import { topicPatternError } from '../protocol/index.js';
+import { ACL_RULE_ACTIONS, topicPatternError, type AclRuleAction } from '../protocol/index.js';
 import { patternMatches } from '../topics/index.js';
 import { roleNameError, userNameError } from './names.js';
 import { patternCovers } from './pattern-cover.js';
 
 /** What a rule allows: publish/subscribe on topics, send/consume on queues, admin of queues (and of the broker on `#`). */
-export const ACTIONS = ['publish', 'subscribe', 'send', 'consume', 'admin'] as const;
-export type Action = (typeof ACTIONS)[number];
+export const ACTIONS = ACL_RULE_ACTIONS;
+export type Action = AclRuleAction;
 
 /** One stored rule. subject is `user:<name>` or `role:<name>`; pattern may hold `{user}` as a whole level. */
 export interface AclRule {

@@ -32,16 +32,23 @@ export const DEFAULT_CONFIG = {
     /** A frame being built for one connection is sent once it reaches this size. */
     flushBytes: 64 * 1024,
     /**
-     * A socket that has not completed the WebSocket upgrade and sent HELLO
-     * this long after opening is closed (a slowloris holds nothing for longer).
+     * A socket that has not completed the WebSocket upgrade (TLS handshake
+     * included) this long after opening is closed, and so is one that has
+     * not sent HELLO this long after the upgrade: a slowloris holds a socket
+     * for at most twice this.
      */
     handshakeTimeoutMs: 10_000,
     /** Most connections one authenticated user may hold; more are refused with ERR_TOO_MANY_CONNECTIONS. */
     maxConnectionsPerUser: 1_000,
     /** Most queues (subscription queues included); creating one more is refused with ERR_LIMIT. */
     maxQueues: 10_000,
-    /** Publishes and sends per second one connection may make (token bucket, burst of one second); past it the broker stops reading the socket. */
-    publishRate: 200_000,
+    /**
+     * Publishes and sends per second one connection may make (token bucket,
+     * burst of one second); past it the broker stops reading the socket.
+     * Above what one connection reaches on a 2-core machine (about 350,000
+     * a second in `npm run bench`), so only a flood is slowed.
+     */
+    publishRate: 500_000,
     /** Payload bytes per second one connection may publish or send (token bucket, burst of one second); past it the broker stops reading the socket. */
     publishBytesRate: 128 * 1024 * 1024,
     /** Stored publishes and sends of one connection accepted and not yet committed; past it the broker stops reading the socket until commits catch up. */

@@ -22,6 +22,8 @@ export interface DurableSettings {
   readonly messageCacheBytes: number;
   /** Idempotent publishers: the sequences remembered per producer, and for how long. */
   readonly producers: ProducerLimits;
+  /** Most queues (subscription and dead-letter queues included); creating more is refused with ERR_LIMIT. Default: no limit. */
+  readonly maxQueues?: number;
 }
 
 /** An idempotent publish's producer id and sequence [semantics 1.3]. */
@@ -86,7 +88,7 @@ export class DurableEngine {
   ) {
     this.persister = new Persister(store);
     this.cache = new MessageCache(store, settings.messageCacheBytes);
-    this.queues = new QueueRegistry(this.persister, this.cache, router);
+    this.queues = new QueueRegistry(this.persister, this.cache, router, settings.maxQueues);
     this.producers = new ProducerRegistry(settings.producers);
   }
 
@@ -285,6 +287,8 @@ export class DurableEngine {
         throw new OrdoError('ERR_LIMIT', `ack-publish: queue ${name} has no room for ${count} more (maxLength ${existing.state.settings.maxLength}, overflow reject-publish); nothing was acked or published`);
       }
     }
+    // All or none: a queue made before a later one is refused would outlive the refused request.
+    this.queues.assertRoomFor([...counts.keys()]);
     return new Map([...counts.keys()].map((name) => [name, this.queueForUse(name, batch)]));
   }
 

@@ -29,6 +29,8 @@ export interface SubscriptionOwnerId {
   readonly connectionId: string;
   readonly clientId: string;
   readonly subId: number;
+  /** The authenticated user; '' with auth off. */
+  readonly user: string;
 }
 
 /**
@@ -38,14 +40,20 @@ export interface SubscriptionOwnerId {
  * - durable `D`: `$durable/<clientId>/D` (one per client id and name; `-` without a client id);
  * - group `G`: `$group/G/p/<pattern>` (deleted with its last member);
  * - otherwise `$sub/<connection>/<subId>` (deleted with the subscription).
+ * With auth on, the durable names begin with the user's (`$durable/<user>/…`,
+ * `$group/<user>/…`): a client id or group name is the client's to choose, so
+ * without it one user could take over another's kept queue, and the messages
+ * in it, by naming it [docs/security.md]. A non-durable group's queue is
+ * named by its pattern, which every member was allowed to subscribe to.
  */
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
   const enc = encodeURIComponent;
+  const user = owner.user === '' ? '' : `${owner.user}/`;
   if (group !== undefined) {
     return durable === undefined
       ? { name: `$group/${enc(group)}/p/${enc(pattern)}`, transient: true }
-      : { name: `$group/${enc(group)}/d/${enc(durable)}`, transient: false };
+      : { name: `$group/${user}${enc(group)}/d/${enc(durable)}`, transient: false };
   }
-  if (durable !== undefined) return { name: `$durable/${enc(owner.clientId || '-')}/${enc(durable)}`, transient: false };
+  if (durable !== undefined) return { name: `$durable/${user}${enc(owner.clientId || '-')}/${enc(durable)}`, transient: false };
   return { name: `$sub/${owner.connectionId}/${owner.subId}`, transient: true };
 }

@@ -1,6 +1,6 @@
 import type { Router } from '../delivery/index.js';
 import { OrdoError } from '../errors/index.js';
-import { QueueState, parseQueueSettings, type QueueSettings } from '../queues/index.js';
+import { QueueState, parseQueueSettings, resolveQueueSettings, type QueueSettings } from '../queues/index.js';
 import type { EntryRecord, QueueRecord, RecoveredState, StoredMessage, StoreOp } from '../store/index.js';
 import { DurableQueue, type Binding, type QueueHost } from './durable-queue.js';
 import type { MessageCache } from './message-cache.js';
@@ -27,6 +27,8 @@ export class QueueRegistry implements QueueHost {
     private readonly persister: Persister,
     private readonly cache: MessageCache,
     private readonly router: Router,
+    /** Most queues; creating more is refused with ERR_LIMIT (queues recovered at start and dead-letter queues re-made for a dead letter are not refused). */
+    private readonly maxQueues = Infinity,
   ) {}
 
   get(name: string): DurableQueue | undefined {
@@ -81,11 +83,36 @@ export class QueueRegistry implements QueueHost {
       if (binding !== undefined && existing.binding?.pattern !== binding.pattern) this.rebind(existing, binding, batch);
       return existing;
     }
+    this.assertRoomFor([name], settings);
+    return this.build(name, settings, batch, binding);
+  }
+
+  /**
+   * ERR_LIMIT when creating those of `names` that are missing (with
+   * `settings`, and their dead-letter queues) would pass maxQueues. Checked
+   * before anything is made, so a refused request leaves no queue behind.
+   */
+  assertRoomFor(names: readonly string[], settings: QueueSettings = {}): void {
+    const missing = new Set<string>();
+    for (const name of names) {
+      if (this.queues.has(name)) continue;
+      missing.add(name);
+      const dlq = resolveQueueSettings(name, settings).deadLetterQueue;
+      if (dlq !== null && !this.queues.has(dlq)) missing.add(dlq);
+    }
+    if (missing.size === 0 || this.queues.size + missing.size <= this.maxQueues) return;
+    const [first] = missing;
+    const more = missing.size > 1 ? ` (with ${missing.size - 1} more)` : '';
+    throw new OrdoError('ERR_LIMIT', `the broker holds ${this.queues.size} queues: creating ${first}${more} would pass limits.maxQueues (${this.maxQueues})`);
+  }
+
+  /** Makes queue `name` and, when missing, its dead-letter queue (ops added to `batch`). */
+  private build(name: string, settings: QueueSettings, batch: StoreOp[], binding?: Binding): DurableQueue {
     const queue = new DurableQueue(name, new QueueState(name, settings), settings, binding, this);
     batch.push({ op: 'putQueue', queue: toRecord(name, settings, binding) });
     this.install(queue);
     const dlq = queue.state.settings.deadLetterQueue;
-    if (dlq !== null && !this.queues.has(dlq)) this.create(dlq, { deadLetterQueue: null }, batch);
+    if (dlq !== null && !this.queues.has(dlq)) this.build(dlq, parseQueueSettings({ deadLetterQueue: null }), batch);
     return queue;
   }
 
@@ -124,7 +151,8 @@ export class QueueRegistry implements QueueHost {
     if (dlq === undefined) {
       // Created ahead of the moves in this batch: the store refuses a move to a missing queue.
       const created: StoreOp[] = [];
-      dlq = this.create(name, { deadLetterQueue: null }, created);
+      // Not refused at maxQueues: refusing would lose the dead letter.
+      dlq = this.build(name, parseQueueSettings({ deadLetterQueue: null }), created);
       batch.unshift(...created);
     }
     for (const entry of entries) dlq.acceptDeadLetter(entry, now, batch);

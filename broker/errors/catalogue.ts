@@ -47,6 +47,10 @@ export const ERRORS = {
     message: 'operation not permitted',
     fatal: false, retryable: false, origin: 'broker',
   },
+  ERR_GRANTS_CHANGED: {
+    message: "this user's roles or ACL rules changed: connect again",
+    fatal: true, retryable: true, closeCode: 4001, origin: 'broker',
+  },
   ERR_NOT_FOUND: {
     message: 'no such subscription, queue or resource',
     fatal: false, retryable: false, origin: 'broker',

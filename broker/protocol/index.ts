@@ -20,6 +20,8 @@ export { MAX_PREFETCH } from './validate-op.js';
 export {
   checkSend, checkConsume, checkSettle, checkAckPublish, checkQueueOp, MAX_ACK_PUBLISH_OUTPUTS, MAX_DELAY_MS, MAX_EXTEND_MS, MAX_SETTLE_IDS,
 } from './validate-queue-ops.js';
+export { checkUserOp, checkAclOp, checkTokenOp, USER_ACTIONS, ACL_ACTIONS } from './validate-security-ops.js';
+export type { UserOp, AclOp, TokenOp, UserAction, AclAction } from './validate-security-ops.js';
 export type {
   AckPublishOp, AckPublishOutput, SendOp, ConsumeOp, SettleOp, SettleName, QueueOp, DeliveryTag,
 } from './validate-queue-ops.js';

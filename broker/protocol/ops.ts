@@ -41,6 +41,12 @@ export const ClientOp = {
   complete: 14,
   /** [15, reqId, subId, ids, outputs] — acks deliveries and stores new messages in one commit [protocol 2.16]. */
   ackPublish: 15,
+  /** [16, reqId, action, name, args] — users: add, remove, passwd, roles, list [protocol 2.18]. */
+  user: 16,
+  /** [17, reqId, action, args] — ACL rules: add, remove, list [protocol 2.19]. */
+  acl: 17,
+  /** [18, reqId, {user?, ttlMs}] — signs a bearer token [protocol 2.20]. */
+  token: 18,
 } as const;
 export type ClientOpCode = (typeof ClientOp)[keyof typeof ClientOp];
 
@@ -85,8 +91,11 @@ export interface Hello {
   version: number | number[];
   /** Application-chosen client id, shown in stats; not unique. */
   clientId?: string;
-  /** Bearer token (checked once authentication exists). */
+  /** Bearer token [docs/security.md]. */
   token?: string;
+  /** User name and password [docs/security.md]. */
+  username?: string;
+  password?: string;
   /** Free text naming the client library, e.g. `ordo-js/0.1.0`. */
   agent?: string;
   /** An idempotent producer's id: the welcome names the highest sequence the broker stored for it [protocol 2.1]. */
@@ -114,6 +123,8 @@ export interface Welcome {
   producerSeq?: number;
   /** The highest message id given out so far: a client's causal past after a reconnect reaches at most this far [semantics 2.2]. */
   seq: number;
+  /** The authenticated user (`anonymous` for an anonymous client); absent when the broker has authentication off. */
+  user?: string;
 }
 
 /** Limits the broker announces in its welcome. */
@@ -221,6 +232,39 @@ export interface PeekedMessage {
   expiresAt: number | null;
 }
 
+/** A user as `user list` shows it [protocol 2.18]: never the password hash. */
+export interface UserInfo {
+  user: string;
+  roles: string[];
+  /** When the user was made, ms since the epoch. */
+  createdAt: number;
+}
+
+/** What an ACL rule lets its subject do [protocol 2.19]: publish/subscribe on topics, send/consume on queues, admin of queues (of the broker on `#`). */
+export const ACL_RULE_ACTIONS = ['publish', 'subscribe', 'send', 'consume', 'admin'] as const;
+export type AclRuleAction = (typeof ACL_RULE_ACTIONS)[number];
+
+/** One ACL rule [protocol 2.19]: allow-only; deny by default once authentication is on. */
+export interface AclRuleInfo {
+  /** Given by the broker; names the rule to `acl remove`. */
+  id: number;
+  /** `user:<name>` or `role:<name>`. */
+  subject: string;
+  action: AclRuleAction;
+  /** A topic pattern (`+`, `#`), matched against topic and queue names; `{user}` as a whole level is the user's own name. */
+  pattern: string;
+}
+
+/** A bearer token made by the token operation [protocol 2.20]. */
+export interface TokenInfo {
+  /** `ordo1.<payload>.<signature>`: pass it as `token` to connect, or as ORDO_TOKEN. */
+  token: string;
+  /** The user it logs in as. */
+  user: string;
+  /** When it stops being accepted, ms since the epoch. */
+  expiresAt: number;
+}
+
 /** Options of a subscribe [protocol 2.4]. */
 export interface SubscribeWireOptions {
   qos?: Qos;
@@ -252,6 +296,10 @@ export interface BrokerStats {
   /** Durable queues (subscription queues included), by name. */
   queues: QueueInfo[];
   store: StoreStats;
+  /** True while the broker's memory is above limits.memoryHighWatermarkBytes: publishes and sends are refused. */
+  memoryAlarm: boolean;
+  /** True while the data directory's disk has less than limits.diskFreeLimitBytes free: stored publishes and sends are refused. */
+  diskAlarm: boolean;
 }
 
 /** What the store did since the broker started. */

@@ -25,6 +25,9 @@ export function requestIdOf(op: unknown): number {
   return isId(id, true) ? id : 0;
 }
 
+/** HELLO's optional string fields and their longest lengths [protocol 2.1]. */
+const HELLO_STRINGS = [['clientId', 256], ['agent', 256], ['username', 256], ['password', 1024], ['token', 2048]] as const;
+
 export function checkHello(op: unknown[]): string | undefined {
   const hello = op[1];
   if (!isPlainObject(hello)) return 'hello must be a map';
@@ -32,10 +35,10 @@ export function checkHello(op: unknown[]): string | undefined {
   const versionsOk = typeof version === 'number' || (Array.isArray(version) && version.every((v) => typeof v === 'number'));
   if (!versionsOk) return 'hello.version must be a number or an array of numbers';
   if (hello.producer != null && !isProducerId(hello.producer)) return `hello.producer must be a string of 1 to ${MAX_PRODUCER_CHARS} characters`;
-  for (const key of ['clientId', 'token', 'agent'] as const) {
+  for (const [key, max] of HELLO_STRINGS) {
     const v = hello[key];
-    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > 256)) {
-      return `hello.${key} must be a string of at most 256 characters`;
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > max)) {
+      return `hello.${key} must be a string of at most ${max} characters`;
     }
   }
   return undefined;

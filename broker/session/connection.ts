@@ -10,12 +10,18 @@ import { shownTopic, type Consumer, type DeliveryTarget, type DurableQueue } fro
 import type { StoredMessage } from '../store/index.js';
 import type { BrokerContext } from './context.js';
 import { dispatch } from './dispatch.js';
+import { OPEN_PRINCIPAL, type PeerInfo, type Principal } from '../auth/principal.js';
+import { ConnectionGuard } from '../guards/index.js';
 
 /**
  * The life of a connection, as one state [protocol 2.1]:
- * handshake (waiting for hello) → open → closing → closed.
+ * handshake (waiting for hello) → authenticating (auth on: checking its
+ * credentials) → open → closing → closed.
  */
-export type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
+export type ConnectionState = 'handshake' | 'authenticating' | 'open' | 'closing' | 'closed';
+
+/** Operations a client may send after HELLO before its WELCOME; more is a protocol error. */
+const MAX_HELD_OPS = 1024;
 
 let connectionCounter = 0;
 
@@ -55,8 +61,12 @@ export class Connection implements Subscriber, DeliveryTarget {
   lastAccepted = 0;
   /** What was routed here through ordered subscriptions and not sent yet [protocol 2.17]. */
   readonly pendingWatch = new PendingWatch(() => this.orderedQueues());
+  /** Who this connection speaks for; set by HELLO [docs/security.md]. */
+  principal: Principal = OPEN_PRINCIPAL;
   /** Set by any traffic from the peer; cleared by each heartbeat ping. */
   isAlive = true;
+  /** Its publish quota, stored messages in flight and unacked window [docs/security.md]. */
+  readonly guard: ConnectionGuard;
 
   private builder: FrameBuilder | null = null;
   private nextBuilderBytes = 4096;
@@ -64,9 +74,10 @@ export class Connection implements Subscriber, DeliveryTarget {
 
   constructor(
     readonly ws: WebSocket,
-    readonly address: string,
+    readonly peer: PeerInfo,
     readonly broker: BrokerContext,
   ) {
+    this.guard = new ConnectionGuard(ws, broker.config.limits, broker.alarms);
     this.handshakeTimer = setTimeout(() => {
       this.fail(new OrdoError('ERR_HANDSHAKE', `no hello within ${broker.config.limits.handshakeTimeoutMs} ms`));
     }, broker.config.limits.handshakeTimeoutMs);
@@ -76,11 +87,29 @@ export class Connection implements Subscriber, DeliveryTarget {
     ws.on('error', () => { /* 'close' follows; ws has already closed with the right status (e.g. 1009) */ });
   }
 
+  /** Operations that came after HELLO while its credentials were checked. */
+  private held: unknown[] = [];
+  private wasOpened = false;
+
   /** Marks the handshake done and starts delivering the inbox (called by the hello handler). */
   open(): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
+    this.wasOpened = true;
+    this.broker.userConnections.add(this.principal.user);
     this.broker.router.add(this.inboxSubscription);
+  }
+
+  /** Runs the operations held while authenticating, in the order they came. */
+  runHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (let i = 0; i < held.length && this.isReading; i++) this.run(held[i]);
+  }
+
+  /** `ip:port` of the peer. */
+  get address(): string {
+    return this.peer.address;
   }
 
   /** Bytes queued towards the peer and not yet written to its socket. */
@@ -182,6 +211,7 @@ export class Connection implements Subscriber, DeliveryTarget {
     this.flush();
     this.state = 'closing';
     clearTimeout(this.handshakeTimer);
+    this.guard.close();
     this.ws.close(errorSpec(err.code).closeCode ?? 1011, err.code);
   }
 
@@ -209,7 +239,7 @@ export class Connection implements Subscriber, DeliveryTarget {
 
   /** False once the connection is closing: the rest of a frame is ignored. */
   private get isReading(): boolean {
-    return this.state === 'handshake' || this.state === 'open';
+    return this.state === 'handshake' || this.state === 'authenticating' || this.state === 'open';
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -228,19 +258,30 @@ export class Connection implements Subscriber, DeliveryTarget {
       return;
     }
     for (let i = 0; i < ops.length && this.isReading; i++) {
-      try {
-        dispatch(this, ops[i]);
-      } catch (err) {
-        // A handler bug must not take the broker down; the peer learns of it, for the request it made.
-        this.replyError(requestIdOf(ops[i]), 'ERR_INTERNAL', (err as Error).message);
+      if (this.state !== 'authenticating') {
+        this.run(ops[i]);
+      } else if (this.held.push(ops[i]) > MAX_HELD_OPS) {
+        this.fail(new OrdoError('ERR_HANDSHAKE', `more than ${MAX_HELD_OPS} operations sent before the welcome`));
       }
+    }
+  }
+
+  private run(op: unknown): void {
+    try {
+      dispatch(this, op);
+    } catch (err) {
+      // A handler bug must not take the broker down; the peer learns of it, for the request it made.
+      this.replyError(requestIdOf(op), 'ERR_INTERNAL', (err as Error).message);
     }
   }
 
   private onClose(): void {
     if (this.state === 'closed') return;
+    if (this.wasOpened) this.broker.userConnections.remove(this.principal.user);
     this.state = 'closed';
+    this.held = [];
     clearTimeout(this.handshakeTimer);
+    this.guard.close();
     this.builder = null;
     this.broker.router.remove(this.inboxSubscription);
     for (const sub of this.subscriptions.values()) this.broker.router.remove(sub);

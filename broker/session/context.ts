@@ -5,6 +5,9 @@ import type { TotalScopes } from '../ordering/index.js';
 import type { BrokerStats } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 import type { ProducerClaims } from './producer-claims.js';
+import type { Security } from '../auth/security.js';
+import type { UserConnections } from '../auth/user-connections.js';
+import type { ResourceAlarms } from '../guards/index.js';
 
 /** Broker-wide counters; connections add to them as they go. */
 export interface BrokerCounters {
@@ -34,6 +37,14 @@ export interface BrokerContext {
   lastSeq(): number;
   /** Total-order scopes by topic [semantics 2.3]. */
   readonly scopes: TotalScopes;
+  /** Users, ACL rules, authentication [docs/security.md]. */
+  readonly security: Security;
+  /** Memory and disk watermarks: while one is on, messages are refused [docs/security.md]. */
+  readonly alarms: ResourceAlarms;
+  /** Open connections per user. */
+  readonly userConnections: UserConnections;
+  /** Every connection, for revoking a user's sessions. */
+  readonly connections: ReadonlySet<Connection>;
   /** Asks for `conn.flush()` once the current I/O turn has been processed. */
   scheduleFlush(conn: Connection): void;
   stats(): BrokerStats;

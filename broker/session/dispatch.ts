@@ -12,6 +12,7 @@ import { handleConsume } from './handlers/consume.js';
 import { handleSettle } from './handlers/settle.js';
 import { handleAckPublish } from './handlers/ack-publish.js';
 import { handleQueueAdmin } from './handlers/queue-admin.js';
+import { handleAcl, handleToken, handleUser } from './handlers/security-admin.js';
 
 type Handler = (conn: Connection, op: unknown[]) => void;
 
@@ -31,6 +32,9 @@ const HANDLERS: Record<number, Handler> = {
   [ClientOp.complete]: handleSettle,
   [ClientOp.ackPublish]: handleAckPublish,
   [ClientOp.queue]: handleQueueAdmin,
+  [ClientOp.user]: handleUser,
+  [ClientOp.acl]: handleAcl,
+  [ClientOp.token]: handleToken,
 };
 
 /**

@@ -99,7 +99,7 @@ export async function spawnBrokerProcess(args: string[] = [], opts: SpawnBrokerO
       }, opts.startTimeoutMs ?? 10_000);
       const onData = (chunk: string): void => {
         stdout += chunk;
-        const match = /listening on (ws:\/\/\S+)/.exec(stdout);
+        const match = /listening on (wss?:\/\/\S+)/.exec(stdout);
         if (match) {
           clearTimeout(timer);
           child.stdout!.off('data', onData);

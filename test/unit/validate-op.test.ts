@@ -45,7 +45,7 @@ describe('checkHello [protocol 2.1]', () => {
     [{ version: '1' }, /version/],
     [{ version: [1, '2'] }, /version/],
     [{ version: 1, clientId: 5 }, /clientId/],
-    [{ version: 1, token: 'x'.repeat(257) }, /token/],
+    [{ version: 1, token: 'x'.repeat(2049) }, /token/],
     [{ version: 1, clientId: 'x'.repeat(257) }, /clientId/],
     [{ version: 1, agent: true }, /agent/],
   ])('rejects %j, naming the field', (hello, reason) => {

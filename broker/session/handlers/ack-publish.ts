@@ -2,6 +2,7 @@ import { queueNameError, type Output } from '../../durable/index.js';
 import { BrokerOp, checkAckPublish, requestIdOf, type AckPublishOp, type AckPublishOutput } from '../../protocol/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import type { Connection } from '../connection.js';
+import { forbidden, forbiddenPublish } from './grants.js';
 import { maxPayloadBytes } from '../limits.js';
 import { accepted, publishTopicError, replyFailure } from './message-checks.js';
 
@@ -28,7 +29,7 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
   const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
   const checked: Output[] = [];
   for (const [i, output] of outputs.entries()) {
-    const refused = outputError(output, maxPayload);
+    const refused = outputError(output, maxPayload) ?? outputForbidden(conn, output);
     if (refused !== undefined) {
       conn.replyError(reqId, refused[0], `ack-publish output ${i}: ${refused[1]}; nothing was acked or published`);
       return;
@@ -36,17 +37,30 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
     const headers = output.headers ?? null;
     checked.push(output.queue !== undefined ? { queue: output.queue, payload: output.payload, headers } : { topic: output.topic!, payload: output.payload, headers });
   }
+  // Outputs are stored messages: they count against the quota and are refused under a resource alarm (a bare ack is not).
+  const limited = conn.guard.admit(checked.length, checked.reduce((sum, o) => sum + o.payload.length, 0), true);
+  if (limited !== undefined) {
+    conn.replyError(reqId, limited[0], `${limited[1]}; nothing was acked or published`);
+    return;
+  }
   conn.messagesIn += checked.length;
   conn.broker.counters.messagesIn += checked.length;
   const stored = conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked);
   // Its outputs are in the causal past of what this client publishes next.
   accepted(conn);
+  conn.guard.track(stored);
   stored.then(
     (ids) => {
       if (reqId !== 0) conn.send([BrokerOp.ok, reqId, { ids }]);
     },
     (err: unknown) => replyFailure(conn, reqId, err),
   );
+}
+
+/** Why the connection's user may not publish or send this output, or undefined [docs/security.md]. */
+function outputForbidden(conn: Connection, output: AckPublishOutput): [ErrorCode, string] | undefined {
+  const denied = output.queue !== undefined ? forbidden(conn, 'send', output.queue) : forbiddenPublish(conn, output.topic!);
+  return denied === undefined ? undefined : ['ERR_FORBIDDEN', denied];
 }
 
 /** Why one output cannot be stored, or undefined (publish's and send's rules). */

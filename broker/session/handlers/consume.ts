@@ -2,6 +2,7 @@ import { Consumer, queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkConsume, requestIdOf, type ConsumeOp } from '../../protocol/index.js';
 import type { StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
+import { forbidden } from './grants.js';
 import { isOrdered, replyFailure } from './message-checks.js';
 
 /** Unacked deliveries a consumer holds when it names no prefetch. */
@@ -27,6 +28,11 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_BAD_REQUEST', nameError);
     return;
   }
+  const denied = forbidden(conn, 'consume', name);
+  if (denied !== undefined) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
+    return;
+  }
   if (conn.hasSubId(subId)) {
     conn.replyError(reqId, 'ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`);
     return;
@@ -34,6 +40,12 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
   const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
   if (conn.subscriptions.size + conn.consumers.size >= max) {
     conn.replyError(reqId, 'ERR_LIMIT', `a connection may hold at most ${max} subscriptions and consumers`);
+    return;
+  }
+  // An at-most-once consumer's deliveries are acked as they are sent: it holds no unacked window.
+  const unacked = options?.qos === 'at-most-once' ? undefined : conn.guard.unackedRefusal(conn.consumers.values(), options?.prefetch ?? DEFAULT_PREFETCH);
+  if (unacked !== undefined) {
+    conn.replyError(reqId, ...unacked);
     return;
   }
   const { durable } = conn.broker;

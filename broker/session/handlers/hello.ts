@@ -2,16 +2,18 @@ import { OrdoError } from '../../errors/index.js';
 import { BrokerOp, PROTOCOL_VERSIONS, checkHello, type Hello, type Welcome } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
+import { OPEN_PRINCIPAL, type Principal } from '../../auth/principal.js';
 
 /**
  * HELLO [protocol 2.1]: agree on a version, record who the client is, answer
  * WELCOME [protocol 2.2]. Steps, in order:
  * 1. check the shape (ERR_HANDSHAKE on a malformed hello: nothing else can be trusted yet);
  * 2. pick the newest version both sides speak (ERR_VERSION if none);
- * 3. record the client id and give the connection its private reply inbox;
- *    a hello naming an idempotent producer takes the id over (ProducerClaims)
- *    and learns the highest sequence stored for it;
- * 4. open the connection and send the welcome.
+ * 3. record the client id; with auth on, check the credentials (asynchronously:
+ *    later operations wait) and the user's connection count [docs/security.md];
+ * 4. open the connection and send the welcome; a hello naming an idempotent
+ *    producer takes the id over (ProducerClaims) and learns the highest
+ *    sequence stored for it.
  */
 export function handleHello(conn: Connection, op: unknown[]): void {
   const bad = checkHello(op);
@@ -27,9 +29,33 @@ export function handleHello(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.clientId = hello.clientId ?? '';
+  if (!conn.broker.config.auth.enabled) {
+    sendWelcome(conn, hello, version, OPEN_PRINCIPAL);
+    return;
+  }
+  // Operations after HELLO wait, in order, until the credentials are checked (off the event loop).
+  conn.state = 'authenticating';
+  conn.broker.security.authenticate(hello, conn.peer).then(
+    (principal) => {
+      if (conn.state !== 'authenticating') return; // closed, or timed out, meanwhile
+      const { maxConnectionsPerUser } = conn.broker.config.limits;
+      if (conn.broker.userConnections.count(principal.user) >= maxConnectionsPerUser) {
+        conn.fail(new OrdoError('ERR_TOO_MANY_CONNECTIONS', `user ${principal.user} holds its maximum of ${maxConnectionsPerUser} connections`));
+        return;
+      }
+      sendWelcome(conn, hello, version, principal);
+      conn.runHeld();
+    },
+    (err: unknown) => conn.fail(err instanceof OrdoError ? err : new OrdoError('ERR_UNAUTHORIZED')),
+  );
+}
+
+/** Opens the connection for `principal` and sends WELCOME [protocol 2.2]. */
+function sendWelcome(conn: Connection, hello: Hello, version: number, principal: Principal): void {
   // What the broker accepted before is in this client's causal past: a publish it sends again from an
   // earlier connection, its `after` as first encoded, still depends on what was confirmed meanwhile.
   conn.lastAccepted = conn.broker.lastSeq();
+  conn.principal = principal;
   conn.open();
   const { config, serverName } = conn.broker;
   const welcome: Welcome = {
@@ -46,6 +72,7 @@ export function handleHello(conn: Connection, op: unknown[]): void {
     capabilities: ['at-most-once', 'at-least-once', 'exactly-once', 'fifo', 'causal', 'total', 'batch', 'request-reply', 'shared-subscriptions', 'queues', 'retained', 'durable-subscriptions', 'replay'],
     instance: conn.broker.durable.instance,
     seq: conn.broker.lastSeq(),
+    ...(principal.via !== 'open' && { user: principal.user }),
   };
   if (hello.producer != null) {
     conn.broker.producerClaims.take(hello.producer, conn.connectionId);

@@ -1,6 +1,7 @@
 import { fanOutAtMostOnce, type FanOutResult } from '../../delivery/index.js';
 import { BrokerOp, checkPublish, requestIdOf, type PublishOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import { forbiddenPublish, forbiddenRefusal } from './grants.js';
 import { accepted, messageError, orderOf, producerSeqOf, publishTopicError, replyFailure } from './message-checks.js';
 
 const result: FanOutResult = { matched: 0, dropped: 0 };
@@ -21,7 +22,10 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     return;
   }
   const [, reqId, topic, payload, options] = op as PublishOp;
-  const refused = publishTopicError(topic) ?? messageError(conn, payload, options);
+  const isStored = options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain === true;
+  // The ACL before messageError, which counts the message and claims its producer id.
+  const refused = publishTopicError(topic) ?? conn.guard.admit(1, payload.length, isStored)
+    ?? forbiddenRefusal(forbiddenPublish(conn, topic)) ?? messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;
@@ -33,6 +37,7 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
     const incoming = { topic, payload, headers: options?.headers ?? null, replyTo, order };
     const stored = conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(options));
     accepted(conn);
+    conn.guard.track(stored);
     stored.then(
       (stored) => {
         if (reqId !== 0) conn.send([BrokerOp.ok, reqId, stored]);

@@ -4,6 +4,7 @@ import { BrokerOp, checkQueueOp, requestIdOf, type PeekedMessage, type QueueOp }
 import type { StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { replyFailure } from './message-checks.js';
+import { forbidden, forbiddenAdmin } from './grants.js';
 
 /** Most messages one peek returns. */
 export const MAX_PEEK = 1000;
@@ -21,6 +22,14 @@ export function handleQueueAdmin(conn: Connection, op: unknown[]): void {
     return;
   }
   const [, reqId, action, name, args] = op as QueueOp;
+  const dlq = (args as { deadLetterQueue?: unknown } | null)?.deadLetterQueue;
+  const denied = action === 'list' ? forbiddenAdmin(conn, 'list queues') : forbidden(conn, 'admin', name ?? '')
+    // A dead-letter queue named at create is created too: it must be within the same grants.
+    ?? (action === 'create' && typeof dlq === 'string' ? forbidden(conn, 'admin', dlq) : undefined);
+  if (denied !== undefined) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
+    return;
+  }
   run(conn.broker.durable, action, name ?? '', (args ?? {}) as Record<string, unknown>).then(
     (result) => conn.send([BrokerOp.ok, reqId, result]),
     (err: unknown) => replyFailure(conn, reqId, err),

@@ -1,6 +1,7 @@
 import { queueNameError } from '../../durable/index.js';
 import { BrokerOp, checkSend, requestIdOf, type SendOp } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import { forbidden, forbiddenRefusal } from './grants.js';
 import { accepted, messageError, orderOf, producerSeqOf, replyFailure } from './message-checks.js';
 
 /**
@@ -24,7 +25,8 @@ export function handleSend(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, queue.startsWith('$') ? 'ERR_FORBIDDEN' : 'ERR_BAD_REQUEST', nameError);
     return;
   }
-  const refused = messageError(conn, payload, options);
+  // The ACL before messageError, which counts the message and claims its producer id.
+  const refused = conn.guard.admit(1, payload.length, true) ?? forbiddenRefusal(forbidden(conn, 'send', queue)) ?? messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;
@@ -35,6 +37,7 @@ export function handleSend(conn: Connection, op: unknown[]): void {
   try {
     sent = conn.broker.durable.send(queue, incoming, sendOptions, producerSeqOf(options));
     accepted(conn);
+    conn.guard.track(sent);
   } catch (err) {
     replyFailure(conn, reqId, err);
     return;

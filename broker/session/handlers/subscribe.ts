@@ -5,6 +5,7 @@ import {
 } from '../../protocol/index.js';
 import type { StoredMessage, StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
+import { forbiddenPattern } from './grants.js';
 import { DEFAULT_PREFETCH } from './consume.js';
 import { isOrdered, replyFailure } from './message-checks.js';
 
@@ -32,6 +33,12 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, ...refusal);
     return;
   }
+  // Durable, shared, replaying and retained-receiving subscriptions alike: the pattern decides.
+  const denied = forbiddenPattern(conn, 'subscribe', pattern);
+  if (denied !== undefined) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
+    return;
+  }
   if (isStored(options)) subscribeDurably(conn, reqId, subId, pattern, options);
   else subscribeAtMostOnce(conn, reqId, subId, pattern, options);
 }
@@ -48,6 +55,7 @@ function refusalOf(conn: Connection, subId: number, pattern: string, options: Su
   if (conn.hasSubId(subId)) return ['ERR_CONFLICT', `subscription id ${subId} is already in use on this connection`];
   const max = conn.broker.config.limits.maxSubscriptionsPerConnection;
   if (conn.subscriptions.size + conn.consumers.size >= max) return ['ERR_LIMIT', `a connection may hold at most ${max} subscriptions`];
+  if (isStored(options)) return conn.guard.unackedRefusal(conn.consumers.values(), options?.prefetch ?? DEFAULT_PREFETCH);
   return undefined;
 }
 
@@ -96,14 +104,21 @@ function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pat
 
 function subscribeDurably(conn: Connection, reqId: number, subId: number, pattern: string, options: SubscribeWireOptions | null): void {
   const { durable } = conn.broker;
-  const owner = { connectionId: conn.connectionId, clientId: conn.clientId, subId };
+  const owner = { connectionId: conn.connectionId, clientId: conn.clientId, subId, user: conn.principal.user };
   const { name, transient } = subscriptionQueueName(owner, pattern, options?.durable ?? undefined, options?.group ?? undefined);
   const batch: StoreOp[] = [];
   // As MQTT 5's retain handling 1: retained messages go to a subscription that begins, not to one renewed
   // (its queue kept what was published meanwhile; resent, they would run an exactly-once handler again).
   const isNew = durable.queues.get(name) === undefined;
   // A non-durable subscription's dead letters are dropped with it; a durable one keeps them in `<name>.dlq`.
-  const queue = durable.queues.create(name, transient ? { deadLetterQueue: null } : {}, batch, { pattern, transient });
+  let queue;
+  try {
+    queue = durable.queues.create(name, transient ? { deadLetterQueue: null } : {}, batch, { pattern, transient });
+  } catch (err) {
+    // limits.maxQueues: nothing was made.
+    replyFailure(conn, reqId, err);
+    return;
+  }
   const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false, isOrdered(options?.order));
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);

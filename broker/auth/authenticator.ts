@@ -1,0 +1,106 @@
+import { OrdoError } from '../errors/index.js';
+import type { BrokerConfig } from '../config/index.js';
+import { LoginLimiter } from './login-limiter.js';
+import { userNameError } from './names.js';
+import { verifyPassword } from './passwords.js';
+import { ANONYMOUS_USER, OPEN_PRINCIPAL, type PeerInfo, type Principal } from './principal.js';
+import type { AuthenticateHook, AuthRequest } from './security-options.js';
+import { verifyToken } from './tokens.js';
+import type { UserDirectory } from './user-directory.js';
+
+/** The credentials a HELLO carries [protocol 2.1]. */
+export interface Credentials {
+  readonly username?: string | null | undefined;
+  readonly password?: string | null | undefined;
+  readonly token?: string | null | undefined;
+}
+
+/** A hash to check a password against when the user does not exist, so that a miss costs as long as a hit. */
+const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+/**
+ * Turns a HELLO's credentials into a principal [docs/security.md], in this
+ * order: the embedder's hook, a token, a user name and password, a verified
+ * client certificate, anonymous access. Every refusal is ERR_UNAUTHORIZED,
+ * counted against the client's address and logged; an address past its
+ * failed-login budget is refused without checking anything.
+ */
+export class Authenticator {
+  private readonly limiter: LoginLimiter;
+
+  constructor(
+    private readonly config: Readonly<BrokerConfig>,
+    private readonly users: UserDirectory,
+    private readonly hook: AuthenticateHook | undefined,
+    private readonly log: (line: Record<string, unknown>) => void,
+  ) {
+    this.limiter = new LoginLimiter(config.auth.maxFailedLoginsPerMinute);
+  }
+
+  async authenticate(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
+    if (!this.config.auth.enabled) return OPEN_PRINCIPAL;
+    if (this.limiter.isBlocked(peer.ip)) {
+      const seconds = Math.ceil(this.limiter.retryAfterMs(peer.ip) / 1000);
+      throw new OrdoError('ERR_UNAUTHORIZED', `too many failed logins from ${peer.ip}; retry in ${seconds} s`);
+    }
+    let refusal: string;
+    try {
+      const outcome = await withTimeout(this.check(credentials, peer), this.config.auth.timeoutMs);
+      if (typeof outcome !== 'string') return outcome;
+      refusal = outcome;
+    } catch (err) {
+      refusal = err instanceof TimeoutError ? `authentication took longer than ${this.config.auth.timeoutMs} ms` : `the authenticate hook failed: ${(err as Error).message}`;
+    }
+    this.limiter.recordFailure(peer.ip);
+    this.log({ level: 'warn', event: 'login_failed', address: peer.address, user: credentials.username ?? undefined, reason: refusal });
+    throw new OrdoError('ERR_UNAUTHORIZED', refusal);
+  }
+
+  /** A principal, or why the login is refused. */
+  private async check(c: Credentials, peer: PeerInfo): Promise<Principal | string> {
+    if (this.hook !== undefined) {
+      const request: AuthRequest = { username: c.username ?? undefined, password: c.password ?? undefined, token: c.token ?? undefined, address: peer.address, certificateUser: peer.certificateUser };
+      const result = await this.hook(request);
+      if (result === false) return 'refused by the authenticate hook';
+      if (result != null) {
+        const bad = userNameError(result.user);
+        if (bad !== undefined) return `the authenticate hook returned a bad user: ${bad}`;
+        return { user: result.user, roles: [...(result.roles ?? [])], via: 'hook' };
+      }
+    }
+    if (c.token != null) return this.checkToken(c.token);
+    if (c.username != null || c.password != null) return this.checkPassword(c.username ?? '', c.password ?? '');
+    if (peer.certificateUser !== undefined) {
+      // The certificate proves the name; the user must exist, so that removing it locks the certificate out.
+      const user = this.users.get(peer.certificateUser);
+      if (user === undefined) return `the client certificate's user ${peer.certificateUser} is not a user of this broker`;
+      return { user: user.name, roles: user.roles, via: 'certificate' };
+    }
+    if (this.config.auth.allowAnonymous) return { user: ANONYMOUS_USER, roles: [], via: 'anonymous' };
+    return 'credentials required: a user name and password, or a token';
+  }
+
+  private checkToken(token: string): Principal | string {
+    const check = verifyToken(token, this.users.tokenSecret, Date.now());
+    if (!check.ok) return `token refused: ${check.reason}`;
+    // The secret proves the token; the directory (in memory) only tells whether its user was removed since.
+    const user = this.users.get(check.claims.sub);
+    if (user === undefined) return `token refused: user ${check.claims.sub} no longer exists`;
+    return { user: user.name, roles: user.roles, via: 'token' };
+  }
+
+  private async checkPassword(name: string, password: string): Promise<Principal | string> {
+    const user = this.users.get(name);
+    const matches = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
+    if (user === undefined || !matches) return 'wrong user name or password';
+    return { user: user.name, roles: user.roles, via: 'password' };
+  }
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new TimeoutError()), ms); });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

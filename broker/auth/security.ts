@@ -1,0 +1,68 @@
+import { OrdoError } from '../errors/index.js';
+import type { BrokerConfig } from '../config/index.js';
+import type { RecoveredState } from '../store/index.js';
+import { ADMIN_ROLE, type Action } from './acl.js';
+import { Authenticator, type Credentials } from './authenticator.js';
+import { passwordError } from './names.js';
+import type { PeerInfo, Principal } from './principal.js';
+import type { SecurityOptions } from './security-options.js';
+import { UserDirectory, type Commit } from './user-directory.js';
+
+/** The first admin's name, made at the first start with auth on [docs/security.md]. */
+export const FIRST_ADMIN = 'admin';
+
+/** One JSON line on stderr per security event (failed logins, the first admin). */
+function logToStderr(line: Record<string, unknown>): void {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
+}
+
+/**
+ * Authentication and authorization of the broker: who a connection is
+ * (authenticate) and what it may do (may, mayPattern). With auth off every
+ * principal is OPEN and everything is allowed; users and rules can still be
+ * managed, so they are ready when auth is switched on.
+ */
+export class Security {
+  readonly users: UserDirectory;
+  private readonly authenticator: Authenticator;
+
+  constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions) {
+    this.users = new UserDirectory(commit);
+    this.authenticator = new Authenticator(config, this.users, options.authenticate, logToStderr);
+  }
+
+  /** Loads users and rules; with auth on and no users, makes the first admin or refuses to start. */
+  async start(state: RecoveredState): Promise<void> {
+    await this.users.load(state, this.config.auth.tokenSecret);
+    if (!this.config.auth.enabled || this.users.userCount > 0) return;
+    const password = this.options.adminPassword ?? process.env.ORDO_ADMIN_PASSWORD;
+    if (password === undefined || password === '') {
+      // An embedder's hook may be all the authentication it needs.
+      if (this.options.authenticate !== undefined) return;
+      throw new OrdoError('ERR_BAD_CONFIG', `auth is on and there are no users: set ORDO_ADMIN_PASSWORD to create user '${FIRST_ADMIN}' on this first start`);
+    }
+    const bad = passwordError(password);
+    if (bad !== undefined) throw new OrdoError('ERR_BAD_CONFIG', `ORDO_ADMIN_PASSWORD: ${bad}`);
+    await this.users.add(FIRST_ADMIN, password, [ADMIN_ROLE]);
+    logToStderr({ level: 'info', event: 'admin_created', user: FIRST_ADMIN });
+  }
+
+  authenticate(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
+    return this.authenticator.authenticate(credentials, peer);
+  }
+
+  /** May `who` do `action` on the topic or queue `name`? */
+  may(who: Principal, action: Action, name: string): boolean {
+    return who.via === 'open' || this.users.acl.allows(who, action, name);
+  }
+
+  /** May `who` do `action` on everything `pattern` matches? */
+  mayPattern(who: Principal, action: Action, pattern: string): boolean {
+    return who.via === 'open' || this.users.acl.allowsPattern(who, action, pattern);
+  }
+
+  /** Broker-wide administration (users, rules, other users' tokens, stats, the queue list): admin on `#`. */
+  isAdmin(who: Principal): boolean {
+    return this.mayPattern(who, 'admin', '#');
+  }
+}

@@ -1,0 +1,138 @@
+import { OrdoError } from '../../errors/index.js';
+import { passwordError } from '../../auth/names.js';
+import { signToken } from '../../auth/tokens.js';
+import {
+  BrokerOp, checkAclOp, checkTokenOp, checkUserOp, requestIdOf, type AclOp, type TokenOp, type UserOp,
+} from '../../protocol/index.js';
+import type { Principal } from '../../auth/principal.js';
+import type { Connection } from '../connection.js';
+import { forbiddenAdmin } from './grants.js';
+import { replyFailure } from './message-checks.js';
+
+/**
+ * USER [protocol 2.18]: add, remove, passwd, roles, list; admin only. Answered
+ * after the commit. A removed user's connections are closed (ERR_UNAUTHORIZED);
+ * a user whose roles changed is asked to connect again (ERR_GRANTS_CHANGED).
+ */
+export function handleUser(conn: Connection, op: unknown[]): void {
+  const [reqId, valid] = checked(conn, op, checkUserOp(op), 'manage users');
+  if (!valid) return;
+  const [, , action, name, args] = op as UserOp;
+  const { users } = conn.broker.security;
+  answer(conn, reqId, (async () => {
+    switch (action) {
+      case 'list': return users.list();
+      case 'add': return users.add(name!, validPassword(args!.password), (args!.roles as string[] | null) ?? []);
+      case 'passwd': await users.setPassword(name!, validPassword(args!.password)); return {};
+      case 'roles': {
+        const info = await users.setRoles(name!, args!.roles as string[]);
+        closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_GRANTS_CHANGED'));
+        return info;
+      }
+      case 'remove': {
+        const removed = await users.remove(name!);
+        if (removed) closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_UNAUTHORIZED', `user ${name} was removed`));
+        return { removed };
+      }
+    }
+  })());
+}
+
+/**
+ * ACL [protocol 2.19]: add, remove, list; admin only. Removing a rule asks
+ * the users it applied to to connect again, so that no subscription lives on
+ * that the remaining rules would refuse.
+ */
+export function handleAcl(conn: Connection, op: unknown[]): void {
+  const [reqId, valid] = checked(conn, op, checkAclOp(op), 'manage ACL rules');
+  if (!valid) return;
+  const [, , action, args] = op as AclOp;
+  const { users } = conn.broker.security;
+  answer(conn, reqId, (async () => {
+    switch (action) {
+      case 'list': return users.acl.list();
+      case 'add': return users.addRule(args!);
+      case 'remove': {
+        const rule = await users.removeRule(args!.id as number);
+        if (rule !== undefined) closeSessions(conn, (p) => appliesTo(rule.subject, p), new OrdoError('ERR_GRANTS_CHANGED'));
+        return { removed: rule !== undefined };
+      }
+    }
+  })());
+}
+
+/**
+ * TOKEN [protocol 2.20]: signs a bearer token for the connection's own user,
+ * or (admin only) for another user. ttlMs from 1 s to auth.maxTokenTtlMs.
+ */
+export function handleToken(conn: Connection, op: unknown[]): void {
+  const bad = checkTokenOp(op);
+  if (bad !== undefined) {
+    conn.replyError(requestIdOf(op), 'ERR_BAD_REQUEST', bad);
+    return;
+  }
+  const [, reqId, { user: asked, ttlMs }] = op as TokenOp;
+  const self = conn.principal.via === 'open' ? undefined : conn.principal.user;
+  const user = asked ?? self;
+  if (user === undefined) {
+    conn.replyError(reqId, 'ERR_BAD_REQUEST', 'token needs a user (this connection has none: the broker has authentication off)');
+    return;
+  }
+  // A token cannot make its own successor: a stolen token ends with its expiry.
+  const isOwn = user === self && conn.principal.via !== 'anonymous' && conn.principal.via !== 'token';
+  const denied = isOwn ? undefined : forbiddenAdmin(conn, user === self ? 'make tokens while logged in with a token (log in with a password)' : `make tokens for user ${user}`);
+  if (denied !== undefined) {
+    conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
+    return;
+  }
+  const { maxTokenTtlMs } = conn.broker.config.auth;
+  if (ttlMs < 1000 || ttlMs > maxTokenTtlMs) {
+    conn.replyError(reqId, 'ERR_BAD_REQUEST', `token ttlMs must be from 1000 to ${maxTokenTtlMs} (auth.maxTokenTtlMs)`);
+    return;
+  }
+  const { users } = conn.broker.security;
+  if (users.get(user) === undefined) {
+    conn.replyError(reqId, 'ERR_NOT_FOUND', `no user ${user}`);
+    return;
+  }
+  const iat = Date.now();
+  const token = signToken({ sub: user, iat, exp: iat + ttlMs }, users.tokenSecret);
+  conn.send([BrokerOp.ok, reqId, { token, user, expiresAt: iat + ttlMs }]);
+}
+
+/** The request id and whether the operation is well-formed and the connection an administrator (answered if not). */
+function checked(conn: Connection, op: unknown[], bad: string | undefined, what: string): [number, boolean] {
+  const reqId = requestIdOf(op);
+  if (bad !== undefined) {
+    conn.replyError(reqId, 'ERR_BAD_REQUEST', bad);
+    return [reqId, false];
+  }
+  const denied = forbiddenAdmin(conn, what);
+  if (denied !== undefined) conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
+  return [reqId, denied === undefined];
+}
+
+function answer(conn: Connection, reqId: number, result: Promise<unknown>): void {
+  result.then((value) => conn.send([BrokerOp.ok, reqId, value]), (err: unknown) => replyFailure(conn, reqId, err));
+}
+
+function validPassword(password: unknown): string {
+  const bad = passwordError(password);
+  if (bad !== undefined) throw new OrdoError('ERR_BAD_REQUEST', bad);
+  return password as string;
+}
+
+/** True when a rule with `subject` (`user:NAME` or `role:NAME`) applies to `p`. */
+function appliesTo(subject: string, p: Principal): boolean {
+  const [kind, name] = [subject.slice(0, subject.indexOf(':')), subject.slice(subject.indexOf(':') + 1)];
+  return kind === 'user' ? p.user === name : p.roles.includes(name);
+}
+
+/** Closes the connections (this one included, after its answer) whose principal `matches`. */
+function closeSessions(conn: Connection, matches: (p: Principal) => boolean, err: OrdoError): void {
+  for (const other of conn.broker.connections) {
+    if (other.principal.via === 'open' || !matches(other.principal)) continue;
+    if (other === conn) setImmediate(() => other.fail(err));
+    else other.fail(err);
+  }
+}

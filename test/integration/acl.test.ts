@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { connect, type Message, type OrdoClient } from '../../client/index.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { useResources } from '../helpers/resources.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** Authorization over real WebSockets [docs/security.md]: every operation is checked against the ACL. */
+
+const res = useResources();
+const ADMIN_PASSWORD = 'admin-secret-1';
+
+interface World {
+  broker: TestBroker;
+  admin: OrdoClient;
+  login(user: string): Promise<OrdoClient>;
+}
+
+/** A broker with auth on, users alice and bob (role `people`), and rules from `rules`. */
+async function world(rules: { subject: string; action: 'publish' | 'subscribe' | 'send' | 'consume' | 'admin'; pattern: string }[]): Promise<World> {
+  const broker = await startTestBroker({ auth: { enabled: true }, adminPassword: ADMIN_PASSWORD });
+  res.defer(() => broker.cleanup());
+  const login = async (user: string, password = `${user}-password`): Promise<OrdoClient> => {
+    const c = await connect(broker.url, { username: user, password, reconnect: false });
+    res.defer(() => c.close());
+    return c;
+  };
+  const admin = await login('admin', ADMIN_PASSWORD);
+  for (const name of ['alice', 'bob']) await admin.users.add(name, `${name}-password`, { roles: ['people'] });
+  for (const rule of rules) await admin.acl.add(rule);
+  return { broker, admin, login };
+}
+
+/** Everything `c` receives on `pattern` (at least once, so stored messages count too). */
+async function watch(c: OrdoClient, pattern: string): Promise<Message[]> {
+  const got: Message[] = [];
+  await c.subscribe(pattern, (m) => { got.push(m); }, { qos: 'at-least-once' });
+  return got;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 200));
+
+describe('authorization', () => {
+  it('refuses a publish outside the grants with ERR_FORBIDDEN, and nothing is stored or delivered', async () => {
+    const w = await world([{ subject: 'user:alice', action: 'publish', pattern: 'a/#' }]);
+    const alice = await w.login('alice');
+    const everything = await watch(w.admin, '#');
+    await alice.publish('a/ok', 'yes', { qos: 'at-least-once' });
+    await expect(alice.publish('b/no', 'no', { qos: 'at-least-once' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.publish('b/no', 'no', { qos: 'at-least-once', retain: true })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.publish('b/no', 'no', { qos: 'at-most-once' })).resolves.toBeUndefined();
+    await waitFor(() => everything.length === 1);
+    await settle();
+    expect(everything.map((m) => m.topic)).toEqual(['a/ok']);
+    const late = await watch(w.admin, 'b/no');
+    await settle();
+    expect(late).toEqual([]); // no retained message was kept
+  });
+
+  it('keeps each user in its {user} namespace: alice cannot read or write bob\'s', async () => {
+    const w = await world([
+      { subject: 'role:people', action: 'publish', pattern: 'users/{user}/#' },
+      { subject: 'role:people', action: 'subscribe', pattern: 'users/{user}/#' },
+      { subject: 'role:people', action: 'send', pattern: 'inbox/{user}' },
+      { subject: 'role:people', action: 'consume', pattern: 'inbox/{user}' },
+    ]);
+    const [alice, bob] = [await w.login('alice'), await w.login('bob')];
+    const bobs = await watch(bob, 'users/bob/#');
+    await expect(alice.subscribe('users/bob/#', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.subscribe('users/+/notes', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.subscribe('#', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.subscribe('users/bob/#', () => undefined, { durable: 'spy' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.subscribe('users/bob/#', () => undefined, { group: 'spies' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.consume('inbox/bob', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.publish('users/bob/notes', 'forged', { qos: 'at-least-once' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await alice.subscribe('users/alice/#', () => undefined);
+    await bob.publish('users/bob/notes', 'mine', { qos: 'at-least-once' });
+    await bob.send('inbox/bob', 'job');
+    await waitFor(() => bobs.length === 1);
+    const jobs: Message[] = [];
+    await bob.consume('inbox/bob', (m) => { jobs.push(m); });
+    await waitFor(() => jobs.length === 1);
+  });
+
+  it('keeps durable subscriptions per user: naming another user\'s client id and durable name reaches none of its messages', async () => {
+    const w = await world([{ subject: 'role:people', action: 'subscribe', pattern: 'users/{user}/#' }]);
+    const bob = await connect(w.broker.url, { username: 'bob', password: 'bob-password', clientId: 'shared-id', reconnect: false });
+    await bob.subscribe('users/bob/#', () => undefined, { durable: 'd' });
+    await bob.close();
+    await w.admin.publish('users/bob/secret', 'for bob', { qos: 'at-least-once' });
+    const alice = await connect(w.broker.url, { username: 'alice', password: 'alice-password', clientId: 'shared-id', reconnect: false });
+    res.defer(() => alice.close());
+    const got: Message[] = [];
+    await alice.subscribe('users/alice/#', (m) => { got.push(m); }, { durable: 'd' });
+    await settle();
+    expect(got).toEqual([]);
+    const queues = (await w.admin.listQueues()).map((q) => q.name).filter((n) => n.startsWith('$durable/') && !n.endsWith('.dlq'));
+    expect(queues.sort()).toEqual(['$durable/alice/shared-id/d', '$durable/bob/shared-id/d']);
+  });
+
+  it('refuses replay and retained messages of topics the subscriber may not read', async () => {
+    const w = await world([{ subject: 'user:alice', action: 'subscribe', pattern: 'open/#' }]);
+    await w.admin.publish('secret/x', 'hidden', { qos: 'at-least-once', retain: true });
+    const alice = await w.login('alice');
+    await expect(alice.subscribe('secret/x', () => undefined, { from: { seq: 1 } })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.subscribe('secret/x', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+  });
+
+  it('refuses admin operations to a non-admin: users, rules, stats, queues', async () => {
+    const w = await world([{ subject: 'user:alice', action: 'admin', pattern: 'alice/#' }]);
+    const alice = await w.login('alice');
+    await expect(alice.users.add('mallory', 'mallory-password')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.users.list()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.acl.add({ subject: 'user:alice', action: 'publish', pattern: '#' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.stats()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.listQueues()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.createQueue('jobs')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.createQueue('alice/jobs', { deadLetterQueue: 'elsewhere/dead' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await alice.createQueue('alice/jobs', { deadLetterQueue: 'alice/dead' });
+    await expect(w.admin.queueInfo('jobs')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect((await w.admin.users.list()).map((u) => u.user)).toEqual(['admin', 'alice', 'bob']);
+  });
+
+  it('lets anyone answer a request through its reply inbox, and nobody subscribe to inboxes', async () => {
+    const w = await world([
+      { subject: 'user:bob', action: 'subscribe', pattern: 'svc/echo' },
+      { subject: 'user:alice', action: 'publish', pattern: 'svc/echo' },
+    ]);
+    const [alice, bob] = [await w.login('alice'), await w.login('bob')];
+    await bob.reply('svc/echo', (m) => m.payload);
+    expect((await alice.request('svc/echo', 'ping')).payload).toBe('ping');
+    await expect(alice.subscribe('$inbox/#', () => undefined)).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+  });
+
+  it('asks a user to connect again when a rule it used is removed; the renewed subscription is refused', async () => {
+    const w = await world([]);
+    const rule = await w.admin.acl.add({ subject: 'role:people', action: 'subscribe', pattern: 'news/#' });
+    const alice = await connect(w.broker.url, { username: 'alice', password: 'alice-password', reconnectDelayMs: 20 });
+    res.defer(() => alice.close());
+    const errors: unknown[] = [];
+    alice.on('error', (e) => errors.push(e));
+    await alice.subscribe('news/#', () => undefined);
+    const disconnected = new Promise((resolve) => alice.once('disconnect', resolve));
+    expect(await w.admin.acl.remove(rule.id)).toBe(true);
+    expect(await disconnected).toMatchObject({ error: { code: 'ERR_GRANTS_CHANGED' } });
+    await waitFor(() => alice.state === 'connected');
+    expect((await w.admin.acl.list()).length).toBe(0);
+  });
+
+  it('checks every output of ackAndPublish', async () => {
+    const w = await world([
+      { subject: 'user:alice', action: 'consume', pattern: 'in' },
+      { subject: 'user:alice', action: 'send', pattern: 'out' },
+    ]);
+    const alice = await w.login('alice');
+    await w.admin.send('in', 1);
+    await w.admin.send('in', 2);
+    const outcomes: string[] = [];
+    await alice.consume<number>('in', async (m) => {
+      const target = m.payload === 1 ? { queue: 'out' } : { queue: 'elsewhere' };
+      await m.ackAndPublish([{ ...target, payload: m.payload }]).then(() => outcomes.push('ok'), (e: { code: string }) => outcomes.push(e.code));
+    }, { ack: 'manual' });
+    await waitFor(() => outcomes.length >= 2);
+    expect(outcomes.slice(0, 2)).toEqual(['ok', 'ERR_FORBIDDEN']);
+    await expect(w.admin.queueInfo('elsewhere')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+  });
+});
