@@ -27,7 +27,34 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** Decodes one MessagePack value; bin values come back as views into `bytes` (no copy). */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return binView(bytes) ?? unpackr.unpack(bytes);
+  return binView(bytes) ?? unpackOne(bytes);
+}
+
+/**
+ * Reads exactly one MessagePack value, with two guards msgpackr lacks for
+ * untrusted bytes (each made a 1 MiB frame cost seconds of CPU):
+ * - trailing bytes are found from where sequential mode says the value
+ *   ended: msgpackr's own check puts a JSON view of the value in its error
+ *   message, and a bigint of a million bytes takes seconds to turn into text;
+ * - no stack traces while decoding: msgpackr's Error extension (0x65) makes
+ *   a real Error per value, and captured a stack for each.
+ */
+export function unpackOne(bytes: Uint8Array): unknown {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let value: unknown;
+  let end = -1;
+  try {
+    unpackr.unpackMultiple(bytes, (first: unknown, _start?: number, stop?: number) => {
+      value = first;
+      end = stop ?? -1;
+      return false;
+    });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  if (end !== bytes.length) throw new Error(`${bytes.length - end} bytes after the value`);
+  return value;
 }
 
 /**
@@ -62,7 +89,7 @@ export function encodeFrame(ops: readonly unknown[]): Uint8Array {
 export function decodeFrame(bytes: Uint8Array): unknown[] {
   let value: unknown;
   try {
-    value = unpackr.unpack(bytes);
+    value = unpackOne(bytes);
   } catch (err) {
     throw new OrdoError('ERR_BAD_FRAME', `frame is not valid MessagePack: ${(err as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { unpackr } from './codec.js';
+import { unpackOne, unpackr } from './codec.js';
 import { DEP_KEY, SCOPE_KEY } from './message-tail.js';
 import { BrokerOp } from './ops.js';
 
@@ -33,7 +33,7 @@ const textDecoder = new TextDecoder();
 export function visitFrame(frame: Uint8Array, visitor: FrameVisitor): void {
   const header = readArrayHeader(frame, 0);
   if (header === undefined) {
-    const ops = unpackr.unpack(frame) as unknown;
+    const ops = unpackOne(frame);
     if (!Array.isArray(ops)) throw new TypeError('frame is not an array');
     for (const op of ops) visitor.other(op);
     return;
@@ -61,6 +61,7 @@ function readPlainMessage(b: Uint8Array, at: number, visitor: FrameVisitor): num
   const topicLen = strLength(b, p);
   if (topicLen < 0) return -1;
   p += strHeaderLength(b[p]);
+  if (p + topicLen > b.length) return -1; // cut short: decoding it would put a wrong topic in the cache below
   const topic = topicAt(b, p, p + topicLen);
   p += topicLen;
   const payloadLen = binLength(b, p);

@@ -163,7 +163,12 @@ function fail(field: string, reason: string, value: unknown): never {
 /** A value for an error message: JSON where it says more than String() (strings quoted), short, never throwing. */
 function show(value: unknown): string {
   let text: string;
-  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  if (typeof value === 'number' || value === undefined) return String(value);
+  // Decimal conversion of a huge bigint costs seconds of CPU (a peer chooses its size).
+  if (typeof value === 'bigint') {
+    const bits = value.toString(2).length; // binary is linear; decimal is not
+    return bits > 64 ? `a bigint of ${bits} bits` : String(value);
+  }
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {

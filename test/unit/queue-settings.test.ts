@@ -69,6 +69,9 @@ describe('parseQueueSettings', () => {
     expect(badRequest(() => parseQueueSettings({ maxDeliveries: 0 })).message).toMatch(/from 1 to 1000000, got 0$/);
     expect(badRequest(() => parseQueueSettings({ messageTtlMs: Number.NaN })).message).toMatch(/got NaN$/);
     expect(badRequest(() => parseQueueSettings({ overflow: 'drop-head' })).message).toMatch(/got "drop-head"$/);
+    expect(badRequest(() => parseQueueSettings({ maxLength: 12n })).message).toMatch(/got 12$/);
+    // A peer-sized bigint is described, not printed: its decimal form costs seconds of CPU.
+    expect(badRequest(() => parseQueueSettings({ maxLength: 1n << 4_000_000n })).message).toMatch(/got a bigint of 4000001 bits$/);
   });
 
   it('refuses unknown fields (a typo must not pass silently) and non-objects', () => {
