@@ -40,7 +40,9 @@ export interface TransportOptions {
 /** Opens a WebSocket to `url` and wires it to `events`. */
 export async function openTransport(url: string, events: TransportEvents, options: TransportOptions): Promise<Transport> {
   const Global = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
-  if (Global !== undefined) return openBrowserTransport(Global, url, events);
+  // Node 22 has a global WebSocket too, which takes no TLS options: with them, Node uses `ws`.
+  const needsWs = options.tls !== undefined && Object.keys(options.tls).length > 0 && typeof process !== 'undefined' && process.versions?.node !== undefined;
+  if (Global !== undefined && !needsWs) return openBrowserTransport(Global, url, events);
   const { openNodeTransport } = await import('./node-transport.js');
   return openNodeTransport(url, events, options);
 }

@@ -1,6 +1,7 @@
 import { OrdoError } from '../errors/index.js';
 import type { BrokerConfig } from '../config/index.js';
 import { LoginLimiter } from './login-limiter.js';
+import { LoginSlots } from './login-slots.js';
 import { userNameError } from './names.js';
 import { verifyPassword } from './passwords.js';
 import { ANONYMOUS_USER, OPEN_PRINCIPAL, type PeerInfo, type Principal } from './principal.js';
@@ -15,6 +16,9 @@ export interface Credentials {
   readonly token?: string | null | undefined;
 }
 
+/** Login checks one address may have running at once (its others wait): see LoginSlots. */
+const LOGINS_AT_ONCE_PER_ADDRESS = 2;
+
 /** A hash to check a password against when the user does not exist, so that a miss costs as long as a hit. */
 const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
@@ -27,6 +31,7 @@ const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAA
  */
 export class Authenticator {
   private readonly limiter: LoginLimiter;
+  private readonly slots = new LoginSlots(LOGINS_AT_ONCE_PER_ADDRESS);
 
   constructor(
     private readonly config: Readonly<BrokerConfig>,
@@ -39,6 +44,16 @@ export class Authenticator {
 
   async authenticate(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
     if (!this.config.auth.enabled) return OPEN_PRINCIPAL;
+    const free = await this.slots.acquire(peer.ip);
+    try {
+      return await this.checkInTurn(credentials, peer);
+    } finally {
+      free();
+    }
+  }
+
+  /** One login, while it holds one of its address's slots. */
+  private async checkInTurn(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
     if (this.limiter.isBlocked(peer.ip)) {
       const seconds = Math.ceil(this.limiter.retryAfterMs(peer.ip) / 1000);
       throw new OrdoError('ERR_UNAUTHORIZED', `too many failed logins from ${peer.ip}; retry in ${seconds} s`);
@@ -93,7 +108,10 @@ export class Authenticator {
     const user = this.users.get(name);
     const matches = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);
     if (user === undefined || !matches) return 'wrong user name or password';
-    return { user: user.name, roles: user.roles, via: 'password' };
+    // Read again: the user may have been removed, or its password or roles changed, while the hash was computed.
+    const now = this.users.get(name);
+    if (now?.passwordHash !== user.passwordHash) return 'wrong user name or password';
+    return { user: now.name, roles: now.roles, via: 'password' };
   }
 }
 

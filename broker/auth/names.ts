@@ -20,6 +20,8 @@ const NAME_RULE = '1 to 64 letters, digits or _ . @ -, starting with a letter or
 
 /** Why `name` cannot be a user name, or undefined when it can. */
 export function userNameError(name: unknown): string | undefined {
+  // `{user}` in a rule like `inbox/{user}` must not reach `inbox/bob.dlq`, bob's dead-letter queue.
+  if (typeof name === 'string' && name.endsWith('.dlq')) return "a user name must not end with '.dlq' (the suffix of dead-letter queues)";
   return nameError('user name', name);
 }
 

@@ -34,8 +34,13 @@ export class Security {
   /** Loads users and rules; with auth on and no users, makes the first admin or refuses to start. */
   async start(state: RecoveredState): Promise<void> {
     await this.users.load(state, this.config.auth.tokenSecret);
-    if (!this.config.auth.enabled || this.users.userCount > 0) return;
     const password = this.options.adminPassword ?? process.env.ORDO_ADMIN_PASSWORD;
+    if (!this.config.auth.enabled) return;
+    if (this.users.userCount > 0) {
+      // Users made earlier (perhaps while auth was off, by anyone who could reach the broker) stay as they are.
+      if (password !== undefined) logToStderr({ level: 'warn', event: 'admin_password_ignored', users: this.users.userCount, reason: 'the store has users already' });
+      return;
+    }
     if (password === undefined || password === '') {
       // An embedder's hook may be all the authentication it needs.
       if (this.options.authenticate !== undefined) return;

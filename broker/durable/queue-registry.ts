@@ -83,7 +83,10 @@ export class QueueRegistry implements QueueHost {
       if (binding !== undefined && existing.binding?.pattern !== binding.pattern) this.rebind(existing, binding, batch);
       return existing;
     }
-    this.assertRoomFor([name], settings);
+    // A non-durable subscription's queue lives and dies with its subscription, which
+    // limits.maxSubscriptionsPerConnection bounds: counted here, one connection's
+    // subscriptions could use up every queue the broker may hold.
+    if (binding?.transient !== true) this.assertRoomFor([name], settings);
     return this.build(name, settings, batch, binding);
   }
 

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors/index.js';
-import { ReadPauses, type Pausable } from './read-pauses.js';
+import { ReadPauses, type Pausable, type PauseReason } from './read-pauses.js';
 import type { ResourceAlarms } from './resource-alarms.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -90,6 +90,15 @@ export class ConnectionGuard {
     for (const { consumer } of holders) if (!consumer.isAutoAck) held += consumer.prefetch;
     if (held + prefetch <= max) return undefined;
     return ['ERR_LIMIT', `a prefetch of ${prefetch} would bring this connection's unacked deliveries to ${held + prefetch}, past limits.maxUnackedPerConnection (${max}); use a smaller prefetch or fewer consumers`];
+  }
+
+  /** Stops reading the socket for `reason` (e.g. while a login is checked) until resumeReading(reason). */
+  pauseReading(reason: PauseReason): void {
+    this.pauses.add(reason);
+  }
+
+  resumeReading(reason: PauseReason): void {
+    this.pauses.remove(reason);
   }
 
   /** The connection is closing: timers stop and the socket is read again, so its close handshake is seen. */

@@ -5,7 +5,7 @@ export interface Pausable {
 }
 
 /** Why reading a connection's socket is paused. */
-export type PauseReason = 'publish-quota' | 'in-flight';
+export type PauseReason = 'publish-quota' | 'in-flight' | 'authenticating';
 
 /**
  * The reasons a connection's socket is not being read. The socket is paused

@@ -164,3 +164,60 @@ describe('authorization', () => {
     await expect(w.admin.queueInfo('elsewhere')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
   });
 });
+
+describe('authorization: kept state and shared names', () => {
+  it('does not let a durable subscription renewed on another pattern read what it kept after its grant was withdrawn', async () => {
+    const w = await world([{ subject: 'user:alice', action: 'subscribe', pattern: 'public/#' }]);
+    const rule = await w.admin.acl.add({ subject: 'user:alice', action: 'subscribe', pattern: 'secret/#' });
+    const first = await w.login('alice');
+    await first.subscribe('secret/#', () => undefined, { durable: 'D' });
+    await first.close();
+    await w.admin.acl.remove(rule.id);
+    await w.admin.publish('secret/plan', 'kept while away', { qos: 'at-least-once' });
+    const alice = await w.login('alice');
+    await expect(alice.subscribe('secret/#', () => undefined, { durable: 'D' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    const got: Message[] = [];
+    await alice.subscribe('public/x', (m) => { got.push(m); }, { durable: 'D' });
+    await w.admin.publish('public/x', 'fresh', { qos: 'at-least-once' });
+    await waitFor(() => got.length === 1);
+    await settle();
+    expect(got.map((m) => m.payload)).toEqual(['fresh']);
+  });
+
+  it('drops the queues a removed user kept: a user made again under its name starts with none', async () => {
+    const w = await world([{ subject: 'role:people', action: 'subscribe', pattern: 'users/{user}/#' }]);
+    const bob = await w.login('bob');
+    await bob.subscribe('users/bob/#', () => undefined, { durable: 'D' });
+    await bob.close();
+    await w.admin.publish('users/bob/x', 'for the first bob', { qos: 'at-least-once' });
+    expect(await w.admin.users.remove('bob')).toBe(true);
+    expect((await w.admin.listQueues()).filter((q) => q.name.startsWith('$durable/bob/'))).toEqual([]);
+  });
+
+  it('needs a grant for a stored publish to a reply inbox: only plain replies are free', async () => {
+    const w = await world([]);
+    const alice = await w.login('alice');
+    await expect(alice.publish('$inbox/made-up/x', 'junk', { qos: 'at-least-once' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.publish('$inbox/made-up/x', 'junk', { qos: 'at-most-once', retain: true })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+  });
+
+  it('keeps idempotent producer ids per user: the same id on two users neither conflicts nor shares sequences', async () => {
+    const w = await world([{ subject: 'role:people', action: 'publish', pattern: 'p/{user}' }]);
+    const login = async (user: string): Promise<OrdoClient> => {
+      const c = await connect(w.broker.url, { username: user, password: `${user}-password`, producerId: 'same-id', reconnect: false });
+      res.defer(() => c.close());
+      return c;
+    };
+    const bob = await login('bob');
+    await bob.publish('p/bob', 1, { qos: 'exactly-once' });
+    const alice = await login('alice');
+    expect(alice.welcome?.producerSeq).toBe(0);
+    await alice.publish('p/alice', 1, { qos: 'exactly-once' });
+    await bob.publish('p/bob', 2, { qos: 'exactly-once' }); // not taken over by alice's hello
+  });
+
+  it('refuses user names ending in .dlq, which {user} would turn into another user\'s dead-letter queue', async () => {
+    const w = await world([]);
+    await expect(w.admin.users.add('bob.dlq', 'some-password')).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST' });
+  });
+});

@@ -102,6 +102,27 @@ describe('authentication', () => {
     await expect(bobByToken.tokens.create({ ttlMs: 5000 })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
   });
 
+  it('signs no token while auth is off (it would let its holder in once auth is on)', async () => {
+    const broker = await startTestBroker();
+    res.defer(() => broker.cleanup());
+    const c = await client(broker, {});
+    await c.users.add('early', 'early-password');
+    await expect(c.tokens.create({ user: 'early', ttlMs: 5000 })).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED' });
+  });
+
+  it('checks parallel logins of one address in turn: past the budget none is even checked', async () => {
+    const broker = await authBroker({ auth: { maxFailedLoginsPerMinute: 3 } });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => refusal(broker, { username: 'admin', password: `guess-${i}-xx` })));
+      const checked = stderr.mock.calls.filter(([line]) => String(line).includes('wrong user name or password')).length;
+      expect(checked).toBeLessThanOrEqual(3 + 1); // the budget, plus the one check that can run beside the last failure
+      expect(outcomes.filter((e) => /too many failed logins/.test(e.message)).length).toBeGreaterThanOrEqual(20 - 4);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it('rate-limits failed logins per address: past the budget even the right password is refused', async () => {
     const broker = await authBroker({ auth: { maxFailedLoginsPerMinute: 3 } });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -132,15 +153,20 @@ describe('authentication', () => {
         seen.push(req.address);
         if (req.token === 'let-me-in') return { user: 'hooked', roles: ['admin'] };
         if (req.token === 'go-away') return false;
+        if (req.token === 'as-admin-without-roles') return { user: 'admin' };
         return null;
       },
     });
     const hooked = await client(broker, { token: 'let-me-in' });
     expect(hooked.welcome?.user).toBe('hooked');
     expect((await hooked.stats()).connections).toBeGreaterThan(0);
+    // The hook's roles are the hook's; a token would take the directory's user's: a hooked login mints none for itself.
+    const lookalike = await client(broker, { token: 'as-admin-without-roles' });
+    await expect(lookalike.stats()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(lookalike.tokens.create({ ttlMs: 5000 })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
     expect((await refusal(broker, { token: 'go-away' })).message).toMatch(/hook/);
     expect((await admin(broker)).welcome?.user).toBe('admin');
-    expect(seen.length).toBe(3);
+    expect(seen.length).toBe(4);
   });
 
   it('holds operations pipelined after HELLO until the credentials are checked, then runs them in order', async () => {

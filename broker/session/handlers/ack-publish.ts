@@ -59,7 +59,7 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
 
 /** Why the connection's user may not publish or send this output, or undefined [docs/security.md]. */
 function outputForbidden(conn: Connection, output: AckPublishOutput): [ErrorCode, string] | undefined {
-  const denied = output.queue !== undefined ? forbidden(conn, 'send', output.queue) : forbiddenPublish(conn, output.topic!);
+  const denied = output.queue !== undefined ? forbidden(conn, 'send', output.queue) : forbiddenPublish(conn, output.topic!, true);
   return denied === undefined ? undefined : ['ERR_FORBIDDEN', denied];
 }
 

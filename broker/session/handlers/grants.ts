@@ -20,10 +20,12 @@ export function forbiddenPattern(conn: Connection, action: Action, pattern: stri
 /**
  * PUBLISH's check: a reply to a request inbox (`$inbox/<id>/...`) needs no
  * grant, since the inbox id (128 random bits) is known only to its owner and
- * to those it sent requests to.
+ * to those it sent requests to. Only a plain one: a stored (at-least-once or
+ * retained) publish to an inbox needs a grant like any other, or anyone
+ * could fill the store under made-up inbox ids.
  */
-export function forbiddenPublish(conn: Connection, topic: string): string | undefined {
-  return topic.startsWith(`${INBOX_ROOT}/`) ? undefined : forbidden(conn, 'publish', topic);
+export function forbiddenPublish(conn: Connection, topic: string, isStored: boolean): string | undefined {
+  return !isStored && topic.startsWith(`${INBOX_ROOT}/`) ? undefined : forbidden(conn, 'publish', topic);
 }
 
 /** A reason from the functions above as a refusal to reply with. */

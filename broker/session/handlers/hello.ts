@@ -2,6 +2,7 @@ import { OrdoError } from '../../errors/index.js';
 import { BrokerOp, PROTOCOL_VERSIONS, checkHello, type Hello, type Welcome } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { maxPayloadBytes } from '../limits.js';
+import { brokerProducerId } from './message-checks.js';
 import { OPEN_PRINCIPAL, type Principal } from '../../auth/principal.js';
 
 /**
@@ -35,9 +36,12 @@ export function handleHello(conn: Connection, op: unknown[]): void {
   }
   // Operations after HELLO wait, in order, until the credentials are checked (off the event loop).
   conn.state = 'authenticating';
+  // Nothing more is read meanwhile: what came with HELLO waits (at most a frame), the rest stays in the socket.
+  conn.guard.pauseReading('authenticating');
   conn.broker.security.authenticate(hello, conn.peer).then(
     (principal) => {
       if (conn.state !== 'authenticating') return; // closed, or timed out, meanwhile
+      conn.guard.resumeReading('authenticating');
       const { maxConnectionsPerUser } = conn.broker.config.limits;
       if (conn.broker.userConnections.count(principal.user) >= maxConnectionsPerUser) {
         conn.fail(new OrdoError('ERR_TOO_MANY_CONNECTIONS', `user ${principal.user} holds its maximum of ${maxConnectionsPerUser} connections`));
@@ -75,8 +79,9 @@ function sendWelcome(conn: Connection, hello: Hello, version: number, principal:
     ...(principal.via !== 'open' && { user: principal.user }),
   };
   if (hello.producer != null) {
-    conn.broker.producerClaims.take(hello.producer, conn.connectionId);
-    welcome.producerSeq = conn.broker.durable.producers.highest(hello.producer);
+    const producer = brokerProducerId(conn, hello.producer);
+    conn.broker.producerClaims.take(producer, conn.connectionId);
+    welcome.producerSeq = conn.broker.durable.producers.highest(producer);
   }
   conn.send([BrokerOp.welcome, welcome]);
 }

@@ -31,7 +31,7 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
     return ['ERR_BAD_REQUEST', 'qos exactly-once needs a producer id and a sequence (options producer and pseq)'];
   }
   if (options?.producer != null) {
-    const holder = conn.broker.producerClaims.claim(options.producer, conn.connectionId);
+    const holder = conn.broker.producerClaims.claim(brokerProducerId(conn, options.producer), conn.connectionId);
     if (holder !== true) return ['ERR_CONFLICT', `producer ${options.producer} is held by another connection (${holder}), which named it in its hello later: one producer id, one client`];
   }
   conn.messagesIn++;
@@ -70,9 +70,18 @@ export function publishTopicError(topic: string): [ErrorCode, string] | undefine
   return undefined;
 }
 
-/** An idempotent message's producer and sequence, when it names them. */
-export function producerSeqOf(options: MessageOptions | null | undefined): ProducerSeq | undefined {
-  return options?.producer != null && options.pseq != null ? { producer: options.producer, seq: options.pseq } : undefined;
+/**
+ * The broker's key of a client's producer id: with auth on, the user's name
+ * and the id, so that one user can neither take over nor read another's
+ * producer (its claims, its sequences) by naming it [docs/security.md].
+ */
+export function brokerProducerId(conn: Connection, producer: string): string {
+  return conn.principal.user === '' ? producer : `${conn.principal.user}/${producer}`;
+}
+
+/** An idempotent message's producer (as the broker keys it) and sequence, when it names them. */
+export function producerSeqOf(conn: Connection, options: MessageOptions | null | undefined): ProducerSeq | undefined {
+  return options?.producer != null && options.pseq != null ? { producer: brokerProducerId(conn, options.producer), seq: options.pseq } : undefined;
 }
 
 /** Answers a failed stored operation: its OrdoError code, or ERR_INTERNAL. */

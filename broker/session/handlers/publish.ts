@@ -25,7 +25,7 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
   const isStored = options?.qos === 'at-least-once' || options?.qos === 'exactly-once' || options?.retain === true;
   // The ACL before messageError, which counts the message and claims its producer id.
   const refused = publishTopicError(topic) ?? conn.guard.admit(1, payload.length, isStored)
-    ?? forbiddenRefusal(forbiddenPublish(conn, topic)) ?? messageError(conn, payload, options);
+    ?? forbiddenRefusal(forbiddenPublish(conn, topic, isStored)) ?? messageError(conn, payload, options);
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;
@@ -35,7 +35,7 @@ export function handlePublish(conn: Connection, op: unknown[]): void {
   const order = orderOf(conn, options, topic);
   if (isAtLeastOnce || options?.retain === true) {
     const incoming = { topic, payload, headers: options?.headers ?? null, replyTo, order };
-    const stored = conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(options));
+    const stored = conn.broker.durable.publish(incoming, isAtLeastOnce, options?.retain === true, producerSeqOf(conn, options));
     accepted(conn);
     conn.guard.track(stored);
     stored.then(

@@ -6,6 +6,7 @@ import {
 } from '../../protocol/index.js';
 import type { Principal } from '../../auth/principal.js';
 import type { Connection } from '../connection.js';
+import type { StoreOp } from '../../store/index.js';
 import { forbiddenAdmin } from './grants.js';
 import { replyFailure } from './message-checks.js';
 
@@ -31,7 +32,10 @@ export function handleUser(conn: Connection, op: unknown[]): void {
       }
       case 'remove': {
         const removed = await users.remove(name!);
-        if (removed) closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_UNAUTHORIZED', `user ${name} was removed`));
+        if (removed) {
+          closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_UNAUTHORIZED', `user ${name} was removed`));
+          await dropKeptQueues(conn, name!);
+        }
         return { removed };
       }
     }
@@ -72,14 +76,16 @@ export function handleToken(conn: Connection, op: unknown[]): void {
     return;
   }
   const [, reqId, { user: asked, ttlMs }] = op as TokenOp;
-  const self = conn.principal.via === 'open' ? undefined : conn.principal.user;
-  const user = asked ?? self;
-  if (user === undefined) {
-    conn.replyError(reqId, 'ERR_BAD_REQUEST', 'token needs a user (this connection has none: the broker has authentication off)');
+  if (!conn.broker.config.auth.enabled) {
+    // Made now, a token would let whoever reached this open broker in once auth is switched on.
+    conn.replyError(reqId, 'ERR_UNSUPPORTED', 'tokens are signed only with authentication on (auth.enabled)');
     return;
   }
-  // A token cannot make its own successor: a stolen token ends with its expiry.
-  const isOwn = user === self && conn.principal.via !== 'anonymous' && conn.principal.via !== 'token';
+  const self = conn.principal.user;
+  const user = asked ?? self;
+  // A token cannot make its own successor (a stolen token ends with its expiry), nor can a login the
+  // hook vouched for: its roles are the hook's, and a token would take the directory's.
+  const isOwn = user === self && (conn.principal.via === 'password' || conn.principal.via === 'certificate');
   const denied = isOwn ? undefined : forbiddenAdmin(conn, user === self ? 'make tokens while logged in with a token (log in with a password)' : `make tokens for user ${user}`);
   if (denied !== undefined) {
     conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
@@ -120,6 +126,21 @@ function validPassword(password: unknown): string {
   const bad = passwordError(password);
   if (bad !== undefined) throw new OrdoError('ERR_BAD_REQUEST', bad);
   return password as string;
+}
+
+/**
+ * Deletes the durable subscription queues a removed user kept (`$durable/<user>/…`,
+ * `$group/<user>/…`, and their dead-letter queues): a user made again under
+ * the same name starts with none of them.
+ */
+async function dropKeptQueues(conn: Connection, user: string): Promise<void> {
+  const { queues, persister } = conn.broker.durable;
+  const prefixes = [`$durable/${user}/`, `$group/${user}/`];
+  const batch: StoreOp[] = [];
+  for (const queue of queues.list()) {
+    if (prefixes.some((p) => queue.name.startsWith(p))) queues.delete(queue.name, batch);
+  }
+  await persister.commit(batch);
 }
 
 /** True when a rule with `subject` (`user:NAME` or `role:NAME`) applies to `p`. */

@@ -35,7 +35,7 @@ export function handleSend(conn: Connection, op: unknown[]): void {
   const sendOptions = { priority: options?.priority ?? 0, delayMs: options?.delayMs ?? 0, ttlMs: options?.ttlMs ?? null };
   let sent: Promise<{ id: number; duplicate?: true }>;
   try {
-    sent = conn.broker.durable.send(queue, incoming, sendOptions, producerSeqOf(options));
+    sent = conn.broker.durable.send(queue, incoming, sendOptions, producerSeqOf(conn, options));
     accepted(conn);
     conn.guard.track(sent);
   } catch (err) {
