@@ -29,5 +29,5 @@ export { DurableQueue } from './durable-queue.js';
 export type { Binding } from './durable-queue.js';
 export { Consumer } from './consumer.js';
 export type { DeliveryTarget } from './consumer.js';
-export { queueNameError, queueTopic, shownTopic, subscriptionQueueName } from './queue-names.js';
+export { isKeptQueueOf, queueNameError, queueTopic, shownTopic, subscriptionQueueName } from './queue-names.js';
 export { isQueueSubscription } from './queue-subscription.js';

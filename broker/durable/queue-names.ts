@@ -46,6 +46,19 @@ export interface SubscriptionOwnerId {
  * in it, by naming it [docs/security.md]. A non-durable group's queue is
  * named by its pattern, which every member was allowed to subscribe to.
  */
+/**
+ * True when `queue` is one that durable subscriptions of `user` keep with
+ * auth on (`$durable/<user>/<client>/<name>`, `$group/<user>/<group>/d/<name>`,
+ * or the dead-letter queue of one). Told by the number of levels: the parts
+ * are URI-encoded, so none holds a '/', and a non-durable group's queue
+ * (`$group/<group>/p/<pattern>`) or a durable one made with auth off has fewer.
+ */
+export function isKeptQueueOf(queue: string, user: string): boolean {
+  const levels = queue.split('/');
+  if (levels[1] !== user) return false;
+  return (levels[0] === '$durable' && levels.length === 4) || (levels[0] === '$group' && levels.length === 5 && levels[3] === 'd');
+}
+
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
   const enc = encodeURIComponent;
   const user = owner.user === '' ? '' : `${owner.user}/`;

@@ -190,8 +190,13 @@ describe('authorization: kept state and shared names', () => {
     await bob.subscribe('users/bob/#', () => undefined, { durable: 'D' });
     await bob.close();
     await w.admin.publish('users/bob/x', 'for the first bob', { qos: 'at-least-once' });
+    // A shared group that happens to be called bob is not bob's.
+    const alice = await w.login('alice');
+    await alice.subscribe('users/alice/#', () => undefined, { group: 'bob', qos: 'at-least-once' });
     expect(await w.admin.users.remove('bob')).toBe(true);
-    expect((await w.admin.listQueues()).filter((q) => q.name.startsWith('$durable/bob/'))).toEqual([]);
+    const names = (await w.admin.listQueues()).map((q) => q.name);
+    expect(names.filter((n) => n.startsWith('$durable/bob/'))).toEqual([]);
+    expect(names.filter((n) => n.startsWith('$group/bob/')).length).toBe(1);
   });
 
   it('needs a grant for a stored publish to a reply inbox: only plain replies are free', async () => {

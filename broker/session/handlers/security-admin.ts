@@ -7,6 +7,7 @@ import {
 import type { Principal } from '../../auth/principal.js';
 import type { Connection } from '../connection.js';
 import type { StoreOp } from '../../store/index.js';
+import { isKeptQueueOf } from '../../durable/index.js';
 import { forbiddenAdmin } from './grants.js';
 import { replyFailure } from './message-checks.js';
 
@@ -135,11 +136,8 @@ function validPassword(password: unknown): string {
  */
 async function dropKeptQueues(conn: Connection, user: string): Promise<void> {
   const { queues, persister } = conn.broker.durable;
-  const prefixes = [`$durable/${user}/`, `$group/${user}/`];
   const batch: StoreOp[] = [];
-  for (const queue of queues.list()) {
-    if (prefixes.some((p) => queue.name.startsWith(p))) queues.delete(queue.name, batch);
-  }
+  for (const queue of queues.list()) if (isKeptQueueOf(queue.name, user)) queues.delete(queue.name, batch);
   await persister.commit(batch);
 }
 
