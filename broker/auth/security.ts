@@ -34,14 +34,14 @@ export class Security {
   /** Loads users and rules; with auth on and no users, makes the first admin or refuses to start. */
   async start(state: RecoveredState): Promise<void> {
     await this.users.load(state, this.config.auth.tokenSecret);
-    const password = this.options.adminPassword ?? process.env.ORDO_ADMIN_PASSWORD;
+    const password = (this.options.adminPassword ?? process.env.ORDO_ADMIN_PASSWORD) || undefined; // '' is none
     if (!this.config.auth.enabled) return;
     if (this.users.userCount > 0) {
       // Users made earlier (perhaps while auth was off, by anyone who could reach the broker) stay as they are.
       if (password !== undefined) logToStderr({ level: 'warn', event: 'admin_password_ignored', users: this.users.userCount, reason: 'the store has users already' });
       return;
     }
-    if (password === undefined || password === '') {
+    if (password === undefined) {
       // An embedder's hook may be all the authentication it needs.
       if (this.options.authenticate !== undefined) return;
       throw new OrdoError('ERR_BAD_CONFIG', `auth is on and there are no users: set ORDO_ADMIN_PASSWORD to create user '${FIRST_ADMIN}' on this first start`);

@@ -169,6 +169,14 @@ describe('authentication', () => {
     expect(seen.length).toBe(4);
   });
 
+  it('refuses a login whose check outlasts auth.timeoutMs (a hook that never answers)', async () => {
+    const broker = await authBroker({ auth: { timeoutMs: 200 }, authenticate: () => new Promise(() => undefined) });
+    const started = Date.now();
+    const err = await refusal(broker, { token: 'anything' });
+    expect(err).toMatchObject({ code: 'ERR_UNAUTHORIZED', message: expect.stringMatching(/longer than 200 ms/) });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   it('holds operations pipelined after HELLO until the credentials are checked, then runs them in order', async () => {
     const broker = await authBroker();
     const raw = await openRawSocket(broker.url);
