@@ -7,12 +7,14 @@ export const USAGE = `usage: npm run bench -- [options]
   --peers              also run Mosquitto, NATS, RabbitMQ and Redis (default: when any is installed)
   --no-peers           Ordo only
   --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis), or ordering:
-                       Ordo's ordering section (--only ordering: that section alone)
+                       Ordo's ordering section (--only ordering: that section alone), or security:
+                       Ordo's security section (auth, ACL, TLS, logins; runs only when named)
   --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency,
                        alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store,
-                       ordering); eo-windowed brings its baseline alo-window-100
+                       ordering, security); eo-windowed brings its baseline alo-window-100
   --qos G              only the workloads of guarantee G (at-most-once, at-least-once, exactly-once);
-                       with ordering selected, only its rows of G (and no metadata runs)
+                       with ordering or security selected, only its rows of G (and no metadata
+                       or login runs)
   --messages N         messages per publisher (throughput), samples (latency), most per burst
                        (confirmed; ordering: per publisher)
   --burst-ms MS        cap on each measured burst (throughput, confirmed, ordering)

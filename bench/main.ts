@@ -22,6 +22,7 @@ import { DEFAULT_WORKLOADS, QOS_LEVELS, type Qos, type WorkloadSpec } from './wo
 import { benchTrie, formatTrieBench } from './trie-bench.js';
 import { benchStore, formatStoreBench } from './store-bench.js';
 import { benchOrdering, formatOrderingReport, type CostPlan, type OrderingBenchResult } from './ordering/index.js';
+import { benchSecurity, formatSecurityReport, type SecurityBenchOptions, type SecurityBenchResult } from './security/index.js';
 
 export type { BenchResult } from './result.js';
 export { UsageError } from './args.js';
@@ -35,13 +36,14 @@ export interface BenchOptions {
   /**
    * Run only these targets, by name (`ordo`, `nats`, `mosquitto`,
    * `rabbitmq`, `redis`); `ordering` names Ordo's ordering section (alone:
-   * only that section).
+   * only that section), `security` its security section (run only when
+   * named, here or in `workloads`).
    */
   only?: readonly string[];
   /**
    * Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`,
    * `latency`, `alo-windowed`, `alo-one-at-a-time`, `alo-window-100`,
-   * `eo-windowed`, `trie`, `store`, `ordering`), each with its baseline
+   * `eo-windowed`, `trie`, `store`, `ordering`, `security`), each with its baseline
    * (`eo-windowed` brings `alo-window-100`).
    */
   workloads?: readonly string[];
@@ -69,6 +71,8 @@ const TRIE_WORKLOAD = 'trie';
 const STORE_WORKLOAD = 'store';
 /** Ordo's ordering section: causal and total against fifo, and the metadata's size (ordering/index.ts). */
 export const ORDERING_WORKLOAD = 'ordering';
+/** Ordo's security section: auth and TLS against none, and logins (security/index.ts). */
+export const SECURITY_WORKLOAD = 'security';
 
 /** Runs every selected workload on every selected target, prints the report, and returns the rows. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
@@ -88,10 +92,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   if (isStoreSelected) log('store: group commit under fsync durability');
   const store = isStoreSelected ? await benchStore() : undefined;
   const ordering = isOrderingSelected ? await benchOrdering({ ...orderingOverrides(options), log }) : undefined;
+  const security = isSecuritySectionSelected(options) ? await benchSecurity({ ...securityOverrides(options), log }) : undefined;
   if (options.quiet !== true) {
+    const sections = { ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }), ...(security !== undefined && { security }) };
     process.stdout.write(options.json === true
-      ? `${JSON.stringify({ results, ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }) }, null, 2)}\n`
-      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${formatOrdering(ordering)}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
+      ? `${JSON.stringify({ results, ...sections }, null, 2)}\n`
+      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${formatOrdering(ordering)}${formatSecurity(security)}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
   }
   return results;
 }
@@ -105,6 +111,35 @@ export function isOrderingSectionSelected(options: BenchOptions): boolean {
   if (options.workloads !== undefined) return options.workloads.includes(ORDERING_WORKLOAD);
   if (options.only !== undefined && options.only.includes(ORDERING_WORKLOAD)) return true;
   return (options.only === undefined || options.only.includes('ordo')) && options.qos === undefined;
+}
+
+/**
+ * Whether the security section runs: only when named, in `workloads` or
+ * (without `workloads`) in `only`. It takes over a minute and compares
+ * Ordo with itself, so a plain `npm run bench` leaves it out.
+ */
+export function isSecuritySectionSelected(options: BenchOptions): boolean {
+  if (options.workloads !== undefined) return options.workloads.includes(SECURITY_WORKLOAD);
+  return options.only?.includes(SECURITY_WORKLOAD) ?? false;
+}
+
+/** The flags that shape the security runs: the guarantee, and the workloads' messages, burst cap and bound. */
+function securityOverrides(options: BenchOptions): Omit<SecurityBenchOptions, 'log'> {
+  return {
+    ...(options.qos === undefined ? {} : { qos: options.qos }),
+    workload: {
+      ...(options.messages === undefined ? {} : { messages: options.messages }),
+      ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    },
+  };
+}
+
+function formatSecurity(security: SecurityBenchResult | undefined): string {
+  if (security === undefined) return '';
+  if (security.skipped !== undefined) return `security: skipped: ${security.skipped}\n\n`;
+  if (security.throughput.length === 0 && security.logins.length === 0) return 'security: no rows at this guarantee\n\n';
+  return `${formatSecurityReport(security)}\n\n`;
 }
 
 /** The flags that shape the ordering runs too: the guarantee, the burst cap, messages per burst, the bound per guarantee. */
@@ -128,7 +163,7 @@ function formatOrdering(ordering: OrderingBenchResult | undefined): string {
 /** The workloads `options` select, in {@link DEFAULT_WORKLOADS} order, with their baselines and overrides applied. */
 export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
-  const isSection = (id: string): boolean => id === TRIE_WORKLOAD || id === STORE_WORKLOAD || id === ORDERING_WORKLOAD;
+  const isSection = (id: string): boolean => id === TRIE_WORKLOAD || id === STORE_WORKLOAD || id === ORDERING_WORKLOAD || id === SECURITY_WORKLOAD;
   const unknown = ids?.filter((id) => !isSection(id) && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   if (options.qos !== undefined && !QOS_LEVELS.includes(options.qos)) throw new UsageError(`unknown guarantee ${options.qos}`);
@@ -148,7 +183,7 @@ export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
 async function selectTargets(options: BenchOptions): Promise<BenchTarget[]> {
   const all = createTargets();
   if (options.only !== undefined) {
-    const unknown = options.only.filter((name) => name !== ORDERING_WORKLOAD && !all.some((t) => t.name === name));
+    const unknown = options.only.filter((name) => name !== ORDERING_WORKLOAD && name !== SECURITY_WORKLOAD && !all.some((t) => t.name === name));
     if (unknown.length > 0) throw new UsageError(`unknown target ${unknown.join(', ')}`);
     return all.filter((t) => options.only?.includes(t.name));
   }
