@@ -8,6 +8,9 @@ import type { PeerInfo, Principal } from './principal.js';
 import type { SecurityOptions } from './security-options.js';
 import { UserDirectory, type Commit } from './user-directory.js';
 
+/** Allowed names remembered per principal; past it the set starts again (a client cycling through topics). */
+const MAX_REMEMBERED_GRANTS = 4096;
+
 /** The first admin's name, made at the first start with auth on [docs/security.md]. */
 export const FIRST_ADMIN = 'admin';
 
@@ -25,6 +28,8 @@ function logToStderr(line: Record<string, unknown>): void {
 export class Security {
   readonly users: UserDirectory;
   private readonly authenticator: Authenticator;
+  /** Per principal (one login), the `action name` pairs it was allowed. */
+  private readonly allowed = new WeakMap<Principal, Set<string>>();
 
   constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions) {
     this.users = new UserDirectory(commit);
@@ -56,9 +61,24 @@ export class Security {
     return this.authenticator.authenticate(credentials, peer);
   }
 
-  /** May `who` do `action` on the topic or queue `name`? */
+  /**
+   * May `who` do `action` on the topic or queue `name`? Checked on every
+   * publish, so what was allowed is remembered per principal: a live
+   * principal's grants only ever widen (a rule added), since whatever
+   * narrows them (a rule removed, roles changed, the user removed) closes
+   * its connections, and the next login is a new principal. Refusals are
+   * not remembered: a rule added may allow them.
+   */
   may(who: Principal, action: Action, name: string): boolean {
-    return who.via === 'open' || this.users.acl.allows(who, action, name);
+    if (who.via === 'open') return true;
+    const key = `${action} ${name}`;
+    let allowed = this.allowed.get(who);
+    if (allowed?.has(key) === true) return true;
+    if (!this.users.acl.allows(who, action, name)) return false;
+    if (allowed === undefined) this.allowed.set(who, allowed = new Set());
+    else if (allowed.size >= MAX_REMEMBERED_GRANTS) allowed.clear();
+    allowed.add(key);
+    return true;
   }
 
   /** May `who` do `action` on everything `pattern` matches? */

@@ -146,6 +146,22 @@ describe('authorization', () => {
     expect((await w.admin.acl.list()).length).toBe(0);
   });
 
+  it('forgets what a connection was allowed once a rule it used is removed: the reconnected client is refused', async () => {
+    const w = await world([]);
+    const rule = await w.admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'feed/#' });
+    const alice = await connect(w.broker.url, { username: 'alice', password: 'alice-password', reconnectDelayMs: 20 });
+    res.defer(() => alice.close());
+    for (let i = 0; i < 3; i++) await alice.publish('feed/x', i, { qos: 'at-least-once' }); // allowed, and remembered
+    const disconnected = new Promise((resolve) => alice.once('disconnect', resolve));
+    await w.admin.acl.remove(rule.id);
+    await disconnected;
+    await waitFor(() => alice.state === 'connected');
+    await expect(alice.publish('feed/x', 3, { qos: 'at-least-once' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    const added = await w.admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'feed/x' });
+    await alice.publish('feed/x', 4, { qos: 'at-least-once' }); // a rule added widens a live connection's grants at once
+    expect(added.id).toBeGreaterThan(rule.id);
+  });
+
   it('checks every output of ackAndPublish', async () => {
     const w = await world([
       { subject: 'user:alice', action: 'consume', pattern: 'in' },
