@@ -43,12 +43,15 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = openStore({ dataDir: config.dataDir, durability: config.durability });
   const recovered = await store.open();
+  let broker: Broker | undefined;
   try {
-    const broker = new Broker(config, store, recovered.nextMessageId, { authenticate, adminPassword });
+    broker = new Broker(config, store, recovered.nextMessageId, { authenticate, adminPassword });
     await broker.durable.start(recovered);
     await broker.security.start(recovered);
     return await listen(broker, store, tls);
   } catch (err) {
+    // Its timers (heartbeat, rates, memory and disk watches) stop with it: a refused start leaves nothing running.
+    await broker?.shutdown(0).catch(() => undefined);
     await store.close();
     throw err;
   }

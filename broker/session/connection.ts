@@ -70,6 +70,9 @@ export class Connection implements Subscriber, DeliveryTarget {
 
   private builder: FrameBuilder | null = null;
   private nextBuilderBytes = 4096;
+  /** Operations that came after HELLO while its credentials were checked. */
+  private held: unknown[] = [];
+  private wasOpened = false;
   private readonly handshakeTimer: ReturnType<typeof setTimeout>;
 
   constructor(
@@ -86,10 +89,6 @@ export class Connection implements Subscriber, DeliveryTarget {
     ws.on('close', () => this.onClose());
     ws.on('error', () => { /* 'close' follows; ws has already closed with the right status (e.g. 1009) */ });
   }
-
-  /** Operations that came after HELLO while its credentials were checked. */
-  private held: unknown[] = [];
-  private wasOpened = false;
 
   /** Marks the handshake done and starts delivering the inbox (called by the hello handler). */
   open(): void {
