@@ -32,6 +32,8 @@ function formatStats(s: BrokerStats): string {
     ['bytes in / out', `${s.bytesIn} / ${s.bytesOut}`],
     ['dropped', s.dropped],
     ['store', storeLine(s.store)],
+    // On while publishes and sends are refused (ERR_LIMIT) to protect the broker [docs/security.md, section 4].
+    ['alarms', [s.memoryAlarm && 'memory high watermark', s.diskAlarm && 'disk low watermark'].filter(Boolean).join(', ') || 'none'],
   ]);
   const conns = table(
     ['connection', 'client', 'address', 'subs', 'in', 'out', 'dropped', 'buffered'],

@@ -289,6 +289,8 @@ describe('ordo stats shows the queues and the store', SEQUENTIAL, () => {
     expect(text).toMatch(/^store\s+fsync, [1-9]\d* commits \([1-9]\d* fsynced\), [1-9]\d* messages, [\d.]+ messages per fsync$/m);
     expect(text).toMatch(/^queue\s+ready\s+delayed\s+unacked\s+total\s+consumers\s+in\/s\s+out\/s$/m);
     expect(text).toMatch(/^counted\s+3\s+0\s+0\s+3\s+0\s/m);
+    expect(text).toMatch(/^alarms\s+none$/m);
+    expect(stats).toMatchObject({ memoryAlarm: false, diskAlarm: false });
   });
 });
 
