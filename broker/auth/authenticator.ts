@@ -18,6 +18,8 @@ export interface Credentials {
 
 /** Login checks one address may have running at once (its others wait): see LoginSlots. */
 const LOGINS_AT_ONCE_PER_ADDRESS = 2;
+/** Logins of one address that may wait for a slot; more are refused (retryable) rather than queued without end. */
+const LOGINS_WAITING_PER_ADDRESS = 64;
 
 /** A hash to check a password against when the user does not exist, so that a miss costs as long as a hit. */
 const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -31,7 +33,7 @@ const DECOY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAA
  */
 export class Authenticator {
   private readonly limiter: LoginLimiter;
-  private readonly slots = new LoginSlots(LOGINS_AT_ONCE_PER_ADDRESS);
+  private readonly slots = new LoginSlots(LOGINS_AT_ONCE_PER_ADDRESS, LOGINS_WAITING_PER_ADDRESS);
 
   constructor(
     private readonly config: Readonly<BrokerConfig>,
@@ -42,10 +44,15 @@ export class Authenticator {
     this.limiter = new LoginLimiter(config.auth.maxFailedLoginsPerMinute);
   }
 
-  async authenticate(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
+  /** `isWanted`: false once the connection is gone, so that a login that waited is not checked for nothing. */
+  async authenticate(credentials: Credentials, peer: PeerInfo, isWanted: () => boolean = () => true): Promise<Principal> {
     if (!this.config.auth.enabled) return OPEN_PRINCIPAL;
     const free = await this.slots.acquire(peer.ip);
+    if (free === undefined) {
+      throw new OrdoError('ERR_TOO_MANY_CONNECTIONS', `${LOGINS_WAITING_PER_ADDRESS} logins from ${peer.ip} wait already; try again later`);
+    }
     try {
+      if (!isWanted()) throw new OrdoError('ERR_HANDSHAKE', 'the connection closed while its login waited');
       return await this.checkInTurn(credentials, peer);
     } finally {
       free();
@@ -101,6 +108,8 @@ export class Authenticator {
     // The secret proves the token; the directory (in memory) only tells whether its user was removed since.
     const user = this.users.get(check.claims.sub);
     if (user === undefined) return `token refused: user ${check.claims.sub} no longer exists`;
+    // A user removed and made again is a new user: the old one's tokens stay dead.
+    if (check.claims.iat < user.createdAt) return `token refused: issued before user ${user.name} was made`;
     return { user: user.name, roles: user.roles, via: 'token' };
   }
 

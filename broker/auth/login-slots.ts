@@ -8,12 +8,17 @@
 export class LoginSlots {
   private readonly lanes = new Map<string, { running: number; waiting: (() => void)[] }>();
 
-  constructor(private readonly perKey: number) {}
+  constructor(private readonly perKey: number, private readonly maxWaiting: number) {}
 
-  /** Resolves with the function that frees the slot once `key` has one. */
-  async acquire(key: string): Promise<() => void> {
+  /**
+   * Resolves with the function that frees the slot once `key` has one;
+   * undefined at once when `maxWaiting` logins of `key` wait already (a
+   * queue without end would hold every waiting HELLO in memory).
+   */
+  async acquire(key: string): Promise<(() => void) | undefined> {
     let lane = this.lanes.get(key);
     if (lane === undefined) this.lanes.set(key, lane = { running: 0, waiting: [] });
+    if (lane.running >= this.perKey && lane.waiting.length >= this.maxWaiting) return undefined;
     if (lane.running < this.perKey) lane.running++;
     else await new Promise<void>((resolve) => lane.waiting.push(resolve)); // the slot is handed over
     let isFree = false;

@@ -8,8 +8,11 @@ import type { PeerInfo, Principal } from './principal.js';
 import type { SecurityOptions } from './security-options.js';
 import { UserDirectory, type Commit } from './user-directory.js';
 
-/** Allowed names remembered per principal; past it the set starts again (a client cycling through topics). */
-const MAX_REMEMBERED_GRANTS = 4096;
+/**
+ * Characters of allowed names remembered per principal (about 64 KiB); past it
+ * the memory starts again, so a client cycling through long topics costs no more.
+ */
+const MAX_REMEMBERED_CHARS = 32 * 1024;
 
 /** The first admin's name, made at the first start with auth on [docs/security.md]. */
 export const FIRST_ADMIN = 'admin';
@@ -29,7 +32,7 @@ export class Security {
   readonly users: UserDirectory;
   private readonly authenticator: Authenticator;
   /** Per principal (one login), the `action name` pairs it was allowed. */
-  private readonly allowed = new WeakMap<Principal, Set<string>>();
+  private readonly allowed = new WeakMap<Principal, { names: Set<string>; chars: number }>();
 
   constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions) {
     this.users = new UserDirectory(commit);
@@ -57,8 +60,8 @@ export class Security {
     logToStderr({ level: 'info', event: 'admin_created', user: FIRST_ADMIN });
   }
 
-  authenticate(credentials: Credentials, peer: PeerInfo): Promise<Principal> {
-    return this.authenticator.authenticate(credentials, peer);
+  authenticate(credentials: Credentials, peer: PeerInfo, isWanted?: () => boolean): Promise<Principal> {
+    return this.authenticator.authenticate(credentials, peer, isWanted);
   }
 
   /**
@@ -73,11 +76,15 @@ export class Security {
     if (who.via === 'open') return true;
     const key = `${action} ${name}`;
     let allowed = this.allowed.get(who);
-    if (allowed?.has(key) === true) return true;
+    if (allowed?.names.has(key) === true) return true;
     if (!this.users.acl.allows(who, action, name)) return false;
-    if (allowed === undefined) this.allowed.set(who, allowed = new Set());
-    else if (allowed.size >= MAX_REMEMBERED_GRANTS) allowed.clear();
-    allowed.add(key);
+    if (allowed === undefined) this.allowed.set(who, allowed = { names: new Set(), chars: 0 });
+    if (allowed.chars + key.length > MAX_REMEMBERED_CHARS) {
+      allowed.names.clear();
+      allowed.chars = 0;
+    }
+    allowed.names.add(key);
+    allowed.chars += key.length;
     return true;
   }
 

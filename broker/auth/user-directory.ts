@@ -2,6 +2,7 @@ import { OrdoError } from '../errors/index.js';
 import type { RecoveredState, StoreOp, UserRecord } from '../store/index.js';
 import { Acl, aclRuleError, type AclRule, type Action } from './acl.js';
 import { roleNameError, userNameError } from './names.js';
+import { ANONYMOUS_USER } from './principal.js';
 import { hashPassword } from './passwords.js';
 import { newTokenSecret } from './tokens.js';
 
@@ -67,6 +68,7 @@ export class UserDirectory {
   async add(name: string, password: string, roles: readonly string[]): Promise<UserInfo> {
     checkName(name);
     checkRoles(roles);
+    if (name === ANONYMOUS_USER) throw new OrdoError('ERR_BAD_REQUEST', `'${ANONYMOUS_USER}' is the name of clients that log in without credentials`);
     if (this.users.has(name)) throw new OrdoError('ERR_CONFLICT', `user ${name} exists (ordo user passwd changes a password)`);
     const user: UserRecord = { name, passwordHash: await hashPassword(password), roles: [...new Set(roles)], createdAt: Date.now() };
     // Checked again: another add of the same name may have finished while the hash was computed.

@@ -240,5 +240,7 @@ describe('authorization: kept state and shared names', () => {
   it('refuses user names ending in .dlq, which {user} would turn into another user\'s dead-letter queue', async () => {
     const w = await world([]);
     await expect(w.admin.users.add('bob.dlq', 'some-password')).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST' });
+    // Nor 'anonymous', the name of every client that logs in without credentials.
+    await expect(w.admin.users.add('anonymous', 'some-password')).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST' });
   });
 });

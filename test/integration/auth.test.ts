@@ -85,6 +85,9 @@ describe('authentication', () => {
     await a.users.remove('svc');
     await waitFor(() => svc.state === 'closed');
     expect((await refusal(broker, { token })).message).toMatch(/no longer exists/);
+    // Made again, svc is a new user: the old one's tokens stay dead.
+    await a.users.add('svc', 'new-svc-password');
+    expect((await refusal(broker, { token })).message).toMatch(/issued before/);
   });
 
   it('lets a user make tokens for itself only; admin for anyone', async () => {
@@ -122,6 +125,17 @@ describe('authentication', () => {
       stderr.mockRestore();
     }
   });
+
+  it('queues at most 64 logins of one address behind the two being checked; more are refused, retryable', async () => {
+    const broker = await authBroker();
+    const attempts = await Promise.all(Array.from({ length: 90 }, () => connect(broker.url, {
+      username: 'admin', password: ADMIN_PASSWORD, reconnect: false, connectTimeoutMs: 20_000,
+    }).then((c) => { res.defer(() => c.close()); return 'in'; }, (e: { code: string }) => e.code)));
+    const refused = attempts.filter((a) => a !== 'in');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(['ERR_TOO_MANY_CONNECTIONS']));
+    expect(attempts.filter((a) => a === 'in').length).toBeGreaterThanOrEqual(66);
+  }, 60_000);
 
   it('rate-limits failed logins per address: past the budget even the right password is refused', async () => {
     const broker = await authBroker({ auth: { maxFailedLoginsPerMinute: 3 } });

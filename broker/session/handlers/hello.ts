@@ -38,7 +38,7 @@ export function handleHello(conn: Connection, op: unknown[]): void {
   conn.state = 'authenticating';
   // Nothing more is read meanwhile: what came with HELLO waits (at most a frame), the rest stays in the socket.
   conn.guard.pauseReading('authenticating');
-  conn.broker.security.authenticate(hello, conn.peer).then(
+  conn.broker.security.authenticate(hello, conn.peer, () => conn.state === 'authenticating').then(
     (principal) => {
       if (conn.state !== 'authenticating') return; // closed, or timed out, meanwhile
       conn.guard.resumeReading('authenticating');

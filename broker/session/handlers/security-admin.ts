@@ -26,18 +26,26 @@ export function handleUser(conn: Connection, op: unknown[]): void {
       case 'list': return users.list();
       case 'add': return users.add(name!, validPassword(args!.password), (args!.roles as string[] | null) ?? []);
       case 'passwd': await users.setPassword(name!, validPassword(args!.password)); return {};
+      // Sessions close once memory changed, even if the commit then fails: their remembered grants go with them.
       case 'roles': {
-        const info = await users.setRoles(name!, args!.roles as string[]);
-        closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_GRANTS_CHANGED'));
-        return info;
+        const before = users.get(name!);
+        try {
+          return await users.setRoles(name!, args!.roles as string[]);
+        } finally {
+          if (users.get(name!) !== before) closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_GRANTS_CHANGED'));
+        }
       }
       case 'remove': {
-        const removed = await users.remove(name!);
-        if (removed) {
-          closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_UNAUTHORIZED', `user ${name} was removed`));
-          await dropKeptQueues(conn, name!);
+        const existed = users.get(name!) !== undefined;
+        try {
+          await users.remove(name!);
+        } finally {
+          if (existed && users.get(name!) === undefined) {
+            closeSessions(conn, (p) => p.user === name && p.via !== 'hook', new OrdoError('ERR_UNAUTHORIZED', `user ${name} was removed`));
+          }
         }
-        return { removed };
+        if (existed) await dropKeptQueues(conn, name!);
+        return { removed: existed };
       }
     }
   })());
@@ -58,8 +66,14 @@ export function handleAcl(conn: Connection, op: unknown[]): void {
       case 'list': return users.acl.list();
       case 'add': return users.addRule(args!);
       case 'remove': {
-        const rule = await users.removeRule(args!.id as number);
-        if (rule !== undefined) closeSessions(conn, (p) => appliesTo(rule.subject, p), new OrdoError('ERR_GRANTS_CHANGED'));
+        const id = args!.id as number;
+        const rule = users.acl.list().find((r) => r.id === id);
+        try {
+          await users.removeRule(id);
+        } finally {
+          // Once memory changed, even if the commit then fails: their remembered grants go with them.
+          if (rule !== undefined) closeSessions(conn, (p) => appliesTo(rule.subject, p), new OrdoError('ERR_GRANTS_CHANGED'));
+        }
         return { removed: rule !== undefined };
       }
     }

@@ -109,14 +109,16 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   const batch: StoreOp[] = [];
   // As MQTT 5's retain handling 1: retained messages go to a subscription that begins, not to one renewed
   // (its queue kept what was published meanwhile; resent, they would run an exactly-once handler again).
-  const existing = durable.queues.get(name);
-  const isNew = existing === undefined;
+  let existing = durable.queues.get(name);
   const oldPattern = existing?.binding?.pattern;
   if (oldPattern !== undefined && oldPattern !== pattern && !conn.broker.security.mayPattern(conn.principal, 'subscribe', oldPattern)) {
-    // Renewed on another pattern after a grant was withdrawn: what the queue kept under the old one is
-    // no longer this user's to read [docs/security.md].
-    existing!.purge(batch);
+    // Renewed on another pattern after a grant was withdrawn: what the queue kept under the old one, waiting,
+    // still unacked at an old connection, or dead-lettered, is no longer this user's to read: it starts afresh
+    // [docs/security.md].
+    for (const old of [name, `${name}.dlq`]) if (durable.queues.get(old) !== undefined) durable.queues.delete(old, batch);
+    existing = undefined;
   }
+  const isNew = existing === undefined;
   // A non-durable subscription's dead letters are dropped with it; a durable one keeps them in `<name>.dlq`.
   let queue;
   try {
