@@ -40,6 +40,11 @@ export function jsonLine(value: unknown): string {
   return JSON.stringify(value, jsonReplacer);
 }
 
+/** What an `ls` command prints: one JSON object per line with --json, else the table. */
+export function listText<T>(rows: readonly T[], json: boolean | undefined, table: (rows: readonly T[]) => string): string {
+  return json === true ? rows.map((row) => `${jsonLine(row)}\n`).join('') : `${table(rows)}\n`;
+}
+
 /**
  * Bytes become { "$base64": "..." }; bigints become strings. The value is
  * read from its holder: JSON.stringify hands the replacer what toJSON()

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { ACL_RULE_ACTIONS, OrdoError, type AclRuleAction, type AclRuleInfo } from '../../client/index.js';
-import { jsonLine, table } from '../format.js';
+import { jsonLine, listText, table } from '../format.js';
 import { parsePositiveInt, withClientOptions, type ClientFlags } from '../options.js';
 import { runCommand, withClient } from '../run-command.js';
 import { parseSubject } from '../security-input.js';
@@ -40,7 +40,7 @@ function lsCommand(): Command {
     .addHelpText('after', '\nExamples:\n  $ ordo acl ls\n  $ ordo acl ls --json\n')
     .action((flags: ClientFlags) => runCommand(async () => {
       const rules = await withClient(flags, (client) => client.acl.list());
-      process.stdout.write(flags.json ? rules.map((r) => `${jsonLine(r)}\n`).join('') : `${ruleTable(rules)}\n`);
+      process.stdout.write(listText(rules, flags.json, ruleTable));
     }));
 }
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { QueueSettingsInput } from '../../client/index.js';
-import { jsonLine } from '../format.js';
+import { jsonLine, listText } from '../format.js';
 import { durationOption, parsePositiveInt, withClientOptions, type ClientFlags } from '../options.js';
 import { peekTable, peekedJson, queueDetails, queueTable } from '../queue-format.js';
 import { runCommand, withClient } from '../run-command.js';
@@ -39,7 +39,7 @@ function lsCommand(): Command {
     .addHelpText('after', '\nExamples:\n  $ ordo queue ls\n  $ ordo queue ls --json\n')
     .action((flags: ClientFlags) => runCommand(async () => {
       const queues = await withClient(flags, (client) => client.listQueues());
-      process.stdout.write(flags.json ? queues.map((q) => `${jsonLine(q)}\n`).join('') : `${queueTable(queues)}\n`);
+      process.stdout.write(listText(queues, flags.json, queueTable));
     }));
 }
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { OrdoError, type UserInfo } from '../../client/index.js';
-import { jsonLine, table } from '../format.js';
+import { jsonLine, listText, table } from '../format.js';
 import { withClientOptions, type ClientFlags } from '../options.js';
 import { runCommand, withClient } from '../run-command.js';
 import { collect, newPassword } from '../security-input.js';
@@ -74,7 +74,7 @@ function lsCommand(): Command {
     .addHelpText('after', '\nExamples:\n  $ ordo user ls\n  $ ordo user ls --json\n')
     .action((flags: ClientFlags) => runCommand(async () => {
       const users = await withClient(flags, (client) => client.users.list());
-      process.stdout.write(flags.json ? users.map((u) => `${jsonLine(u)}\n`).join('') : `${userTable(users)}\n`);
+      process.stdout.write(listText(users, flags.json, userTable));
     }));
 }
 
