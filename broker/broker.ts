@@ -13,6 +13,7 @@ import type { SecurityOptions } from './auth/security-options.js';
 import { Security } from './auth/security.js';
 import { UserConnections } from './auth/user-connections.js';
 import { ResourceAlarms } from './guards/index.js';
+import { createLogger, type Logger } from './observability/logger.js';
 
 /** Name and version the broker announces in its welcome. */
 export const SERVER_NAME = 'ordo/0.1.0';
@@ -45,7 +46,13 @@ export class Broker implements BrokerContext {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
 
   /** `firstSeq`: the store's next message id (ids are never reused). Call start() before attaching connections. */
-  constructor(readonly config: Readonly<BrokerConfig>, store: Store, firstSeq: number, readonly securityOptions: SecurityOptions = {}) {
+  constructor(
+    readonly config: Readonly<BrokerConfig>,
+    store: Store,
+    firstSeq: number,
+    readonly securityOptions: SecurityOptions = {},
+    readonly log: Logger = createLogger(config.log),
+  ) {
     this.seq = firstSeq - 1;
     this.scopes = new TotalScopes(config.ordering.scopes);
     const { queues, retention } = config;

@@ -8,10 +8,14 @@ import { parseConfig, type BrokerConfig, type BrokerConfigInput } from './config
 import { openStore, type Store } from './store/index.js';
 import type { BrokerStats } from './protocol/index.js';
 import type { SecurityOptions } from './auth/security-options.js';
+import type { Logger } from './observability/logger.js';
 import { certificateUserOf, checkExposure, isOriginAllowed, readTlsFiles, UpgradeDeadlines, type TlsMaterial } from './transport/index.js';
 
 /** Options of startBroker: any subset of the configuration (see config/defaults.ts), and the embedder's hooks. */
-export type StartBrokerOptions = BrokerConfigInput & SecurityOptions;
+export type StartBrokerOptions = BrokerConfigInput & SecurityOptions & {
+  /** Where the broker logs (a pino logger); default: one made from the log settings, on stderr. */
+  logger?: Logger;
+};
 
 /** A running broker. */
 export interface BrokerHandle {
@@ -35,7 +39,7 @@ export interface BrokerHandle {
  * tls.key). Resolves once it accepts connections.
  */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
-  const { authenticate, adminPassword, ...configInput } = options;
+  const { authenticate, adminPassword, logger, ...configInput } = options;
   const config = parseConfig(configInput);
   checkExposure(config);
   const tls = await readTlsFiles(config.tls);
@@ -45,7 +49,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   const recovered = await store.open();
   let broker: Broker | undefined;
   try {
-    broker = new Broker(config, store, recovered.nextMessageId, { authenticate, adminPassword });
+    broker = new Broker(config, store, recovered.nextMessageId, { authenticate, adminPassword }, logger);
     await broker.durable.start(recovered);
     await broker.security.start(recovered);
     return await listen(broker, store, tls);

@@ -102,6 +102,20 @@ export const DEFAULT_CONFIG = {
   allowedOrigins: [] as string[],
   /** How often the broker pings each connection; silent for two intervals means dead. */
   heartbeatMs: 15_000,
+  /** Structured logs on stderr [docs/operations.md]. */
+  log: {
+    /** Least severe level written: trace, debug, info, warn, error, fatal, or silent. */
+    level: 'info',
+    /** 'json': one JSON object per line; 'pretty': one readable line; 'auto': pretty when stderr is a terminal, else JSON. */
+    format: 'auto',
+  },
+  /** What the broker answers to plain HTTP requests on its port (beside WebSocket upgrades). */
+  http: {
+    /** The web console at `/` [docs/operations.md]. */
+    console: true,
+    /** Prometheus metrics at `/metrics`. (`/healthz` and `/readyz` are always served.) */
+    metrics: true,
+  },
   queues: {
     /** A send or consume naming a missing queue creates it with default settings; false: ERR_NOT_FOUND. */
     autoCreate: true,

@@ -18,7 +18,7 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('port', config.port, 0, 65535);
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
-  if (!DURABILITIES.includes(config.durability)) fail('durability', `must be one of ${DURABILITIES.join(', ')}, got ${JSON.stringify(config.durability)}`);
+  checkOneOf('durability', config.durability, DURABILITIES);
   const l = config.limits;
   // A frame must hold a publish's payload limit plus its overhead (session/limits.ts): 4 KiB at least.
   checkRange('limits.maxFrameBytes', l.maxFrameBytes, 4096, 256 * 1024 * 1024);
@@ -42,6 +42,8 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkTls(config.tls);
   checkOrigins(config.allowedOrigins);
   checkRange('heartbeatMs', config.heartbeatMs, 10, 3_600_000);
+  checkOneOf('log.level', config.log.level, LOG_LEVELS);
+  checkOneOf('log.format', config.log.format, LOG_FORMATS);
   checkRange('queues.messageCacheBytes', config.queues.messageCacheBytes, 0, 64 * 1024 * 1024 * 1024);
   const r = config.retention;
   checkRange('retention.maxMessages', r.maxMessages, 0, 1_000_000_000);
@@ -56,6 +58,12 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
 }
 
 const DURABILITIES: readonly string[] = ['fsync', 'os', 'memory'];
+export const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LOG_FORMATS: readonly string[] = ['auto', 'json', 'pretty'];
+
+function checkOneOf(field: string, value: string, allowed: readonly string[]): void {
+  if (!allowed.includes(value)) fail(field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+}
 
 /**
  * Scope names: what MESSAGE's order map carries; `default` is the scope of

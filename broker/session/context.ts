@@ -8,6 +8,7 @@ import type { ProducerClaims } from './producer-claims.js';
 import type { Security } from '../auth/security.js';
 import type { UserConnections } from '../auth/user-connections.js';
 import type { ResourceAlarms } from '../guards/index.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Broker-wide counters; connections add to them as they go. */
 export interface BrokerCounters {
@@ -41,6 +42,8 @@ export interface BrokerContext {
   readonly security: Security;
   /** Memory and disk watermarks: while one is on, messages are refused [docs/security.md]. */
   readonly alarms: ResourceAlarms;
+  /** The structured log: connection opens and closes, failed logins, admin actions, errors [docs/operations.md]. */
+  readonly log: Logger;
   /** Open connections per user. */
   readonly userConnections: UserConnections;
   /** Every connection, for revoking a user's sessions. */

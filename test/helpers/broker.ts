@@ -30,7 +30,8 @@ export async function startTestBroker(opts: StartBrokerOptions = {}): Promise<Te
   const dataDir = opts.dataDir ?? await makeTempDir();
   let handle: BrokerHandle;
   try {
-    handle = await startBroker({ host: '127.0.0.1', port: 0, ...opts, dataDir });
+    // Quiet unless something goes wrong; a test that reads the log passes its own `log` or `logger`.
+    handle = await startBroker({ host: '127.0.0.1', port: 0, log: { level: 'warn' }, ...opts, dataDir });
   } catch (err) {
     if (ownsDir) await rm(dataDir, { recursive: true, force: true });
     throw err;

@@ -1,0 +1,49 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { BrokerConfig } from '../config/index.js';
+
+export type { Logger } from 'pino';
+
+/**
+ * The broker's structured log [docs/operations.md, section Logs]: one line
+ * per event on stderr, each with an `event` name (connection_open,
+ * login_failed, admin, …), the level as a word and an ISO time. JSON lines
+ * for log collectors; one readable line per event on a terminal.
+ */
+export function createLogger(options: Readonly<BrokerConfig['log']>, stream: NodeJS.WritableStream = process.stderr): Logger {
+  const isPretty = options.format === 'pretty' || (options.format === 'auto' && (stream as { isTTY?: boolean }).isTTY === true);
+  const destination: DestinationStream = isPretty ? prettyStream(stream) : { write: (line) => { stream.write(line); } };
+  return pino({
+    level: options.level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, destination);
+}
+
+/** `12:00:01.234 INFO  connection_open conn=c1 address=127.0.0.1:5123 — message`. */
+function prettyStream(stream: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(line: string): void {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        stream.write(line);
+        return;
+      }
+      stream.write(`${prettyLine(entry)}\n`);
+    },
+  };
+}
+
+export function prettyLine(entry: Record<string, unknown>): string {
+  const { time, level, event, msg, pid: _pid, ...rest } = entry;
+  const clock = typeof time === 'string' ? time.slice(11, 23) : '';
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? quoteIfNeeded(v) : JSON.stringify(v)}`);
+  const head = [clock, String(level ?? '').toUpperCase().padEnd(5), event ?? ''].filter((s) => s !== '').join(' ');
+  return [head, ...fields].join(' ') + (typeof msg === 'string' && msg !== '' ? ` — ${msg}` : '');
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+}
