@@ -162,6 +162,12 @@ export const DEFAULT_CONFIG = {
   },
 } as const;
 
+/**
+ * Settings whose keys are the operator's (names), each mapping to a string:
+ * a later input adds to them, and their keys are not checked against a list.
+ */
+export const MAP_SETTINGS: ReadonlySet<string> = new Set(['ordering.scopes']);
+
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : { [K in keyof T]: Widen<T[K]> };
 
 /** The broker's configuration, validated and frozen. */

@@ -1,7 +1,18 @@
 import { OrdoError } from '../errors/index.js';
 import { DEFAULT_SCOPE } from '../ordering/total-scopes.js';
 import { topicPatternError } from '../protocol/topic-names.js';
-import { DEFAULT_CONFIG, type BrokerConfig } from './defaults.js';
+import { DEFAULT_CONFIG, MAP_SETTINGS, type BrokerConfig } from './defaults.js';
+
+/** One input of parseConfigFrom, and where its values came from (for the error that names one). */
+export interface ConfigSource {
+  /** Any subset of the settings (a parsed config file, the environment's, the flags'); undefined is skipped. */
+  readonly input: unknown;
+  /**
+   * Where this input's value of `field` came from, added to an error about
+   * that field: `in ordo.json`, `from ORDO_PORT`, `from --port`.
+   */
+  readonly origin?: (field: string) => string | undefined;
+}
 
 /**
  * Turns any input (a parsed config file, flags, startBroker options) into a
@@ -9,12 +20,30 @@ import { DEFAULT_CONFIG, type BrokerConfig } from './defaults.js';
  * error names the field. Throws ERR_BAD_CONFIG.
  */
 export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
+  return parseConfigFrom(inputs.map((input) => ({ input })));
+}
+
+/**
+ * parseConfig over inputs that say where their values came from: an error
+ * names the field and, when known, the source of its value:
+ * `config port must be an integer from 0 to 65535, got 70000 (from ORDO_PORT)`.
+ */
+export function parseConfigFrom(sources: readonly ConfigSource[]): Readonly<BrokerConfig> {
   const merged = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
-  for (const input of inputs) {
+  // The source of each field set by a source: the last one that set it.
+  const setBy = new Map<string, string | undefined>();
+  for (const { input, origin } of sources) {
     if (input === undefined) continue;
-    mergeInto(merged, input, '', DEFAULT_CONFIG as unknown as Record<string, unknown>);
+    const record = (field: string): void => { setBy.set(field, origin?.(field)); };
+    naming((field) => origin?.(field), () => mergeInto(merged, input, '', DEFAULT_CONFIG as unknown as Record<string, unknown>, record));
   }
   const config = merged as unknown as BrokerConfig;
+  naming((field) => originOf(setBy, field), () => checkValues(config, sources.some((s) => hasFlushBytes(s.input))));
+  return deepFreeze(config);
+}
+
+/** Checks every value of a merged configuration (ranges, choices, settings that go together); throws ConfigFieldError. */
+function checkValues(config: BrokerConfig, explicitFlushBytes: boolean): void {
   checkRange('port', config.port, 0, 65535);
   if (config.host.length === 0) fail('host', 'must not be empty');
   if (config.dataDir.length === 0) fail('dataDir', 'must not be empty');
@@ -27,7 +56,7 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   // Below one frame, every large message would be dropped.
   checkRange('limits.maxOutboundBytes', l.maxOutboundBytes, l.maxFrameBytes, 4 * 1024 * 1024 * 1024);
   // The default flush size follows a smaller maxFrameBytes; only an explicit flushBytes above it is an error.
-  if (!inputs.some(hasFlushBytes)) (l as { flushBytes: number }).flushBytes = Math.min(l.flushBytes, l.maxFrameBytes);
+  if (!explicitFlushBytes) (l as { flushBytes: number }).flushBytes = Math.min(l.flushBytes, l.maxFrameBytes);
   checkRange('limits.flushBytes', l.flushBytes, 512, l.maxFrameBytes);
   checkRange('limits.handshakeTimeoutMs', l.handshakeTimeoutMs, 10, 3_600_000);
   checkRange('limits.maxConnectionsPerUser', l.maxConnectionsPerUser, 1, 1_000_000);
@@ -54,12 +83,11 @@ export function parseConfig(...inputs: unknown[]): Readonly<BrokerConfig> {
   checkRange('producers.idleMs', config.producers.idleMs, 1000, 365 * 24 * 3_600_000);
   checkRange('producers.maxProducers', config.producers.maxProducers, 1, 10_000_000);
   checkScopes(config.ordering.scopes);
-  return deepFreeze(config);
 }
 
 const DURABILITIES: readonly string[] = ['fsync', 'os', 'memory'];
 export const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const LOG_FORMATS: readonly string[] = ['auto', 'json', 'pretty'];
+export const LOG_FORMATS: readonly string[] = ['auto', 'json', 'pretty'];
 
 function checkOneOf(field: string, value: string, allowed: readonly string[]): void {
   if (!allowed.includes(value)) fail(field, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
@@ -108,31 +136,37 @@ function checkOrigins(origins: readonly string[]): void {
   });
 }
 
-function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>): void {
+/**
+ * Copies `input` over `target` key by key, checking each key against
+ * `shape` (the defaults) and each value's type; `record` hears of each
+ * setting given (a map's entries one by one).
+ */
+function mergeInto(target: Record<string, unknown>, input: unknown, path: string, shape: Record<string, unknown>, record: (field: string) => void): void {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    fail(path || 'config', 'must be an object');
+    fail(path, 'must be an object');
   }
   for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
     const field = path ? `${path}.${key}` : key;
     if (value === undefined) continue;
     if (!(key in shape)) fail(field, 'is not a known setting');
     const expected = shape[key];
-    if (FREE_MAPS.has(field)) {
-      target[key] = { ...(target[key] as object), ...checkStringMap(field, value) };
+    if (MAP_SETTINGS.has(field)) {
+      const entries = checkStringMap(field, value);
+      target[key] = { ...(target[key] as object), ...entries };
+      for (const name of Object.keys(entries)) record(`${field}.${name}`);
     } else if (Array.isArray(expected)) {
       target[key] = checkStringList(field, value);
+      record(field);
     } else if (typeof expected === 'object' && expected !== null) {
-      mergeInto(target[key] as Record<string, unknown>, value, field, expected as Record<string, unknown>);
+      mergeInto(target[key] as Record<string, unknown>, value, field, expected as Record<string, unknown>, record);
     } else if (typeof value !== typeof expected) {
       fail(field, `must be a ${typeof expected}, got ${JSON.stringify(value)}`);
     } else {
       target[key] = value;
+      record(field);
     }
   }
 }
-
-/** Settings whose keys are the user's (names), each mapping to a string. */
-const FREE_MAPS = new Set(['ordering.scopes']);
 
 function checkStringMap(field: string, value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, 'must be an object of strings');
@@ -156,8 +190,36 @@ function checkRange(field: string, value: number, min: number, max: number): voi
   }
 }
 
+/** ERR_BAD_CONFIG about one field, which naming() looks up. */
+class ConfigFieldError extends OrdoError {
+  constructor(readonly field: string, message: string) {
+    super('ERR_BAD_CONFIG', message);
+  }
+}
+
+/** Throws ERR_BAD_CONFIG `config FIELD REASON` (field '': the whole input). */
 function fail(field: string, reason: string): never {
-  throw new OrdoError('ERR_BAD_CONFIG', `config ${field} ${reason}`);
+  throw new ConfigFieldError(field, field === '' ? `config ${reason}` : `config ${field} ${reason}`);
+}
+
+/** Runs `body`; a ConfigFieldError it throws gets the field's origin appended: `… (from ORDO_PORT)`. */
+function naming(originOf: (field: string) => string | undefined, body: () => void): void {
+  try {
+    body();
+  } catch (err) {
+    const origin = err instanceof ConfigFieldError ? originOf(err.field) : undefined;
+    if (origin === undefined) throw err;
+    throw new OrdoError('ERR_BAD_CONFIG', `${(err as Error).message} (${origin})`);
+  }
+}
+
+/** The origin of `field`'s value, or of the setting it is part of (`allowedOrigins[2]` → `allowedOrigins`). */
+function originOf(setBy: ReadonlyMap<string, string | undefined>, field: string): string | undefined {
+  for (let f = field; f !== ''; f = f.replace(/(\[\d+\]|\.[^.[]*)$/, '')) {
+    if (setBy.has(f)) return setBy.get(f);
+    if (!/[.[]/.test(f)) break;
+  }
+  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {
