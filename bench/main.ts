@@ -13,6 +13,7 @@
 import { realpathSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { progressBar } from '../cli/progress.js';
 import { USAGE, UsageError, parseBenchArgs } from './args.js';
 import { formatContext, formatReport } from './report.js';
 import type { BenchResult } from './result.js';
@@ -76,7 +77,6 @@ export const SECURITY_WORKLOAD = 'security';
 
 /** Runs every selected workload on every selected target, prints the report, and returns the rows. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
   const isOrdoSelected = options.only === undefined || options.only.includes('ordo');
@@ -84,15 +84,30 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const isTrieSelected = isInProcessSelected(TRIE_WORKLOAD);
   const isStoreSelected = isInProcessSelected(STORE_WORKLOAD);
   const isOrderingSelected = isOrderingSectionSelected(options);
+  const isSecuritySelected = isSecuritySectionSelected(options);
+  // One step per target and per section; on a terminal a bar under the progress lines counts them.
+  const steps = targets.length + [isTrieSelected, isStoreSelected, isOrderingSelected, isSecuritySelected].filter(Boolean).length;
+  const bar = options.log === undefined ? progressBar('bench', steps) : undefined;
+  const log = options.log ?? ((line: string) => bar?.log(line));
+  let done = 0;
+  const stepDone = (): void => bar?.update(++done);
   const context = formatContext({ node: process.version, cpus: cpus().length, loadAverage: loadavg()[0] });
   const results: BenchResult[] = [];
-  for (const target of targets) results.push(...(await runTarget(target, specs, log)));
+  for (const target of targets) {
+    results.push(...(await runTarget(target, specs, log)));
+    stepDone();
+  }
   if (isTrieSelected) log('topic trie: matching with 100k subscriptions');
   const trie = isTrieSelected ? benchTrie() : undefined;
+  if (isTrieSelected) stepDone();
   if (isStoreSelected) log('store: group commit under fsync durability');
   const store = isStoreSelected ? await benchStore() : undefined;
+  if (isStoreSelected) stepDone();
   const ordering = isOrderingSelected ? await benchOrdering({ ...orderingOverrides(options), log }) : undefined;
-  const security = isSecuritySectionSelected(options) ? await benchSecurity({ ...securityOverrides(options), log }) : undefined;
+  if (isOrderingSelected) stepDone();
+  const security = isSecuritySelected ? await benchSecurity({ ...securityOverrides(options), log }) : undefined;
+  if (isSecuritySelected) stepDone();
+  bar?.finish();
   if (options.quiet !== true) {
     const sections = { ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }), ...(security !== undefined && { security }) };
     process.stdout.write(options.json === true

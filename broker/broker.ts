@@ -12,8 +12,12 @@ import type { PeerInfo } from './auth/principal.js';
 import type { SecurityOptions } from './auth/security-options.js';
 import { Security } from './auth/security.js';
 import { UserConnections } from './auth/user-connections.js';
-import { ResourceAlarms } from './guards/index.js';
+import { ResourceAlarms, alarmLogTo } from './guards/index.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { logConnectionClose } from './observability/connection-log.js';
+import { BrokerMetrics, type MetricsSource } from './observability/metrics.js';
+import { Throttle } from './observability/throttle.js';
+import { BackupSessions } from './admin/index.js';
 
 /** Name and version the broker announces in its welcome. */
 export const SERVER_NAME = 'ordo/0.1.0';
@@ -25,7 +29,10 @@ export const SERVER_NAME = 'ordo/0.1.0';
  */
 export class Broker implements BrokerContext {
   readonly router = new Router();
-  readonly counters: BrokerCounters = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  readonly counters: BrokerCounters = {
+    messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0,
+    inAtMostOnce: 0, inAtLeastOnce: 0, inExactlyOnce: 0, outAtMostOnce: 0, handlerErrors: 0,
+  };
   readonly serverName = SERVER_NAME;
   readonly connections = new Set<Connection>();
   readonly durable: DurableEngine;
@@ -35,6 +42,10 @@ export class Broker implements BrokerContext {
   readonly userConnections = new UserConnections();
   /** Memory and disk watermarks, sampled while the broker runs. */
   readonly alarms: ResourceAlarms;
+  /** Prometheus metrics (/metrics), when config.http.metrics is on. */
+  readonly metrics: BrokerMetrics | undefined;
+  /** Online backups being read by admin clients. */
+  readonly backups: BackupSessions;
 
   /** The last message id given out: at-most-once messages and stored ones share one sequence [protocol 2.10]. */
   private seq: number;
@@ -44,6 +55,9 @@ export class Broker implements BrokerContext {
   private readonly rateIn = new RateMeter();
   private readonly rateOut = new RateMeter();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private isShuttingDown = false;
+  /** A failing disk fails every commit: one log line a second says so, with how many more failed. */
+  private readonly commitFailures = new Throttle(1000);
 
   /** `firstSeq`: the store's next message id (ids are never reused). Call start() before attaching connections. */
   constructor(
@@ -63,18 +77,27 @@ export class Broker implements BrokerContext {
       producers: config.producers,
       maxQueues: config.limits.maxQueues,
     }, () => this.nextSeq());
-    this.security = new Security(config, (ops) => this.durable.persister.commit(ops), securityOptions);
+    this.security = new Security(config, (ops) => this.durable.persister.commit(ops), securityOptions, log);
+    this.durable.persister.onFailure = (err) => this.logCommitFailure(err);
+    this.backups = new BackupSessions(store, config.dataDir);
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));
     for (const t of this.timers) t.unref();
-    this.alarms = new ResourceAlarms(config);
+    this.alarms = new ResourceAlarms(config, undefined, undefined, alarmLogTo(log));
     this.alarms.start();
+    this.metrics = config.http.metrics ? new BrokerMetrics(this.metricsSource()) : undefined;
   }
 
   /** Takes over an accepted WebSocket. */
   attach(ws: WebSocket, peer: PeerInfo): void {
     const conn = new Connection(ws, peer, this);
+    const attachedAt = Date.now();
+    // After the connection's own 'close' listener: the line sees it closed.
+    ws.once('close', (code: number, reason: Buffer) => {
+      logConnectionClose(this.log, conn, conn.connectedAt !== 0, { code, reason: reason.toString(), durationMs: Date.now() - attachedAt });
+    });
     if (this.connections.size >= this.config.limits.maxConnections) {
+      this.log.warn({ event: 'connection_refused', connectionId: conn.connectionId, address: peer.address, reason: 'maxConnections' }, 'connection refused: the broker holds its maximum of connections');
       conn.fail(new OrdoError('ERR_TOO_MANY_CONNECTIONS', `the broker holds its maximum of ${this.config.limits.maxConnections} connections`));
       return;
     }
@@ -108,7 +131,11 @@ export class Broker implements BrokerContext {
       uptimeMs: Date.now() - this.startedAt,
       connections: this.connections.size,
       subscriptions: this.subscriptionCount(),
-      ...this.counters,
+      messagesIn: this.counters.messagesIn,
+      messagesOut: this.counters.messagesOut,
+      bytesIn: this.counters.bytesIn,
+      bytesOut: this.counters.bytesOut,
+      dropped: this.counters.dropped,
       rateIn: this.rateIn.perSecond(),
       rateOut: this.rateOut.perSecond(),
       connectionList: [...this.connections].map((c) => ({
@@ -128,6 +155,12 @@ export class Broker implements BrokerContext {
     };
   }
 
+  /** Why the broker does not accept messages now (/readyz); empty when it does. */
+  notReadyReasons(): string[] {
+    const reasons = this.alarms.reasons();
+    return this.isShuttingDown ? ['shutting down', ...reasons] : reasons;
+  }
+
   /** Client subscriptions and consumers (the per-connection inbox subscriptions are not counted). */
   private subscriptionCount(): number {
     let n = 0;
@@ -137,6 +170,7 @@ export class Broker implements BrokerContext {
 
   /** Tells every peer the broker is going away and waits (up to `graceMs`) for the sockets to close. */
   async shutdown(graceMs = 2000): Promise<void> {
+    this.isShuttingDown = true;
     for (const t of this.timers) clearInterval(t);
     this.alarms.stop();
     const closing = [...this.connections].map((c) => new Promise<void>((resolve) => {
@@ -148,6 +182,7 @@ export class Broker implements BrokerContext {
     await Promise.race([Promise.all(closing), timeout]);
     for (const c of this.connections) c.ws.terminate();
     this.durable.close();
+    await this.backups.closeAll();
   }
 
   private flushAll(): void {
@@ -169,9 +204,36 @@ export class Broker implements BrokerContext {
     }
   }
 
+  /** What /metrics reads of this broker (at scrape time). */
+  private metricsSource(): MetricsSource {
+    const { durable, alarms } = this;
+    return {
+      counters: this.counters,
+      queueCounters: durable.queues.counters,
+      commitSizes: durable.persister.commitSizes,
+      storeStats: () => ({ ...durable.storeStats(), failures: durable.persister.failures }),
+      connectionCount: () => this.connections.size,
+      subscriptionCount: () => this.subscriptionCount(),
+      queueInfos: () => durable.queueInfos(),
+      get isMemoryAlarmed() { return alarms.isMemoryAlarmed; },
+      get isDiskAlarmed() { return alarms.isDiskAlarmed; },
+      uptimeMs: () => Date.now() - this.startedAt,
+    };
+  }
+
+  /** `commit_failed` (error), at most one line a second: the clients whose operations failed were told [docs/operations.md, Logs]. */
+  private logCommitFailure(err: unknown): void {
+    if (this.isShuttingDown && (err as { code?: string }).code === 'ERR_SHUTTING_DOWN') return;
+    const suppressed = this.commitFailures.pass();
+    if (suppressed === undefined) return;
+    this.log.error({ event: 'commit_failed', err, ...(suppressed > 0 && { alsoFailed: suppressed }) }, 'a store commit failed');
+  }
+
   private sampleRates(): void {
     this.rateIn.sample(this.counters.messagesIn);
     this.rateOut.sample(this.counters.messagesOut);
     this.durable.sampleRates();
+    const now = Date.now();
+    for (const c of this.connections) c.sampleRates(now);
   }
 }

@@ -10,6 +10,7 @@ import type { BrokerStats } from './protocol/index.js';
 import type { SecurityOptions } from './auth/security-options.js';
 import type { Logger } from './observability/logger.js';
 import { certificateUserOf, checkExposure, isOriginAllowed, readTlsFiles, UpgradeDeadlines, type TlsMaterial } from './transport/index.js';
+import { handleHttpRequest } from './http/routes.js';
 
 /** Options of startBroker: any subset of the configuration (see config/defaults.ts), and the embedder's hooks. */
 export type StartBrokerOptions = BrokerConfigInput & SecurityOptions & {
@@ -63,7 +64,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
 
 async function listen(broker: Broker, store: Store, tls: TlsMaterial | undefined): Promise<BrokerHandle> {
   const { config } = broker;
-  const server = createServer(tls, config);
+  const server = createServer(tls, config, (req, res) => handleHttpRequest(broker, req, res));
   // From TCP connect to a completed upgrade, TLS handshake included; after it, the connection's HELLO timeout applies.
   const deadlines = new UpgradeDeadlines(config.limits.handshakeTimeoutMs);
   server.on('connection', (socket: Socket) => deadlines.watch(socket));
@@ -84,9 +85,12 @@ async function listen(broker: Broker, store: Store, tls: TlsMaterial | undefined
   await listenOn(server, config.host, config.port);
   const { port } = server.address() as AddressInfo;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${tls === undefined ? 'ws' : 'wss'}://${hostForUrl}:${port}`;
+  // Not worded "listening on …": that line is the CLI's, on stdout, and scripts look for it.
+  broker.log.info({ event: 'broker_started', url, durability: config.durability, dataDir: config.dataDir, auth: config.auth.enabled }, 'broker started');
   let closing: Promise<void> | undefined;
   return {
-    url: `${tls === undefined ? 'ws' : 'wss'}://${hostForUrl}:${port}`,
+    url,
     host: config.host,
     port,
     config,
@@ -98,24 +102,25 @@ async function listen(broker: Broker, store: Store, tls: TlsMaterial | undefined
       await store.close();
       wss.close();
       server.closeAllConnections();
+      broker.log.info({ event: 'broker_stopped' }, 'stopped');
     })(),
   };
 }
 
 /**
  * An HTTP server, or HTTPS with the tls.* files (client certificates
- * requested when tls.ca is set). Its header and request timeouts are the
- * handshake timeout, a second line behind UpgradeDeadlines.
+ * requested when tls.ca is set), answering plain requests with `onRequest`.
+ * Its header and request timeouts are the handshake timeout, a second line
+ * behind UpgradeDeadlines.
  */
-function createServer(tls: TlsMaterial | undefined, config: Readonly<BrokerConfig>): HttpServer | HttpsServer {
+function createServer(
+  tls: TlsMaterial | undefined, config: Readonly<BrokerConfig>, onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): HttpServer | HttpsServer {
   const timeoutMs = config.limits.handshakeTimeoutMs;
   const httpOptions = {
     headersTimeout: timeoutMs,
     requestTimeout: timeoutMs,
     connectionsCheckingInterval: Math.min(30_000, timeoutMs),
-  };
-  const onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
-    res.writeHead(426, { 'content-type': 'text/plain' }).end('ordo speaks WebSocket here\n');
   };
   if (tls === undefined) return createHttpServer(httpOptions, onRequest);
   return createHttpsServer({

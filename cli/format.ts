@@ -57,6 +57,27 @@ function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+/** A duration for a table cell: 0.4s, 42.0s, 5m07s, 3h05m, 2d04h; '-' for null (nothing to measure). */
+export function durationText(ms: number | null): string {
+  if (ms === null) return '-';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${(ms / 1000).toFixed(1)}s`;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${pad(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${pad(Math.floor(s / 3600) % 24)}h`;
+}
+
+/** A rate in messages per second, to at most one decimal (float noise reads badly in a table). */
+export function rateText(perSecond: number): string {
+  return String(Math.round(perSecond * 10) / 10);
+}
+
+/** `1 message`, `2 messages`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** Renders rows as an aligned text table. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];

@@ -10,24 +10,37 @@ import { benchCommand } from './commands/bench.js';
 import { userCommand } from './commands/user.js';
 import { aclCommand } from './commands/acl.js';
 import { tokenCommand } from './commands/token.js';
+import { topicCommand } from './commands/topic.js';
+import { connCommand } from './commands/conn.js';
+import { subscriptionCommand } from './commands/subscription.js';
+import { backupCommand } from './commands/backup.js';
+import { restoreCommand } from './commands/restore.js';
+import { completionCommand } from './commands/completion.js';
 
 /** The `ordo` program: the only place that uses commander. */
 export function program(): Command {
   const ordo = new Command('ordo')
-    .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect, benchmark, manage users, ACL rules and tokens')
+    .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect and steer the broker'
+      + ' (queues, topics, connections, subscriptions, stats), back it up, benchmark, manage users, ACL rules and tokens')
     .version('0.1.0')
-    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n  $ ORDO_ADMIN_PASSWORD=... ordo broker --auth\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo user add alice --role ops < alice-password.txt\n")
+    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n  $ ordo queue ls\n  $ ordo stats --watch\n  $ ORDO_ADMIN_PASSWORD=... ordo broker --auth\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo user add alice --role ops < alice-password.txt\n")
     .addCommand(brokerCommand())
     .addCommand(pubCommand())
     .addCommand(subCommand())
     .addCommand(queueCommand())
+    .addCommand(topicCommand())
+    .addCommand(connCommand())
+    .addCommand(subscriptionCommand())
     .addCommand(sendCommand())
     .addCommand(consumeCommand())
     .addCommand(statsCommand())
     .addCommand(benchCommand())
+    .addCommand(backupCommand())
+    .addCommand(restoreCommand())
     .addCommand(userCommand())
     .addCommand(aclCommand())
-    .addCommand(tokenCommand());
+    .addCommand(tokenCommand())
+    .addCommand(completionCommand(() => ordo));
   forEachCommand(ordo, oneLineUsageErrors);
   return ordo;
 }

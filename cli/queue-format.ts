@@ -1,15 +1,22 @@
 import type { QueuedMessage, QueueInfo, StoreStats } from '../client/index.js';
-import { jsonLine, payloadText, table } from './format.js';
+import { durationText, jsonLine, payloadText, rateText as rate, table } from './format.js';
 
-/** Queues as `ordo queue ls` and `ordo stats` show them: one row each, rates in messages per second. */
+/**
+ * Queues as `ordo queue ls` and `ordo stats` show them: one row each, rates
+ * in messages per second, the age of the oldest waiting message, and the
+ * messages in the queue's dead-letter queue ('-' when it has none).
+ */
 export function queueTable(queues: readonly QueueInfo[]): string {
   return table(
-    ['queue', 'ready', 'delayed', 'unacked', 'total', 'consumers', 'in/s', 'out/s'],
-    queues.map((q) => [q.name, q.ready, q.delayed, q.unacked, q.total, q.consumers, rate(q.rateIn), rate(q.rateOut)]),
+    ['queue', 'ready', 'delayed', 'unacked', 'total', 'consumers', 'in/s', 'out/s', 'oldest', 'dlq'],
+    queues.map((q) => [
+      q.name, q.ready, q.delayed, q.unacked, q.total, q.consumers, rate(q.rateIn), rate(q.rateOut),
+      durationText(q.oldestAgeMs ?? null), q.deadLetterQueue === undefined ? '-' : q.deadLetters,
+    ]),
   );
 }
 
-/** One queue's counts and settings (what `ordo queue create` prints). */
+/** One queue's counts, dead letters and settings (what `ordo queue create` and `ordo queue info` print). */
 export function queueDetails(q: QueueInfo): string {
   const settings = Object.entries(q.settings).map(([k, v]) => `${k}=${v === null ? 'none' : String(v)}`).join(' ');
   return table(['', ''], [
@@ -21,6 +28,9 @@ export function queueDetails(q: QueueInfo): string {
     ['total', q.total],
     ['consumers', q.consumers],
     ['rate in / out', `${rate(q.rateIn)} / ${rate(q.rateOut)} msg/s`],
+    ['oldest waiting', durationText(q.oldestAgeMs ?? null)],
+    ['dead letters', q.deadLetterQueue === undefined ? 'deleted (no dead-letter queue)' : `${q.deadLetters} in ${q.deadLetterQueue}`],
+    ...(q.deadLetterFor !== undefined ? [['dead-letter queue of', q.deadLetterFor]] : []),
     ['settings', settings || 'defaults'],
   ]).split('\n').slice(1).join('\n');
 }
@@ -49,14 +59,5 @@ export function peekedJson(m: QueuedMessage): string {
 /** The store's line of `ordo stats`: durability, commits (fsynced ones) and how many messages one fsync carried on average. */
 export function storeLine(s: StoreStats): string {
   const perFsync = s.fsyncs === 0 ? 0 : s.messages / s.fsyncs;
-  return `${s.durability}, ${s.commits} commits (${s.fsyncs} fsynced), ${s.messages} messages, ${round(perFsync)} messages per fsync`;
-}
-
-function rate(perSecond: number): string {
-  return String(round(perSecond));
-}
-
-/** At most one decimal: rates and averages read better without float noise. */
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
+  return `${s.durability}, ${s.commits} commits (${s.fsyncs} fsynced), ${s.messages} messages, ${rate(perFsync)} messages per fsync`;
 }

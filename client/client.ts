@@ -24,6 +24,7 @@ import { MemoryDedupStore } from './dedup/memory-store.js';
 import { OrderedDelivery } from './ordering/ordered-delivery.js';
 import { Publisher, type PublisherOwner } from './publisher.js';
 import { AclAdmin, TokenAdmin, UserAdmin } from './security-admin.js';
+import { BrokerAdmin } from './admin.js';
 
 const RESOLVED = Promise.resolve();
 /**
@@ -83,6 +84,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner, Publish
   readonly acl = new AclAdmin(this);
   /** Bearer tokens: for this connection's user, or, as an administrator, for any. */
   readonly tokens = new TokenAdmin(this);
+  /** Connections, topics, subscriptions and backups (needs an administrator once authentication is on). */
+  readonly admin = new BrokerAdmin(this);
 
   constructor(readonly url: string, options: ConnectOptions = {}) {
     super();
@@ -375,6 +378,7 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner, Publish
       case BrokerOp.error: {
         const err = OrdoError.fromWire(op[2], op[3], op[1] as number);
         if (err.isFatal) this.endError = err;
+        if (op[1] === 0 && typeof op[4] === 'number') return this.endedByBroker(op[4], err);
         const reqId = err.requestId ?? 0;
         if (!this.requests.settle(reqId, undefined, err) && !this.publisher.settle(reqId, undefined, err) && !err.isFatal) {
           this.emit('error', err);
@@ -387,6 +391,20 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner, Publish
       default:
         return; // a newer broker's operation: ignore
     }
+  }
+
+  /**
+   * The broker ended subscription `subId` (an administrator deleted it)
+   * [protocol 2.9]: it ends here too, is not renewed after a reconnect, and
+   * the client emits the error.
+   */
+  private endedByBroker(subId: number, err: OrdoError): void {
+    const sub = this.subs.get(subId);
+    if (sub !== undefined) {
+      this.subs.delete(subId);
+      sub.end();
+    }
+    this.emit('error', err);
   }
 
   /** What a delivery needs to be acked: undefined for a plain at-most-once message. */

@@ -25,6 +25,7 @@ export type { ClientEvents, ClientState } from './client-events.js';
 export { Message } from './message.js';
 export { QueuedMessage } from './queued-message.js';
 export { AclAdmin, TokenAdmin, UserAdmin } from './security-admin.js';
+export { BrokerAdmin } from './admin.js';
 export type { AclRuleInput } from './security-admin.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler } from './subscription.js';
@@ -35,6 +36,7 @@ export { OrdoError, isOrdoError, ERRORS } from '../broker/errors/index.js';
 export type { ErrorCode } from '../broker/errors/index.js';
 export type {
   AclRuleAction, AclRuleInfo, BrokerStats, ConnectionStats, Headers, PeekedMessage, Qos, Order, QueueInfo, StoreStats, TokenInfo, UserInfo, Welcome,
+  ConnectionInfo, TopicInfo, SubscriptionInfo, BackupInfo, QueuePurgeResult, QueueMoveResult,
 } from '../broker/protocol/index.js';
 export { ACL_RULE_ACTIONS, QOS_LEVELS, ORDERS, topicNameError, topicPatternError } from '../broker/protocol/index.js';
 export { MemoryDedupStore } from './dedup/memory-store.js';

@@ -1,4 +1,4 @@
-import { ClientOp, type PeekedMessage, type QueueInfo } from '../broker/protocol/index.js';
+import { ClientOp, type PeekedMessage, type QueueInfo, type QueueMoveResult, type QueuePurgeResult } from '../broker/protocol/index.js';
 import type { ClientEvents } from './client-events.js';
 import { Emitter } from './emitter.js';
 import type { QueueSettingsInput } from './options.js';
@@ -22,9 +22,27 @@ export abstract class QueueAdmin extends Emitter<ClientEvents> {
     return await this.call([ClientOp.queue], 'delete', name, null) as { deleted: number };
   }
 
-  /** Removes the waiting messages of `name` (unacked deliveries stay); resolves with how many. */
-  async purgeQueue(name: string): Promise<{ purged: number }> {
-    return await this.call([ClientOp.queue], 'purge', name, null) as { purged: number };
+  /**
+   * Removes the waiting messages of `name` (unacked deliveries stay), all
+   * of them or the first `max` in delivery order; resolves with how many
+   * went and how many wait still.
+   */
+  async purgeQueue(name: string, options: { max?: number } = {}): Promise<QueuePurgeResult> {
+    const args = options.max === undefined ? null : { max: options.max };
+    return await this.call([ClientOp.queue], 'purge', name, args) as QueuePurgeResult;
+  }
+
+  /**
+   * Moves the ready messages of queue `name` to queue `options.to`, in
+   * delivery order (all of them, or the first `max`). Without `to`, `name`
+   * must be a dead-letter queue and its messages go back to the queue it
+   * collects for ("replay dead letters"). Resolves with how many moved and
+   * how many ready ones are left.
+   */
+  async moveMessages(name: string, options: { to?: string; max?: number } = {}): Promise<QueueMoveResult> {
+    const { to, max } = options;
+    const args = to === undefined && max === undefined ? null : { ...(to !== undefined && { to }), ...(max !== undefined && { max }) };
+    return await this.call([ClientOp.queue], 'move', name, args) as QueueMoveResult;
   }
 
   /** Up to `count` waiting messages of `name`, in delivery order, without delivering them. */

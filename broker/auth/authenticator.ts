@@ -8,6 +8,7 @@ import { ANONYMOUS_USER, OPEN_PRINCIPAL, type PeerInfo, type Principal } from '.
 import type { AuthenticateHook, AuthRequest } from './security-options.js';
 import { verifyToken } from './tokens.js';
 import type { UserDirectory } from './user-directory.js';
+import type { Logger } from '../observability/logger.js';
 
 /** The credentials a HELLO carries [protocol 2.1]. */
 export interface Credentials {
@@ -39,7 +40,8 @@ export class Authenticator {
     private readonly config: Readonly<BrokerConfig>,
     private readonly users: UserDirectory,
     private readonly hook: AuthenticateHook | undefined,
-    private readonly log: (line: Record<string, unknown>) => void,
+    /** The broker's log: one warn line per failed login, with the address, the user name tried and why. */
+    private readonly log: Logger,
   ) {
     this.limiter = new LoginLimiter(config.auth.maxFailedLoginsPerMinute);
   }
@@ -74,7 +76,7 @@ export class Authenticator {
       refusal = err instanceof TimeoutError ? `authentication took longer than ${this.config.auth.timeoutMs} ms` : `the authenticate hook failed: ${(err as Error).message}`;
     }
     this.limiter.recordFailure(peer.ip);
-    this.log({ level: 'warn', event: 'login_failed', address: peer.address, user: credentials.username ?? undefined, reason: refusal });
+    this.log.warn({ event: 'login_failed', address: peer.address, user: credentials.username ?? undefined, reason: refusal }, 'login refused');
     throw new OrdoError('ERR_UNAUTHORIZED', refusal);
   }
 

@@ -7,6 +7,7 @@ import { passwordError } from './names.js';
 import type { PeerInfo, Principal } from './principal.js';
 import type { SecurityOptions } from './security-options.js';
 import { UserDirectory, type Commit } from './user-directory.js';
+import type { Logger } from '../observability/logger.js';
 
 /**
  * Characters of allowed names remembered per principal (about 64 KiB); past it
@@ -16,11 +17,6 @@ const MAX_REMEMBERED_CHARS = 32 * 1024;
 
 /** The first admin's name, made at the first start with auth on [docs/security.md]. */
 export const FIRST_ADMIN = 'admin';
-
-/** One JSON line on stderr per security event (failed logins, the first admin). */
-function logToStderr(line: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`);
-}
 
 /**
  * Authentication and authorization of the broker: who a connection is
@@ -34,9 +30,10 @@ export class Security {
   /** Per principal (one login), the `action name` pairs it was allowed. */
   private readonly allowed = new WeakMap<Principal, { names: Set<string>; chars: number }>();
 
-  constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions) {
+  /** `log`: the broker's log, for failed logins and the first admin [docs/operations.md, Logs]. */
+  constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions, private readonly log: Logger) {
     this.users = new UserDirectory(commit);
-    this.authenticator = new Authenticator(config, this.users, options.authenticate, logToStderr);
+    this.authenticator = new Authenticator(config, this.users, options.authenticate, log);
   }
 
   /** Loads users and rules; with auth on and no users, makes the first admin or refuses to start. */
@@ -46,7 +43,7 @@ export class Security {
     if (!this.config.auth.enabled) return;
     if (this.users.userCount > 0) {
       // Users made earlier (perhaps while auth was off, by anyone who could reach the broker) stay as they are.
-      if (password !== undefined) logToStderr({ level: 'warn', event: 'admin_password_ignored', users: this.users.userCount, reason: 'the store has users already' });
+      if (password !== undefined) this.log.warn({ event: 'admin_password_ignored', users: this.users.userCount }, 'ORDO_ADMIN_PASSWORD ignored: the store has users already');
       return;
     }
     if (password === undefined) {
@@ -57,7 +54,7 @@ export class Security {
     const bad = passwordError(password);
     if (bad !== undefined) throw new OrdoError('ERR_BAD_CONFIG', `ORDO_ADMIN_PASSWORD: ${bad}`);
     await this.users.add(FIRST_ADMIN, password, [ADMIN_ROLE]);
-    logToStderr({ level: 'info', event: 'admin_created', user: FIRST_ADMIN });
+    this.log.info({ event: 'admin_created', user: FIRST_ADMIN }, `first administrator ${FIRST_ADMIN} created`);
   }
 
   authenticate(credentials: Credentials, peer: PeerInfo, isWanted?: () => boolean): Promise<Principal> {

@@ -84,6 +84,13 @@ export class Router {
     return targets;
   }
 
+  /** How many targets match `topic` (a group counts once), bypassing the cache: for inventories that look at many topics once. */
+  countMatches(topic: string): number {
+    const targets: RouteTarget[] = [];
+    this.trie.match(topic, targets);
+    return targets.length;
+  }
+
   private clearCache(): void {
     this.cache.clear();
     this.cachedTargets = 0;

@@ -42,6 +42,8 @@ export class Consumer {
     readonly isAutoAck: boolean,
     /** A causal or total consumer: its queue is watched for what the connection has not been sent (PendingWatch). */
     readonly isOrdered = false,
+    /** An exactly-once consumer (RECEIVED then COMPLETE); for the broker's counts only, the queue treats it as at-least-once. */
+    readonly isExactlyOnce = false,
   ) {
     this.id = `${target.connectionId}/${subId}`;
   }

@@ -3,6 +3,7 @@ import type { QueueSettings, QueueState, ReturnedEntry } from '../queues/index.j
 import { RateMeter } from '../rate-meter.js';
 import type { EntryRecord, StoredMessage, StoreOp } from '../store/index.js';
 import type { Consumer } from './consumer.js';
+import type { QueueCounters } from '../observability/counters.js';
 
 /**
  * Delivery counts, returns and dead letters are written without an fsync of
@@ -27,6 +28,8 @@ export interface QueueHost {
   deadLetter(from: DurableQueue, entries: readonly EntryRecord[], now: number, batch: StoreOp[]): void;
   /** A failure no request can be told of (a commit that failed under a delivery). */
   reportError(err: unknown): void;
+  /** Broker-wide counts of deliveries, acks, nacks, dead letters and drops, for /metrics. */
+  readonly counters: QueueCounters;
 }
 
 /** What binds a subscription's queue to its topics. */
@@ -102,6 +105,7 @@ export class DurableQueue {
   enqueue(message: StoredMessage, priority: number, availableAt: number | undefined, expiresAt: number | null, now: number, batch: StoreOp[]): boolean {
     const result = this.state.enqueue({ messageId: message.id, priority, availableAt, expiresAt }, now);
     batch.push(...result.ops);
+    this.host.counters.overflowDrops += result.droppedMessageIds.length;
     if (!result.accepted) return false;
     this.messagesIn++;
     this.schedulePump();
@@ -110,7 +114,9 @@ export class DurableQueue {
 
   /** Takes a dead letter another queue moved here in `batch`. */
   acceptDeadLetter(entry: EntryRecord, now: number, batch: StoreOp[]): void {
-    batch.push(...this.state.acceptDeadLetter(entry, now).ops);
+    const result = this.state.acceptDeadLetter(entry, now);
+    batch.push(...result.ops);
+    this.host.counters.overflowDrops += result.droppedMessageIds.length;
     this.messagesIn++;
     this.schedulePump();
   }
@@ -128,6 +134,7 @@ export class DurableQueue {
       batch.push(...ops);
       consumer.unacked--;
       this.acked++;
+      this.host.counters.acks++;
     }
     this.schedulePump();
     return unknown;
@@ -170,12 +177,13 @@ export class DurableQueue {
       }
       batch.push(...result.ops);
       consumer.unacked--;
+      this.host.counters.nacks++;
       if (result.outcome === 'dead-lettered') {
         dead.push(result.entry);
         deadLettered.push(tag);
       }
     }
-    if (dead.length > 0) this.host.deadLetter(this, dead, now, batch);
+    if (dead.length > 0) this.handOnDeadLetters(dead, now, batch);
     this.schedulePump();
     return unknown;
   }
@@ -201,12 +209,24 @@ export class DurableQueue {
     return this.state.deliveriesOf(tag[0]) === tag[1] ? tag[0] : undefined;
   }
 
-  /** Removes the waiting messages; in-flight ones stay until settled. */
-  purge(batch: StoreOp[]): number {
-    const { ops, purgedMessageIds } = this.state.purge();
+  /** Removes the waiting messages (all, or the oldest `max`); in-flight ones stay until settled. */
+  purge(batch: StoreOp[], max?: number): number {
+    const { ops, purgedMessageIds } = this.state.purge(max);
     batch.push(...ops);
     this.flushOrdered(this.rotation);
     return purgedMessageIds.length;
+  }
+
+  /**
+   * Moves up to `max` ready messages to `target`, in delivery order, as
+   * dead letters move (QueueState.takeReady); ops added to `batch`. Returns how many moved.
+   */
+  moveReady(target: DurableQueue, max: number, now: number, batch: StoreOp[]): number {
+    const { ops, taken } = this.state.takeReady(max, target.name, now);
+    batch.push(...ops);
+    for (const entry of taken) target.acceptDeadLetter(entry, now, batch);
+    this.flushOrdered(this.rotation);
+    return taken.length;
   }
 
   /** Stops the timer and every future delivery (the queue was deleted). */
@@ -236,6 +256,10 @@ export class DurableQueue {
       rateOut: this.rateOut.perSecond(),
       settings: { ...this.given },
       ...(this.binding ? { pattern: this.binding.pattern } : {}),
+      oldestAgeMs: this.state.oldestAgeMs(now),
+      ...(this.state.settings.deadLetterQueue !== null && { deadLetterQueue: this.state.settings.deadLetterQueue }),
+      // The registry fills in the dead-letter queue's size and, for a dead-letter queue, whom it collects for.
+      deadLetters: 0,
     };
   }
 
@@ -268,11 +292,12 @@ export class DurableQueue {
     for (let consumer = this.nextConsumer(); consumer !== undefined; consumer = this.nextConsumer()) {
       const result = this.state.deliver(consumer.id, now, consumer.isOrdered);
       batch.push(...result.ops);
-      if (result.deadLettered.length > 0) this.host.deadLetter(this, result.deadLettered, now, batch);
+      if (result.deadLettered.length > 0) this.handOnDeadLetters(result.deadLettered, now, batch);
       const delivery = result.delivery;
       if (delivery === undefined) break;
       // An auto-ack delivery holds credit until it is sent, so one pump hands out at most `prefetch` of them.
       consumer.unacked++;
+      this.countDelivery(consumer, delivery.deliveries);
       if (consumer.isAutoAck) {
         batch.push(...(this.state.ack(delivery.messageId, consumer.id) as StoreOp[]));
         this.acked++;
@@ -391,6 +416,22 @@ export class DurableQueue {
       if (consumer !== undefined) consumer.unacked--;
       if (r.outcome === 'dead-lettered') dead.push(r.entry);
     }
-    if (dead.length > 0) this.host.deadLetter(this, dead, now, batch);
+    if (dead.length > 0) this.handOnDeadLetters(dead, now, batch);
+  }
+
+  /** Counts dead letters of this queue and hands them to its dead-letter queue (QueueHost.deadLetter). */
+  private handOnDeadLetters(dead: readonly EntryRecord[], now: number, batch: StoreOp[]): void {
+    this.host.counters.deadLetters += dead.length;
+    this.host.deadLetter(this, dead, now, batch);
+  }
+
+  /** Counts one delivery handed out, by its consumer's guarantee (QueueCounters). */
+  private countDelivery(consumer: Consumer, deliveries: number): void {
+    const counters = this.host.counters;
+    counters.deliveries++;
+    if (deliveries > 1) counters.redeliveries++;
+    if (consumer.isAutoAck) return;
+    if (consumer.isExactlyOnce) counters.exactlyOnce++;
+    else counters.atLeastOnce++;
   }
 }

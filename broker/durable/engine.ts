@@ -323,8 +323,20 @@ export class DurableEngine {
   }
 
   queueInfos(): QueueInfo[] {
-    const now = Date.now();
-    return this.queues.list().map((q) => q.info(now));
+    return this.queues.infos(Date.now());
+  }
+
+  /** True when `topic` holds a retained message. */
+  hasRetained(topic: string): boolean {
+    return this.retainedIndex.has(topic);
+  }
+
+  /** Clears the retained message of `topic` (resolves after the commit); false when it had none. */
+  async clearRetained(topic: string): Promise<boolean> {
+    if (!this.retainedIndex.has(topic)) return false;
+    this.retainedIndex.clear(topic);
+    await this.persister.commit([{ op: 'setRetained', topic, messageId: null }]);
+    return true;
   }
 
   storeStats(): StoreStats {

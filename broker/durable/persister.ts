@@ -1,5 +1,6 @@
 import type { StoreStats } from '../protocol/index.js';
 import type { Store, StoreOp } from '../store/index.js';
+import { CommitSizes } from '../observability/counters.js';
 
 const DONE = Promise.resolve();
 const NO_SYNC = Object.freeze({ sync: false });
@@ -20,8 +21,8 @@ interface Held {
 
 /**
  * The broker's one way into the store: commits batches (the store groups
- * those of one turn into one transaction) and counts what it did, for stats
- * and for the bench's messages-per-fsync figure. Batches reach the store in
+ * those of one turn into one transaction) and counts what it did, for stats,
+ * /metrics and the bench's messages-per-fsync figure. Batches reach the store in
  * the order they were given, held ones included: any commit sends the held
  * batches ahead of itself.
  */
@@ -32,6 +33,12 @@ export class Persister {
   private fsyncs = 0;
   private batches = 0;
   private messages = 0;
+  /** Batches per transaction (group commit), for /metrics. */
+  readonly commitSizes = new CommitSizes();
+  /** Batches whose commit failed. */
+  failures = 0;
+  /** Told of each failed batch (the broker logs it); the caller of commit() gets the rejection as well. */
+  onFailure: (err: unknown) => void = () => undefined;
   private held: Held[] = [];
   private holdTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -87,6 +94,11 @@ export class Persister {
       if (info.synced) this.fsyncs += 1 / info.batches;
       this.batches++;
       this.messages += stored;
+      this.commitSizes.record(info.batches);
+    }, (err: unknown) => {
+      this.failures++;
+      this.onFailure(err);
+      throw err;
     });
   }
 }

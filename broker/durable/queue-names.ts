@@ -59,6 +59,40 @@ export function isKeptQueueOf(queue: string, user: string): boolean {
   return (levels[0] === '$durable' && levels.length === 4) || (levels[0] === '$group' && levels.length === 5 && levels[3] === 'd');
 }
 
+/** What a subscription queue's name says of its subscription (the inverse of subscriptionQueueName). */
+export interface SubscriptionQueueParts {
+  readonly user?: string;
+  readonly clientId?: string;
+  readonly durable?: string;
+  readonly group?: string;
+}
+
+/**
+ * Reads back the parts subscriptionQueueName() encoded in `queue`, or
+ * undefined when it is no subscription's queue. A `$sub/` queue names only
+ * its connection, which its live consumer shows anyway.
+ */
+export function subscriptionQueueParts(queue: string): SubscriptionQueueParts | undefined {
+  let levels: string[];
+  try {
+    levels = queue.split('/').map((level) => decodeURIComponent(level));
+  } catch {
+    return undefined; // not encoded as the broker encodes its queue names
+  }
+  const [root] = levels;
+  if (root === '$durable' && (levels.length === 3 || levels.length === 4)) {
+    const [clientId, durable] = levels.slice(-2);
+    return { ...(levels.length === 4 && { user: levels[1] }), ...(clientId !== '-' && { clientId }), durable };
+  }
+  if (root === '$group' && (levels.length === 4 || levels.length === 5)) {
+    const [group, kind, name] = levels.slice(-3);
+    if (kind === 'p') return levels.length === 4 ? { group } : undefined;
+    if (kind === 'd') return { ...(levels.length === 5 && { user: levels[1] }), group, durable: name };
+  }
+  if (root === '$sub' && levels.length === 3) return {};
+  return undefined;
+}
+
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
   const enc = encodeURIComponent;
   const user = owner.user === '' ? '' : `${owner.user}/`;

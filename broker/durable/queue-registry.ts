@@ -1,11 +1,13 @@
 import type { Router } from '../delivery/index.js';
 import { OrdoError } from '../errors/index.js';
+import type { QueueInfo } from '../protocol/index.js';
 import { QueueState, parseQueueSettings, resolveQueueSettings, type QueueSettings } from '../queues/index.js';
 import type { EntryRecord, QueueRecord, RecoveredState, StoredMessage, StoreOp } from '../store/index.js';
 import { DurableQueue, type Binding, type QueueHost } from './durable-queue.js';
 import type { MessageCache } from './message-cache.js';
 import type { Persister } from './persister.js';
 import { QueueSubscription } from './queue-subscription.js';
+import { QueueCounters } from '../observability/counters.js';
 
 /** The size a delivery is taken to have when its message is not in memory (after a restart), bytes. */
 const UNKNOWN_SIZE = 4096;
@@ -20,6 +22,8 @@ const BINDING_KEY = 'binding';
  * was deleted rather than losing a message.
  */
 export class QueueRegistry implements QueueHost {
+  /** What every queue did, for /metrics (QueueHost.counters). */
+  readonly counters = new QueueCounters();
   private readonly queues = new Map<string, DurableQueue>();
   private readonly subscriptions = new Map<string, QueueSubscription>();
 
@@ -37,6 +41,76 @@ export class QueueRegistry implements QueueHost {
 
   list(): DurableQueue[] {
     return [...this.queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Every queue's info, by name, with its dead-letter queue's size and, for a dead-letter queue, whom it collects for. */
+  infos(now: number): QueueInfo[] {
+    const sources = this.deadLetterSources();
+    return this.list().map((queue) => this.withDeadLetters(queue.info(now), sources));
+  }
+
+  /** One queue's info, as infos() shows it. */
+  info(queue: DurableQueue, now: number): QueueInfo {
+    return this.withDeadLetters(queue.info(now), this.deadLetterSources());
+  }
+
+  /** The queues whose dead letters go to queue `name`, by name. */
+  sourcesOf(name: string): string[] {
+    return this.deadLetterSources().get(name) ?? [];
+  }
+
+  /**
+   * Moves up to `max` ready messages of queue `from`, in delivery order, to
+   * queue `to` — without `to`, to the one queue `from` collects dead letters
+   * for — as dead letters move: priority and message kept, delivery count 0,
+   * no expiry [protocol 2.14]. Never past the target's maxLength: it moves
+   * what fits, and ERR_LIMIT when nothing does. Ops added to `batch`.
+   */
+  move(from: string, to: string | undefined, max: number, batch: StoreOp[]): { moved: number; remaining: number } {
+    const source = this.queues.get(from);
+    if (source === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${from}`);
+    const targetName = to ?? this.replayTarget(from);
+    if (targetName === from) throw new OrdoError('ERR_BAD_REQUEST', `queue ${from} cannot move messages to itself`);
+    const target = this.queues.get(targetName);
+    if (target === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${targetName} to move messages to`);
+    const now = Date.now();
+    const room = target.state.room;
+    if (room === 0 && source.state.counts(now).ready > 0) {
+      throw new OrdoError('ERR_LIMIT', `queue ${targetName} is full (maxLength ${target.state.settings.maxLength}): nothing was moved`);
+    }
+    const moved = source.moveReady(target, Math.min(max, room), now, batch);
+    return { moved, remaining: source.state.counts(now).ready };
+  }
+
+  /** The queue the dead-letter queue `name` collects for: exactly one must (ERR_BAD_REQUEST otherwise). */
+  replayTarget(name: string): string {
+    const sources = this.sourcesOf(name);
+    if (sources.length === 1) return sources[0];
+    if (sources.length === 0) throw new OrdoError('ERR_BAD_REQUEST', `queue ${name} is no queue's dead-letter queue: name the queue to move its messages to`);
+    throw new OrdoError('ERR_BAD_REQUEST', `queue ${name} collects the dead letters of ${sources.join(', ')}: name the queue to move its messages to`);
+  }
+
+  /** Dead-letter queue name → the queues that dead-letter into it, by name. O(queues). */
+  private deadLetterSources(): Map<string, string[]> {
+    const sources = new Map<string, string[]>();
+    for (const queue of this.list()) {
+      const dlq = queue.state.settings.deadLetterQueue;
+      if (dlq === null) continue;
+      const list = sources.get(dlq);
+      if (list === undefined) sources.set(dlq, [queue.name]);
+      else list.push(queue.name);
+    }
+    return sources;
+  }
+
+  private withDeadLetters(info: QueueInfo, sources: ReadonlyMap<string, string[]>): QueueInfo {
+    const dlq = info.deadLetterQueue === undefined ? undefined : this.queues.get(info.deadLetterQueue);
+    const collectsFor = sources.get(info.name)?.[0];
+    return {
+      ...info,
+      deadLetters: dlq === undefined ? 0 : dlq.state.counts(Date.now()).total,
+      ...(collectsFor !== undefined && { deadLetterFor: collectsFor }),
+    };
   }
 
   /**

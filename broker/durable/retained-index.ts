@@ -23,6 +23,10 @@ export class RetainedIndex {
     this.byTopic.set(message.topic, message);
   }
 
+  has(topic: string): boolean {
+    return this.byTopic.has(topic);
+  }
+
   clear(topic: string): void {
     this.byTopic.delete(topic);
   }

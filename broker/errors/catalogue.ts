@@ -51,6 +51,10 @@ export const ERRORS = {
     message: "this user's roles or ACL rules changed: connect again",
     fatal: true, retryable: true, closeCode: 4001, origin: 'broker',
   },
+  ERR_KICKED: {
+    message: 'an administrator closed this connection',
+    fatal: true, retryable: true, closeCode: 4002, origin: 'broker',
+  },
   ERR_NOT_FOUND: {
     message: 'no such subscription, queue or resource',
     fatal: false, retryable: false, origin: 'broker',

@@ -21,4 +21,5 @@ export { ResourceAlarms } from './resource-alarms.js';
 export type { AlarmSettings } from './resource-alarms.js';
 export { MemoryWatch, memoryWatermark, MEMORY_SAMPLE_MS, DEFAULT_MEMORY_SHARE } from './memory-watch.js';
 export { DiskWatch, freeBytes, DISK_SAMPLE_MS } from './disk-watch.js';
+export { alarmLogTo } from './alarm-log.js';
 export type { AlarmLog } from './alarm-log.js';

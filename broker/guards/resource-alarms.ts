@@ -1,3 +1,4 @@
+import { logAlarm, type AlarmLog } from './alarm-log.js';
 import { DiskWatch } from './disk-watch.js';
 import { MemoryWatch, memoryWatermark } from './memory-watch.js';
 
@@ -25,10 +26,11 @@ export class ResourceAlarms {
   /** None under durability 'memory' (no file) or with limits.diskFreeLimitBytes 0. */
   readonly disk: DiskWatch | undefined;
 
-  constructor(settings: AlarmSettings, memory?: MemoryWatch, disk?: DiskWatch) {
-    this.memory = memory ?? new MemoryWatch(memoryWatermark(settings.limits.memoryHighWatermarkBytes));
+  /** `log`: where the watches made here say when an alarm goes on or off. */
+  constructor(settings: AlarmSettings, memory?: MemoryWatch, disk?: DiskWatch, log: AlarmLog = logAlarm) {
+    this.memory = memory ?? new MemoryWatch(memoryWatermark(settings.limits.memoryHighWatermarkBytes), undefined, log);
     const watchesDisk = settings.durability !== 'memory' && settings.limits.diskFreeLimitBytes > 0;
-    this.disk = disk ?? (watchesDisk ? new DiskWatch(settings.dataDir, settings.limits.diskFreeLimitBytes) : undefined);
+    this.disk = disk ?? (watchesDisk ? new DiskWatch(settings.dataDir, settings.limits.diskFreeLimitBytes, undefined, log) : undefined);
   }
 
   start(): void {
@@ -55,12 +57,24 @@ export class ResourceAlarms {
    * send); at-most-once publishes pass a disk alarm, as they write nothing.
    */
   refusal(isStored: boolean): string | undefined {
-    if (this.memory.isAlarmed) {
-      return `memory high watermark: the broker uses ${megabytes(this.memory.rssBytes)}, above its limit of ${megabytes(this.memory.watermarkBytes)}; publishes and sends are refused until consumers drain it`;
-    }
-    if (isStored && this.disk?.isAlarmed) {
-      return `disk low watermark: ${megabytes(this.disk.freeBytes)} free on the data directory's disk, below the limit of ${megabytes(this.disk.limitBytes)}; stored publishes and sends are refused`;
-    }
+    if (this.memory.isAlarmed) return this.memoryReason();
+    if (isStored && this.disk?.isAlarmed) return this.diskReason(this.disk);
     return undefined;
+  }
+
+  /** Every alarm on now, worded as refusal() words it (for /readyz); empty when none is. */
+  reasons(): string[] {
+    const reasons: string[] = [];
+    if (this.memory.isAlarmed) reasons.push(this.memoryReason());
+    if (this.disk?.isAlarmed) reasons.push(this.diskReason(this.disk));
+    return reasons;
+  }
+
+  private memoryReason(): string {
+    return `memory high watermark: the broker uses ${megabytes(this.memory.rssBytes)}, above its limit of ${megabytes(this.memory.watermarkBytes)}; publishes and sends are refused until consumers drain it`;
+  }
+
+  private diskReason(disk: DiskWatch): string {
+    return `disk low watermark: ${megabytes(disk.freeBytes)} free on the data directory's disk, below the limit of ${megabytes(disk.limitBytes)}; stored publishes and sends are refused`;
   }
 }

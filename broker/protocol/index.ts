@@ -5,6 +5,7 @@
  * errors/ and msgpackr.
  */
 export * from './ops.js';
+export * from './admin-ops.js';
 export { encodeValue, decodeValue, encodeFrame, decodeFrame } from './codec.js';
 export { FrameBuilder } from './frame-builder.js';
 export { EncodedStrings, appendMapEntry, binHeaderBytes, encodeMessageOp } from './msgpack-write.js';
@@ -21,6 +22,8 @@ export {
   checkSend, checkConsume, checkSettle, checkAckPublish, checkQueueOp, MAX_ACK_PUBLISH_OUTPUTS, MAX_DELAY_MS, MAX_EXTEND_MS, MAX_SETTLE_IDS,
 } from './validate-queue-ops.js';
 export { checkUserOp, checkAclOp, checkTokenOp, USER_ACTIONS, ACL_ACTIONS } from './validate-security-ops.js';
+export { checkAdminOp, MAX_ADMIN_STRING } from './validate-admin-op.js';
+export type { AdminOp } from './validate-admin-op.js';
 export type { UserOp, AclOp, TokenOp, UserAction, AclAction } from './validate-security-ops.js';
 export type {
   AckPublishOp, AckPublishOutput, SendOp, ConsumeOp, SettleOp, SettleName, QueueOp, DeliveryTag,

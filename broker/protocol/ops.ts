@@ -47,6 +47,8 @@ export const ClientOp = {
   acl: 17,
   /** [18, reqId, {user?, ttlMs}] — signs a bearer token [protocol 2.20]. */
   token: 18,
+  /** [19, reqId, action, args|nil] — broker administration: connections, topics, subscriptions, backup [protocol 2.21]. */
+  admin: 19,
 } as const;
 export type ClientOpCode = (typeof ClientOp)[keyof typeof ClientOp];
 
@@ -192,7 +194,7 @@ export interface NackWireOptions {
 }
 
 /** The queue administration actions [protocol 2.14]. */
-export const QUEUE_ACTIONS = ['create', 'delete', 'purge', 'peek', 'list', 'info'] as const;
+export const QUEUE_ACTIONS = ['create', 'delete', 'purge', 'peek', 'list', 'info', 'move'] as const;
 export type QueueAction = (typeof QUEUE_ACTIONS)[number];
 
 /** A queue as `queue info` and `queue list` show it [protocol 2.14]. */
@@ -218,6 +220,30 @@ export interface QueueInfo {
   settings: Record<string, unknown>;
   /** The topic pattern, for the queue behind an at-least-once subscription. */
   pattern?: string;
+  /** Age of the oldest waiting (ready or delayed) message, ms; null when none waits. */
+  oldestAgeMs: number | null;
+  /** The queue its dead letters go to, if it has one. */
+  deadLetterQueue?: string;
+  /** Messages in that dead-letter queue (0 when it has none). */
+  deadLetters: number;
+  /** When this queue is a dead-letter queue: the queue it collects for. */
+  deadLetterFor?: string;
+}
+
+/** Answer of `queue purge` [protocol 2.14]. */
+export interface QueuePurgeResult {
+  /** Waiting messages removed. */
+  purged: number;
+  /** Waiting messages left (with `max`, what a next call would take). */
+  remaining: number;
+}
+
+/** Answer of `queue move` [protocol 2.14]. */
+export interface QueueMoveResult {
+  /** Ready messages moved, in their delivery order. */
+  moved: number;
+  /** Ready messages left in the source queue. */
+  remaining: number;
 }
 
 /** A message as `queue peek` shows it. */

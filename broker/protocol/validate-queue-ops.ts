@@ -141,8 +141,11 @@ export function checkQueueOp(op: unknown[]): string | undefined {
   if (op[2] === 'list') return undefined;
   if (typeof name !== 'string') return `queue ${String(op[2])} needs a queue name`;
   const args = op[4];
-  if (args !== undefined && args !== null && !isPlainObject(args)) return 'queue args must be a map or nil';
-  return undefined;
+  if (args === undefined || args === null) return undefined;
+  if (!isPlainObject(args)) return 'queue args must be a map or nil';
+  if (op[2] !== 'purge' && op[2] !== 'move') return undefined;
+  return integerOption(args, 'max', 1, Number.MAX_SAFE_INTEGER)
+    ?? (op[2] === 'move' && args.to != null && (typeof args.to !== 'string' || args.to === '') ? 'queue move args.to must be a queue name' : undefined);
 }
 
 function isDeliveryTag(value: unknown): boolean {

@@ -41,5 +41,5 @@ export {
 export type { QueueSettings, ResolvedQueueSettings, OverflowPolicy } from './queue-settings.js';
 export type {
   AcceptResult, AdvanceResult, DeliverResult, Delivery, EnqueueResult, ExtendResult, NackResult, NewEntry,
-  PurgeResult, QueueCounts, QueueRefusal, ReturnedEntry, ReturnOutcome, ReturnResult,
+  PurgeResult, QueueCounts, QueueRefusal, ReturnedEntry, ReturnOutcome, ReturnResult, TakeResult,
 } from './queue-results.js';

@@ -102,6 +102,15 @@ export interface PurgeResult {
   readonly purgedMessageIds: readonly number[];
 }
 
+/** What takeReady() did. */
+export interface TakeResult {
+  /** moveEntry ops of the entries taken, deleteEntry ops of the expired ones met. */
+  readonly ops: StoreOp[];
+  /** The entries taken, in delivery order, as they were here: give each to the target's acceptDeadLetter(). */
+  readonly taken: readonly EntryRecord[];
+  readonly expiredMessageIds: readonly number[];
+}
+
 /** What acceptDeadLetter() did. */
 export interface AcceptResult {
   readonly ops: StoreOp[];

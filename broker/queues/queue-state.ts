@@ -6,7 +6,7 @@ import {
 } from './queue-entry.js';
 import type {
   AcceptResult, AdvanceResult, DeliverResult, EnqueueResult, ExtendResult, NackResult, NewEntry,
-  PurgeResult, QueueCounts, QueueRefusal, ReturnOutcome, ReturnResult, ReturnedEntry,
+  PurgeResult, QueueCounts, QueueRefusal, ReturnOutcome, ReturnResult, ReturnedEntry, TakeResult,
 } from './queue-results.js';
 import {
   MAX_ACK_DEADLINE_MS, MAX_DURATION_MS, resolveQueueSettings, type QueueSettings, type ResolvedQueueSettings,
@@ -261,18 +261,63 @@ export class QueueState {
   }
 
   /**
-   * Removes every waiting (ready and delayed) entry. In-flight entries stay
+   * Removes every waiting (ready and delayed) entry, or with `max` the
+   * oldest `max` of them (lowest message ids first). In-flight entries stay
    * until acked or nacked, as RabbitMQ's purge removes only ready messages:
-   * so the ops are one purgeQueue when nothing is in flight, else one
-   * deleteEntry per removed entry (purgeQueue would take the in-flight ones too).
+   * so the ops are one purgeQueue when everything goes and nothing is in
+   * flight, else one deleteEntry per removed entry.
    */
-  purge(): PurgeResult {
-    const removed = this.waiting.clear();
+  purge(max = Infinity): PurgeResult {
+    const isAll = max >= this.waiting.size;
+    const removed = isAll ? this.waiting.clear() : this.waiting.takeOldest(this.waiting.size - max);
     for (const entry of removed) this.entries.delete(entry.messageId);
-    const ops: StoreOp[] = this.inFlight.size === 0
+    const ops: StoreOp[] = isAll && this.inFlight.size === 0
       ? [{ op: 'purgeQueue', queue: this.name }]
       : removed.map((entry) => this.deleteOp(entry));
     return { ops, purgedMessageIds: removed.map((entry) => entry.messageId).sort((a, b) => a - b) };
+  }
+
+  /**
+   * Takes up to `max` ready entries out, in delivery order, to queue `to`
+   * (an administrator's move [protocol 2.14]). Each goes as a dead letter
+   * does — a moveEntry keeping its priority, with no deliveries, no expiry,
+   * available at `now` — so the target takes it with acceptDeadLetter()
+   * after these ops. Entries past their TTL met on the way are deleted, not
+   * moved; delayed and in-flight entries stay.
+   */
+  takeReady(max: number, to: string, now: number): TakeResult {
+    const t = this.tick(now);
+    const ops: StoreOp[] = [];
+    const taken: EntryRecord[] = [];
+    const expired: number[] = [];
+    for (let head = this.waiting.head(); head !== undefined && taken.length < max; head = this.waiting.head()) {
+      this.waiting.remove(head);
+      this.entries.delete(head.messageId);
+      if (isExpired(head, t)) {
+        ops.push(this.deleteOp(head));
+        expired.push(head.messageId);
+        continue;
+      }
+      taken.push(toRecord(this.name, head));
+      ops.push(this.moveOp(head, to, t));
+    }
+    return { ops, taken, expiredMessageIds: expired };
+  }
+
+  /** How many more entries may wait before maxLength is reached (0 when full). */
+  get room(): number {
+    return Math.max(0, this.settings.maxLength - this.waiting.size);
+  }
+
+  /**
+   * Age of the oldest waiting entry (the lowest message id) at `now`: how
+   * long since it became available in this queue (sent, requeued with a
+   * delay, or dead-lettered here), ms; 0 while it is delayed; null when
+   * nothing waits. O(1).
+   */
+  oldestAgeMs(now: number): number | null {
+    const oldest = this.waiting.oldest();
+    return oldest === undefined ? null : Math.max(0, now - oldest.availableAt);
   }
 
   /**
@@ -381,10 +426,13 @@ export class QueueState {
   private deadLetter(entry: Entry, t: number, ops: StoreOp[]): ReturnOutcome {
     this.entries.delete(entry.messageId);
     const to = this.settings.deadLetterQueue;
-    ops.push(to === null ? this.deleteOp(entry) : {
-      op: 'moveEntry', from: this.name, to, messageId: entry.messageId, deliveries: 0, expiresAt: null, availableAt: t,
-    });
+    ops.push(to === null ? this.deleteOp(entry) : this.moveOp(entry, to, t));
     return 'dead-lettered';
+  }
+
+  /** The entry moved to queue `to` afresh at `t`: what acceptDeadLetter() takes. */
+  private moveOp(entry: Entry, to: string, t: number): StoreOp {
+    return { op: 'moveEntry', from: this.name, to, messageId: entry.messageId, deliveries: 0, expiresAt: null, availableAt: t };
   }
 
   private deleteOp(entry: Entry): StoreOp {

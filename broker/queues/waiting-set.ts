@@ -83,6 +83,11 @@ export class WaitingSet {
     return lowest?.place === 'ready' ? lowest : undefined;
   }
 
+  /** The waiting entry with the lowest message id (the oldest), ready or delayed. */
+  oldest(): Entry | undefined {
+    return this.byAge.peek();
+  }
+
   /** The lowest message id waiting, ready or delayed (what an ordered subscriber still expects). */
   lowestId(): number | undefined {
     return this.byAge.peek()?.messageId;

@@ -12,6 +12,8 @@ import type { BrokerContext } from './context.js';
 import { dispatch } from './dispatch.js';
 import { OPEN_PRINCIPAL, type PeerInfo, type Principal } from '../auth/principal.js';
 import { ConnectionGuard } from '../guards/index.js';
+import { logConnectionOpen } from '../observability/connection-log.js';
+import { RateMeter } from '../rate-meter.js';
 
 /**
  * The life of a connection, as one state [protocol 2.1]:
@@ -57,6 +59,15 @@ export class Connection implements Subscriber, DeliveryTarget {
   messagesIn = 0;
   messagesOut = 0;
   dropped = 0;
+  /** Messages per second in and out, sampled by the broker every RateMeter.SAMPLE_MS. */
+  readonly rateIn = new RateMeter();
+  readonly rateOut = new RateMeter();
+  /** The protocol version agreed in the welcome (0 before it). */
+  protocolVersion = 0;
+  /** The client library its hello named. */
+  agent: string | undefined;
+  /** When the welcome was sent, ms since the epoch (0 before it). */
+  connectedAt = 0;
   /** The id of the last message accepted from this client: its own publishes are in the causal past of its next [semantics 2.2]. */
   lastAccepted = 0;
   /** What was routed here through ordered subscriptions and not sent yet [protocol 2.17]. */
@@ -97,6 +108,13 @@ export class Connection implements Subscriber, DeliveryTarget {
     this.wasOpened = true;
     this.broker.userConnections.add(this.principal.user);
     this.broker.router.add(this.inboxSubscription);
+    logConnectionOpen(this.broker.log, this);
+  }
+
+  /** Samples the message counters for rateIn and rateOut (the broker's timer calls it). */
+  sampleRates(at: number): void {
+    this.rateIn.sample(this.messagesIn, at);
+    this.rateOut.sample(this.messagesOut, at);
   }
 
   /** Runs the operations held while authenticating, in the order they came. */
@@ -134,6 +152,7 @@ export class Connection implements Subscriber, DeliveryTarget {
     this.frame().appendMessage(subId, tail);
     this.messagesOut++;
     this.broker.counters.messagesOut++;
+    this.broker.counters.outAtMostOnce++;
     this.afterAppend();
     return true;
   }
@@ -163,6 +182,7 @@ export class Connection implements Subscriber, DeliveryTarget {
     }
     this.messagesOut++;
     this.broker.counters.messagesOut++;
+    if (deliveries === 0) this.broker.counters.outAtMostOnce++;
     this.afterAppend();
   }
 
@@ -201,6 +221,15 @@ export class Connection implements Subscriber, DeliveryTarget {
   /** Answers request `reqId` with ERR `code`. */
   replyError(reqId: number, code: ErrorCode, message?: string): void {
     this.send([BrokerOp.error, reqId, code, message ?? errorSpec(code).message]);
+  }
+
+  /**
+   * Tells the client that the broker ended its subscription `subId`: an
+   * ERROR with request id 0 that names the subscription [protocol 2.9].
+   * The caller has already removed it.
+   */
+  endSubscription(subId: number, code: ErrorCode, message: string): void {
+    this.send([BrokerOp.error, 0, code, message, subId]);
   }
 
   /** Sends the error, then closes the connection with the error's close status [protocol 1.3]. */
@@ -270,6 +299,8 @@ export class Connection implements Subscriber, DeliveryTarget {
       dispatch(this, op);
     } catch (err) {
       // A handler bug must not take the broker down; the peer learns of it, for the request it made.
+      this.broker.counters.handlerErrors++;
+      this.broker.log.error({ event: 'handler_error', connectionId: this.connectionId, op: Array.isArray(op) ? op[0] : undefined, err }, 'an operation\'s handler failed');
       this.replyError(requestIdOf(op), 'ERR_INTERNAL', (err as Error).message);
     }
   }

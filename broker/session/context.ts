@@ -9,6 +9,7 @@ import type { Security } from '../auth/security.js';
 import type { UserConnections } from '../auth/user-connections.js';
 import type { ResourceAlarms } from '../guards/index.js';
 import type { Logger } from '../observability/logger.js';
+import type { BackupSessions } from '../admin/index.js';
 
 /** Broker-wide counters; connections add to them as they go. */
 export interface BrokerCounters {
@@ -17,6 +18,14 @@ export interface BrokerCounters {
   bytesIn: number;
   bytesOut: number;
   dropped: number;
+  /** messagesIn by the guarantee asked for: a publish without one is at-most-once, a send without one at-least-once (the SDK's default). */
+  inAtMostOnce: number;
+  inAtLeastOnce: number;
+  inExactlyOnce: number;
+  /** Deliveries sent with no ack expected: at-most-once fan-out, auto-acked queue deliveries, retained and replayed messages. */
+  outAtMostOnce: number;
+  /** Operations whose handler threw (answered ERR_INTERNAL). */
+  handlerErrors: number;
 }
 
 /**
@@ -44,6 +53,8 @@ export interface BrokerContext {
   readonly alarms: ResourceAlarms;
   /** The structured log: connection opens and closes, failed logins, admin actions, errors [docs/operations.md]. */
   readonly log: Logger;
+  /** Online backups being read by admin clients [protocol 2.21]. */
+  readonly backups: BackupSessions;
   /** Open connections per user. */
   readonly userConnections: UserConnections;
   /** Every connection, for revoking a user's sessions. */

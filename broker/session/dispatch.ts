@@ -13,6 +13,7 @@ import { handleSettle } from './handlers/settle.js';
 import { handleAckPublish } from './handlers/ack-publish.js';
 import { handleQueueAdmin } from './handlers/queue-admin.js';
 import { handleAcl, handleToken, handleUser } from './handlers/security-admin.js';
+import { handleAdmin } from './handlers/admin.js';
 
 type Handler = (conn: Connection, op: unknown[]) => void;
 
@@ -35,6 +36,7 @@ const HANDLERS: Record<number, Handler> = {
   [ClientOp.user]: handleUser,
   [ClientOp.acl]: handleAcl,
   [ClientOp.token]: handleToken,
+  [ClientOp.admin]: handleAdmin,
 };
 
 /**

@@ -24,19 +24,23 @@
  *   are put by key and never compacted; their ops cannot fail a batch.
  * - The SQLite schema changes only by appending to migrations.ts; a file from
  *   a newer Ordo is refused, never opened.
+ * - A store file is replaced (restoreStore, for `ordo restore`) only while
+ *   no process holds it open (store-restore.ts).
  */
 import { SqliteStore } from './sqlite-store.js';
 import type { Durability, Store } from './store.js';
 
 export type {
   AclRuleRecord, ProducerSeqRecord, UserRecord,
-  CommitInfo, Durability, EntryRecord, MessageOrder, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp,
+  CommitInfo, Durability, EntryRecord, MessageOrder, QueueRecord, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp, TopicRecord,
 } from './store.js';
 export { SqliteStore, STORE_FILE } from './sqlite-store.js';
 export { NO_HISTORY_PREFIX, keepsNoHistory } from './store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export { restoreStore } from './store-restore.js';
+export type { RestoreOptions, StoreFileInfo } from './store-restore.js';
 
 /**
  * The broker's store for `dataDir` (which must exist) at `durability`: a

@@ -4,7 +4,7 @@ import { copySecurityOp, isSecurityOp, MemorySecurityRecords } from './memory-se
 import { keepsNoHistory } from './store.js';
 import type {
   CommitOptions,
-  CommitInfo, EntryRecord, ProducerSeqRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage,
+  CommitInfo, EntryRecord, ProducerSeqRecord, QueueRecord, RecoveredState, RetentionLimits, Store, StoreOp, StoredMessage, TopicRecord,
 } from './store.js';
 
 /**
@@ -170,6 +170,17 @@ export class MemoryStore implements Store {
       else if (kept.length < ids.length) this.history.set(topic, kept.reverse());
     }
     return removed;
+  }
+
+  async topics(prefix: string, limit: number): Promise<TopicRecord[]> {
+    this.assertOpen();
+    const found: TopicRecord[] = [];
+    for (const [topic, ids] of this.history) {
+      if (!topic.startsWith(prefix) || keepsNoHistory(topic)) continue;
+      const stored = ids.filter((id) => this.messages.has(id));
+      if (stored.length > 0) found.push({ topic, stored: stored.length, lastId: stored[stored.length - 1] });
+    }
+    return found.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0)).slice(0, limit);
   }
 
   /** Always rejects with ERR_UNSUPPORTED: a memory store holds nothing worth a backup file. */

@@ -9,7 +9,7 @@ import { patternMatches } from '../topics/index.js';
 import { foldDeliveries, NOTHING_FOLDED, type Folded } from './fold-deliveries.js';
 import type { DecodedOp } from './op-codec.js';
 import { SqliteSecurityRecords } from './sqlite-security.js';
-import { NO_HISTORY_PREFIX, type RecoveredState, type RetentionLimits, type StoredMessage } from './store.js';
+import { NO_HISTORY_PREFIX, type RecoveredState, type RetentionLimits, type StoredMessage, type TopicRecord } from './store.js';
 import { describe, StoreFault, type BatchFailure, type CommitResult } from './worker-protocol.js';
 
 type Batches = readonly (readonly DecodedOp[])[];
@@ -75,6 +75,9 @@ function prepareStatements(db: Database) {
     // [prefix, prefix + '0'): the topic `prefix` and all below it ('/' sorts just before '0'), plus siblings the matcher drops.
     retainedRange: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id WHERE r.topic >= ? AND r.topic < ? ORDER BY r.topic`),
     compact: p(COMPACT_SQL),
+    // On the (topic, id) index: a range scan, grouped as it goes. The upper bound is the prefix followed by the highest code point.
+    topicsAll: p(`SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE substr(topic, 1, 3) <> '${NO_HISTORY_PREFIX}' GROUP BY topic ORDER BY topic LIMIT ?`),
+    topicsFrom: p(`SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE topic >= ? AND topic < ? AND substr(topic, 1, 3) <> '${NO_HISTORY_PREFIX}' GROUP BY topic ORDER BY topic LIMIT ?`),
     dataVersion: pluck('PRAGMA data_version'),
     queueNames: pluck('SELECT name FROM queues'),
     // Bumped by every putQueue and deleteQueue: the other connection reloads its queue names only when it moved.
@@ -405,6 +408,11 @@ export class SqliteFile {
     if (limit <= 0) return [];
     const rows = 'id' in from ? this.s.replayFromId.all(topic, from.id, limit) : this.s.replayFromTime.all(topic, from.time, limit);
     return (rows as MessageRow[]).map(toMessage);
+  }
+
+  topics(prefix: string, limit: number): TopicRecord[] {
+    const rows = (prefix === '' ? this.s.topicsAll.all(limit) : this.s.topicsFrom.all(prefix, `${prefix}\u{10FFFF}`, limit)) as TopicRecord[];
+    return rows.filter((row) => row.topic.startsWith(prefix));
   }
 
   compact(retention: RetentionLimits, now: number): number {

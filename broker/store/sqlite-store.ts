@@ -15,7 +15,7 @@ import { OrdoError } from '../errors/index.js';
 import { InlineCommits } from './inline-commits.js';
 import { OpEncoder } from './op-codec.js';
 import { describe, type CommitResult, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
-import type { CommitInfo, CommitOptions, Durability, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp } from './store.js';
+import type { CommitInfo, CommitOptions, Durability, RecoveredState, RetentionLimits, Store, StoredMessage, StoreOp, TopicRecord } from './store.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -158,6 +158,10 @@ export class SqliteStore implements Store {
 
   replay(topic: string, from: { readonly id: number } | { readonly time: number }, limit: number): Promise<StoredMessage[]> {
     return this.call({ kind: 'replay', topic, from, limit }) as Promise<StoredMessage[]>;
+  }
+
+  topics(prefix: string, limit: number): Promise<TopicRecord[]> {
+    return this.call({ kind: 'topics', prefix, limit }) as Promise<TopicRecord[]>;
   }
 
   compact(retention: RetentionLimits, now: number): Promise<number> {

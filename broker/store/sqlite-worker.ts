@@ -51,6 +51,7 @@ function handle(req: WorkerRequest): unknown {
     case 'getRetained': return current.getRetained(req.patterns);
     case 'replay': return current.replay(req.topic, req.from, req.limit);
     case 'compact': return current.compact(req.retention, req.now);
+    case 'topics': return current.topics(req.prefix, req.limit);
     case 'checkpoint': return current.checkpoint();
     case 'backup': return current.backup(req.path).then(() => undefined);
     case 'recover': return current.recover();

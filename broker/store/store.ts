@@ -238,6 +238,15 @@ export interface CommitInfo {
   readonly synced: boolean;
 }
 
+/** What the store holds of one topic (topics()). */
+export interface TopicRecord {
+  readonly topic: string;
+  /** Messages stored under it: its history kept for replay, its retained message, what queues hold of it. */
+  readonly stored: number;
+  /** The id of its newest stored message. */
+  readonly lastId: number;
+}
+
 /** Topic history kept for replay and retained messages [semantics 1.2]. */
 export interface RetentionLimits {
   /** Most messages kept per topic. */
@@ -271,6 +280,11 @@ export interface Store {
    * their topic's retention. Returns how many were removed.
    */
   compact(retention: RetentionLimits, now: number): Promise<number>;
+  /**
+   * The topics with stored messages whose name starts with `prefix` ('' for
+   * all), by name, at most `limit`; messages sent to queues (NO_HISTORY_PREFIX) left out.
+   */
+  topics(prefix: string, limit: number): Promise<TopicRecord[]>;
   /** Writes a consistent copy of the store to `path` (SQLite online backup); ERR_UNSUPPORTED for memory durability. */
   backup(path: string): Promise<void>;
   /** Finishes pending commits and releases the files. */

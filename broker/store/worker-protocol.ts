@@ -15,6 +15,7 @@ export type WorkerRequest = { readonly id: number } & (
   | { readonly kind: 'getRetained'; readonly patterns: readonly string[] }
   | { readonly kind: 'replay'; readonly topic: string; readonly from: { readonly id: number } | { readonly time: number }; readonly limit: number }
   | { readonly kind: 'compact'; readonly retention: RetentionLimits; readonly now: number }
+  | { readonly kind: 'topics'; readonly prefix: string; readonly limit: number }
   /** Copies the WAL into the database file as far as readers allow (the inline connection never does). */
   | { readonly kind: 'checkpoint' }
   | { readonly kind: 'backup'; readonly path: string }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { QueueSettingsInput } from '../../client/index.js';
-import { jsonLine, listText } from '../format.js';
+import { inChunks } from '../chunked.js';
+import { jsonLine, listText, plural } from '../format.js';
 import { durationOption, parsePositiveInt, withClientOptions, type ClientFlags } from '../options.js';
 import { peekTable, peekedJson, queueDetails, queueTable } from '../queue-format.js';
 import { runCommand, withClient } from '../run-command.js';
@@ -18,28 +19,48 @@ interface PeekFlags extends ClientFlags {
   count: number;
 }
 
+interface ChunkedFlags extends ClientFlags {
+  max?: number;
+}
+
 /** The value of --dead-letter that means "delete dead letters". */
 const NO_DEAD_LETTER_QUEUE = 'none';
 
-/** `ordo queue ls|create|rm|purge|peek`: queue administration. */
+/** `ordo queue ls|info|create|rm|purge|peek|move|redrive`: queue administration. */
 export function queueCommand(): Command {
   return new Command('queue')
-    .description('list, create, delete, purge and peek at queues')
-    .addHelpText('after', '\nExamples:\n  $ ordo queue create jobs --max-length 10000 --ack-deadline 60000\n  $ ordo queue ls\n  $ ordo queue peek jobs --count 3\n')
+    .description('list, inspect, create, delete, purge and peek at queues; move messages and replay dead letters')
+    .addHelpText('after', '\nExamples:\n  $ ordo queue create jobs --max-length 10000 --ack-deadline 60000\n  $ ordo queue ls\n'
+      + '  $ ordo queue peek jobs --count 3\n  $ ordo queue redrive jobs.dlq\n')
     .addCommand(lsCommand())
+    .addCommand(infoCommand())
     .addCommand(createCommand())
     .addCommand(rmCommand())
     .addCommand(purgeCommand())
-    .addCommand(peekCommand());
+    .addCommand(peekCommand())
+    .addCommand(moveCommand())
+    .addCommand(redriveCommand());
 }
 
 function lsCommand(): Command {
   return withClientOptions(new Command('ls'))
-    .description('list queues: messages ready, delayed, unacked and in all, consumers, rates in and out (msg/s)')
+    .description('list queues: messages ready, delayed, unacked and in all, consumers, rates in and out (msg/s),'
+      + ' age of the oldest waiting message, messages in the dead-letter queue')
     .addHelpText('after', '\nExamples:\n  $ ordo queue ls\n  $ ordo queue ls --json\n')
     .action((flags: ClientFlags) => runCommand(async () => {
       const queues = await withClient(flags, (client) => client.listQueues());
       process.stdout.write(listText(queues, flags.json, queueTable));
+    }));
+}
+
+function infoCommand(): Command {
+  return withClientOptions(new Command('info'))
+    .description('show queue NAME: its counts, rates, oldest waiting message, dead letters and settings')
+    .argument('<name>', 'queue name')
+    .addHelpText('after', '\nExamples:\n  $ ordo queue info jobs\n  $ ordo queue info jobs --json\n')
+    .action((name: string, flags: ClientFlags) => runCommand(async () => {
+      const info = await withClient(flags, (client) => client.queueInfo(name));
+      process.stdout.write(flags.json ? `${jsonLine(info)}\n` : `${queueDetails(info)}\n`);
     }));
 }
 
@@ -82,12 +103,19 @@ function rmCommand(): Command {
 
 function purgeCommand(): Command {
   return withClientOptions(new Command('purge'))
-    .description('remove the waiting messages of queue NAME (unacked deliveries stay); prints how many')
+    .description('remove the waiting messages of queue NAME (unacked deliveries stay), 10,000 per request with a progress bar;'
+      + ' prints how many went and how many wait still')
     .argument('<name>', 'queue name')
-    .addHelpText('after', '\nExample:\n  $ ordo queue purge jobs\n')
-    .action((name: string, flags: ClientFlags) => runCommand(async () => {
-      const { purged } = await withClient(flags, (client) => client.purgeQueue(name));
-      process.stdout.write(flags.json ? `${jsonLine({ queue: name, purged })}\n` : `purged ${plural(purged, 'message')} from ${name}\n`);
+    .addOption(maxOption('remove at most this many (the first in delivery order); default all'))
+    .addHelpText('after', '\nExamples:\n  $ ordo queue purge jobs\n  $ ordo queue purge jobs --max 500 --json\n')
+    .action((name: string, flags: ChunkedFlags) => runCommand(async () => {
+      const { done: purged, remaining } = await withClient(flags, (client) => inChunks(async (max) => {
+        const r = await client.purgeQueue(name, { max });
+        return { done: r.purged, remaining: r.remaining };
+      }, { label: `purging ${name}`, limit: flags.max }));
+      process.stdout.write(flags.json
+        ? `${jsonLine({ queue: name, purged, remaining })}\n`
+        : `purged ${plural(purged, 'message')} from ${name}${stillWaiting(remaining)}\n`);
     }));
 }
 
@@ -103,8 +131,59 @@ function peekCommand(): Command {
     }));
 }
 
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+function moveCommand(): Command {
+  return withClientOptions(new Command('move'))
+    .description('move the ready messages of queue FROM to queue TO, in delivery order, 10,000 per request with a progress bar')
+    .argument('<from>', 'queue the messages leave')
+    .argument('<to>', 'queue they join (it must exist)')
+    .addOption(maxOption('move at most this many (the first in delivery order); default all'))
+    .addHelpText('after', '\nExamples:\n  $ ordo queue move jobs jobs-slow\n  $ ordo queue move jobs.dlq jobs-retry --max 100\n')
+    .action((from: string, to: string, flags: ChunkedFlags) => runCommand(async () => {
+      const { done: moved, remaining } = await withClient(flags, (client) => inChunks(async (max) => {
+        const r = await client.moveMessages(from, { to, max });
+        return { done: r.moved, remaining: r.remaining };
+      }, { label: `moving ${from} to ${to}`, limit: flags.max }));
+      process.stdout.write(flags.json
+        ? `${jsonLine({ from, to, moved, remaining })}\n`
+        : `moved ${plural(moved, 'message')} from ${from} to ${to}${leftIn(remaining, from)}\n`);
+    }));
+}
+
+function redriveCommand(): Command {
+  return withClientOptions(new Command('redrive'))
+    .description('replay dead letters: move the messages of dead-letter queue DLQ back to the queue it collects for, in order,'
+      + ' 10,000 per request with a progress bar')
+    .argument('<dlq>', 'a dead-letter queue (queue info shows which queue it is the dead-letter queue of)')
+    .addOption(maxOption('move at most this many (the oldest dead letters first); default all'))
+    .addHelpText('after', '\nExamples:\n  $ ordo queue redrive jobs.dlq\n  $ ordo queue redrive jobs.dlq --max 10 --json\n')
+    .action((dlq: string, flags: ChunkedFlags) => runCommand(async () => {
+      const { to, moved, remaining } = await withClient(flags, async (client) => {
+        const { deadLetterFor } = await client.queueInfo(dlq);
+        const result = await inChunks(async (max) => {
+          const r = await client.moveMessages(dlq, { max });
+          return { done: r.moved, remaining: r.remaining };
+        }, { label: `replaying ${dlq}`, limit: flags.max });
+        return { to: deadLetterFor, moved: result.done, remaining: result.remaining };
+      });
+      process.stdout.write(flags.json
+        ? `${jsonLine({ queue: dlq, to, moved, remaining })}\n`
+        : `moved ${plural(moved, 'dead letter')} from ${dlq} back to ${to ?? 'its queue'}${leftIn(remaining, dlq)}\n`);
+    }));
+}
+
+/** --max N of the chunked commands. */
+function maxOption(description: string): Option {
+  return new Option('--max <n>', description).argParser(parsePositiveInt);
+}
+
+/** `, 3 messages still waiting` when some are left. */
+function stillWaiting(remaining: number): string {
+  return remaining === 0 ? '' : `, ${plural(remaining, 'message')} still waiting`;
+}
+
+/** `, 3 left in jobs.dlq` when some are left. */
+function leftIn(remaining: number, queue: string): string {
+  return remaining === 0 ? '' : `, ${remaining} left in ${queue}`;
 }
 
 /** Settings not given are left out, so the broker stores only what was chosen. */

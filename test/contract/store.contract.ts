@@ -543,6 +543,24 @@ export function storeContract(
       });
     });
 
+    describe('topics', () => {
+      it('lists the topics with stored messages by name, with their count and newest id; a prefix narrows; queue messages are left out', async ({ s }) => {
+        const at = (id: number, topic: string): StoreOp => op.putMessage(message(id, { topic }));
+        await s.commit(at(1, 'log'), at(2, 'log/x'), at(3, 'log'), at(4, 'logs'), at(5, '$q/jobs'), at(6, 'a'), at(7, 'log'));
+        expect(await s.store.topics('', 100)).toEqual([
+          { topic: 'a', stored: 1, lastId: 6 },
+          { topic: 'log', stored: 3, lastId: 7 },
+          { topic: 'log/x', stored: 1, lastId: 2 },
+          { topic: 'logs', stored: 1, lastId: 4 },
+        ]);
+        // A prefix is a prefix of the name, not of its levels.
+        expect((await s.store.topics('log', 100)).map((t) => t.topic)).toEqual(['log', 'log/x', 'logs']);
+        expect((await s.store.topics('log/', 100)).map((t) => t.topic)).toEqual(['log/x']);
+        expect((await s.store.topics('', 2)).map((t) => t.topic)).toEqual(['a', 'log']);
+        expect(await s.store.topics('zzz', 100)).toEqual([]);
+      });
+    });
+
     describe('compact', () => {
       const stillThere = async (s: Session, ids: number[]): Promise<number[]> => idsOf(await s.store.getMessages(ids));
 

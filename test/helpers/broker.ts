@@ -68,6 +68,8 @@ export interface SpawnBrokerOptions {
   dataDir?: string;
   /** Give up waiting for the `listening on` line after this many ms. Default 10000. */
   startTimeoutMs?: number;
+  /** Variables added to the child's environment (this process's environment otherwise). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -81,7 +83,7 @@ export async function spawnBrokerProcess(args: string[] = [], opts: SpawnBrokerO
   const dataDir = opts.dataDir ?? await makeTempDir();
   const child = spawn(process.execPath, [
     ORDO_BIN, 'broker', '--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--data', dataDir, ...args,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8');

@@ -72,7 +72,7 @@ describe('a queue from creation to deletion', SEQUENTIAL, () => {
     expect(listed.find((q) => q.name === 'life')).toMatchObject({ ready: 5, delayed: 0, unacked: 0, total: 5, consumers: 0 });
     expect(listed.map((q) => q.name)).toContain('life.dlq');
     const table = await ordoOk(['queue', 'ls', '--url', url]);
-    expect(lines(table)[0]).toMatch(/^queue\s+ready\s+delayed\s+unacked\s+total\s+consumers\s+in\/s\s+out\/s$/);
+    expect(lines(table)[0]).toMatch(/^queue\s+ready\s+delayed\s+unacked\s+total\s+consumers\s+in\/s\s+out\/s\s+oldest\s+dlq$/);
     expect(table).toMatch(/^life\s+5\s+0\s+0\s+5\s+0\s/m);
 
     const peeked = await ordoOk(['queue', 'peek', 'life', '--count', '4', '--url', url]);
@@ -104,7 +104,7 @@ describe('a queue from creation to deletion', SEQUENTIAL, () => {
     await filledQueue('purged', 4);
     expect(await ordoOk(['queue', 'purge', 'purged', '--url', url])).toBe('purged 4 messages from purged\n');
     expect(await queueInfo('purged')).toMatchObject({ ready: 0, total: 0 });
-    expect(JSON.parse(await ordoOk(['queue', 'purge', 'purged', '--json', '--url', url]))).toEqual({ queue: 'purged', purged: 0 });
+    expect(JSON.parse(await ordoOk(['queue', 'purge', 'purged', '--json', '--url', url]))).toEqual({ queue: 'purged', purged: 0, remaining: 0 });
   });
 
   it('rm prints how many messages went and the queue is gone', async () => {
@@ -287,7 +287,7 @@ describe('ordo stats shows the queues and the store', SEQUENTIAL, () => {
 
     const text = await ordoOk(['stats', '--url', url]);
     expect(text).toMatch(/^store\s+fsync, [1-9]\d* commits \([1-9]\d* fsynced\), [1-9]\d* messages, [\d.]+ messages per fsync$/m);
-    expect(text).toMatch(/^queue\s+ready\s+delayed\s+unacked\s+total\s+consumers\s+in\/s\s+out\/s$/m);
+    expect(text).toMatch(/^queue\s+ready\s+delayed\s+unacked\s+total\s+consumers\s+in\/s\s+out\/s\s+oldest\s+dlq$/m);
     expect(text).toMatch(/^counted\s+3\s+0\s+0\s+3\s+0\s/m);
     expect(text).toMatch(/^alarms\s+none$/m);
     expect(stats).toMatchObject({ memoryAlarm: false, diskAlarm: false });

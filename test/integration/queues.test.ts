@@ -263,7 +263,7 @@ describe('administration', () => {
     expect((await c.listQueues()).map((x) => x.name)).toEqual(expect.arrayContaining([q, `${q}.dlq`]));
     await collect<number>(c, q, { prefetch: 1 }, never);
     await waitFor(async () => (await c.queueInfo(q)).unacked === 1);
-    expect(await c.purgeQueue(q)).toEqual({ purged: 3 });
+    expect(await c.purgeQueue(q)).toEqual({ purged: 3, remaining: 0 });
     expect(await c.queueInfo(q)).toMatchObject({ ready: 0, unacked: 1, total: 1 });
     expect(await c.deleteQueue(q)).toEqual({ deleted: 1 });
     await expect(c.queueInfo(q)).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../errors/index.js';
 import type { Connection } from '../connection.js';
 import { forbidden, forbiddenPublish } from './grants.js';
 import { maxPayloadBytes } from '../limits.js';
-import { accepted, publishTopicError, replyFailure } from './message-checks.js';
+import { accepted, countIn, publishTopicError, replyFailure } from './message-checks.js';
 
 /**
  * ACKPUBLISH [protocol 2.16]: acks deliveries of one consumer and stores
@@ -44,7 +44,7 @@ export function handleAckPublish(conn: Connection, op: unknown[]): void {
     return;
   }
   conn.messagesIn += checked.length;
-  conn.broker.counters.messagesIn += checked.length;
+  countIn(conn.broker.counters, 'at-least-once', checked.length);
   const stored = conn.broker.durable.ackAndPublish(binding.queue, binding.consumer, tags, checked);
   // Its outputs are in the causal past of what this client publishes next.
   accepted(conn);

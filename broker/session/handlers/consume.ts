@@ -61,7 +61,7 @@ export function handleConsume(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_NOT_FOUND', `no queue ${name}`);
     return;
   }
-  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, options?.qos === 'at-most-once', isOrdered(options?.order));
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, options?.qos === 'at-most-once', isOrdered(options?.order), options?.qos === 'exactly-once');
   const binding = { queue, consumer };
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {

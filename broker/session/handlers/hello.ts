@@ -60,6 +60,9 @@ function sendWelcome(conn: Connection, hello: Hello, version: number, principal:
   // earlier connection, its `after` as first encoded, still depends on what was confirmed meanwhile.
   conn.lastAccepted = conn.broker.lastSeq();
   conn.principal = principal;
+  conn.protocolVersion = version;
+  conn.agent = hello.agent ?? undefined;
+  conn.connectedAt = Date.now();
   conn.open();
   const { config, serverName } = conn.broker;
   const welcome: Welcome = {

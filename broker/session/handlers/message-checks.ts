@@ -1,9 +1,10 @@
 import type { ProducerSeq } from '../../durable/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import { orderStamp } from '../../ordering/index.js';
-import { INBOX_ROOT, isBrokerTopic, topicNameError, type Order } from '../../protocol/index.js';
+import { INBOX_ROOT, isBrokerTopic, topicNameError, type Order, type Qos } from '../../protocol/index.js';
 import type { MessageOrder } from '../../store/index.js';
 import type { Connection } from '../connection.js';
+import type { BrokerCounters } from '../context.js';
 import { maxPayloadBytes } from '../limits.js';
 
 /** The options publish and send share. */
@@ -18,9 +19,12 @@ interface MessageOptions {
 
 /**
  * Why a message is refused for its payload, replyTo or guarantees (publish
- * and send share these rules), or undefined. Counts it in when accepted.
+ * and send share these rules), or undefined. Counts it in when accepted,
+ * under its `qos`, or `defaultQos` when it names none.
  */
-export function messageError(conn: Connection, payload: Uint8Array, options: MessageOptions | null | undefined): [ErrorCode, string] | undefined {
+export function messageError(
+  conn: Connection, payload: Uint8Array, options: MessageOptions | null | undefined, defaultQos: Qos = 'at-most-once',
+): [ErrorCode, string] | undefined {
   const maxPayload = maxPayloadBytes(conn.broker.config.limits.maxFrameBytes);
   if (payload.length > maxPayload) return ['ERR_LIMIT', `payload of ${payload.length} bytes exceeds the limit of ${maxPayload}`];
   if (options?.replyTo != null) {
@@ -35,8 +39,16 @@ export function messageError(conn: Connection, payload: Uint8Array, options: Mes
     if (holder !== true) return ['ERR_CONFLICT', `producer ${options.producer} is held by another connection (${holder}), which named it in its hello later: one producer id, one client`];
   }
   conn.messagesIn++;
-  conn.broker.counters.messagesIn++;
+  countIn(conn.broker.counters, options?.qos ?? defaultQos, 1);
   return undefined;
+}
+
+/** Counts `n` messages accepted under guarantee `qos` (BrokerCounters). */
+export function countIn(counters: BrokerCounters, qos: string, n: number): void {
+  counters.messagesIn += n;
+  if (qos === 'at-least-once') counters.inAtLeastOnce += n;
+  else if (qos === 'exactly-once') counters.inExactlyOnce += n;
+  else counters.inAtMostOnce += n;
 }
 
 /**

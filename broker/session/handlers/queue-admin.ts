@@ -5,15 +5,16 @@ import type { StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { replyFailure } from './message-checks.js';
 import { forbidden, forbiddenAdmin } from './grants.js';
+import { logChange } from './admin.js';
 
 /** Most messages one peek returns. */
 export const MAX_PEEK = 1000;
 
 /**
- * QUEUE [protocol 2.14]: create, delete, purge, peek, list, info. Changes
- * are answered after their commit. Creating a `$` queue is refused (those
- * are the broker's); the others act on any queue, subscription queues
- * included.
+ * QUEUE [protocol 2.14]: create, delete, purge, peek, list, info, move.
+ * Changes are answered after their commit, and logged. Creating a `$` queue
+ * is refused (those are the broker's); the others act on any queue,
+ * subscription queues included. A move needs admin on both queues.
  */
 export function handleQueueAdmin(conn: Connection, op: unknown[]): void {
   const bad = checkQueueOp(op);
@@ -30,13 +31,17 @@ export function handleQueueAdmin(conn: Connection, op: unknown[]): void {
     conn.replyError(reqId, 'ERR_FORBIDDEN', denied);
     return;
   }
-  run(conn.broker.durable, action, name ?? '', (args ?? {}) as Record<string, unknown>).then(
-    (result) => conn.send([BrokerOp.ok, reqId, result]),
+  run(conn, action, name ?? '', (args ?? {}) as Record<string, unknown>).then(
+    (result) => {
+      if (action !== 'list' && action !== 'info' && action !== 'peek') logChange(conn, `queue ${action}`, name ?? '');
+      conn.send([BrokerOp.ok, reqId, result]);
+    },
     (err: unknown) => replyFailure(conn, reqId, err),
   );
 }
 
-async function run(engine: DurableEngine, action: QueueOp[2], name: string, args: Record<string, unknown>): Promise<unknown> {
+async function run(conn: Connection, action: QueueOp[2], name: string, args: Record<string, unknown>): Promise<unknown> {
+  const engine = conn.broker.durable;
   if (action === 'list') return engine.queueInfos();
   if (action === 'create') {
     const nameError = queueNameError(name);
@@ -46,12 +51,12 @@ async function run(engine: DurableEngine, action: QueueOp[2], name: string, args
     const batch: StoreOp[] = [];
     const queue = engine.queues.create(name, args, batch);
     await engine.persister.commit(batch);
-    return queue.info(Date.now());
+    return engine.queues.info(queue, Date.now());
   }
   const queue = engine.queues.get(name);
   if (queue === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${name}`);
   switch (action) {
-    case 'info': return queue.info(Date.now());
+    case 'info': return engine.queues.info(queue, Date.now());
     case 'delete': {
       const batch: StoreOp[] = [];
       const deleted = engine.queues.delete(name, batch);
@@ -60,12 +65,26 @@ async function run(engine: DurableEngine, action: QueueOp[2], name: string, args
     }
     case 'purge': {
       const batch: StoreOp[] = [];
-      const purged = queue.purge(batch);
+      const purged = queue.purge(batch, args.max as number | undefined);
       await engine.persister.commit(batch);
-      return { purged };
+      const { ready, delayed } = queue.state.counts(Date.now());
+      return { purged, remaining: ready + delayed };
     }
+    case 'move': return move(conn, name, args);
     case 'peek': return peek(engine, name, args.count);
   }
+}
+
+/** Ready messages of `name` to `args.to`, or back to the queue it collects dead letters for [protocol 2.14]. */
+async function move(conn: Connection, name: string, args: Record<string, unknown>): Promise<{ moved: number; remaining: number }> {
+  const engine = conn.broker.durable;
+  const to = (args.to as string | undefined) ?? engine.queues.replayTarget(name);
+  const denied = forbidden(conn, 'admin', to);
+  if (denied !== undefined) throw new OrdoError('ERR_FORBIDDEN', denied);
+  const batch: StoreOp[] = [];
+  const result = engine.queues.move(name, to, (args.max as number | undefined) ?? Number.MAX_SAFE_INTEGER, batch);
+  await engine.persister.commit(batch);
+  return result;
 }
 
 async function peek(engine: DurableEngine, name: string, count: unknown): Promise<PeekedMessage[]> {

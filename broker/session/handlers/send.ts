@@ -26,7 +26,7 @@ export function handleSend(conn: Connection, op: unknown[]): void {
     return;
   }
   // The ACL before messageError, which counts the message and claims its producer id.
-  const refused = conn.guard.admit(1, payload.length, true) ?? forbiddenRefusal(forbidden(conn, 'send', queue)) ?? messageError(conn, payload, options);
+  const refused = conn.guard.admit(1, payload.length, true) ?? forbiddenRefusal(forbidden(conn, 'send', queue)) ?? messageError(conn, payload, options, 'at-least-once');
   if (refused !== undefined) {
     conn.replyError(reqId, ...refused);
     return;

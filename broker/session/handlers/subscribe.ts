@@ -8,6 +8,7 @@ import type { Connection } from '../connection.js';
 import { forbiddenPattern } from './grants.js';
 import { DEFAULT_PREFETCH } from './consume.js';
 import { isOrdered, replyFailure } from './message-checks.js';
+import { noteSubscription } from '../../admin/index.js';
 
 /** Most history messages one subscribe replays; a subscriber wanting more subscribes again from the last seq. */
 export const MAX_REPLAY = 10_000;
@@ -70,6 +71,7 @@ function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pat
   const from = options?.from;
   if (from == null) {
     const sub = { subscriber: conn, subId, pattern, qos: 'at-most-once' as const, group };
+    noteSubscription(sub, { qos: 'at-most-once', order: options?.order ?? 'fifo' });
     conn.subscriptions.set(subId, sub);
     router.add(sub);
     conn.send([BrokerOp.ok, reqId, null]);
@@ -82,6 +84,7 @@ function subscribeAtMostOnce(conn: Connection, reqId: number, subId: number, pat
   // issued before it; what is published after it arrives live).
   const gate = new GatedSubscriber(conn, config.limits.maxOutboundBytes);
   const sub = { subscriber: gate, subId, pattern, qos: 'at-most-once' as const, group };
+  noteSubscription(sub, { qos: 'at-most-once', order: options?.order ?? 'fifo' });
   conn.subscriptions.set(subId, sub);
   router.add(sub);
   durable.replay(pattern, from, MAX_REPLAY).then((history) => {
@@ -128,8 +131,12 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
     replyFailure(conn, reqId, err);
     return;
   }
-  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false, isOrdered(options?.order));
+  const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false, isOrdered(options?.order), options?.qos === 'exactly-once');
   const binding = { queue, consumer };
+  noteSubscription(binding, {
+    qos: options?.qos ?? 'at-least-once', order: options?.order ?? 'fifo',
+    ...(options?.durable != null && { durable: options.durable }), ...(options?.group != null && { group: options.group }),
+  });
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {
     if (conn.consumers.get(subId) !== binding) {
