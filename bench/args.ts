@@ -20,6 +20,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --burst-ms MS        cap on each measured burst (throughput, confirmed, ordering)
   --timeout MS         bound on each workload run (default 20000; 30000 for alo-windowed;
                        45000 for each guarantee of ordering)
+  --url URL            drive the Ordo broker running at URL (ws:// or wss://; login from ORDO_USER
+                       and ORDO_PASSWORD, or ORDO_TOKEN) instead of starting one: its console and
+                       /metrics show the traffic; Ordo's pub/sub and queue workloads only
   --json               print the results as JSON instead of a table`;
 
 /** A flag the harness does not know, or a bad value. */
@@ -61,6 +64,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { help?:
         break;
       case '--timeout':
         options.timeoutMs = positiveInteger(flag, value());
+        break;
+      case '--url':
+        options.url = value();
         break;
       case '--json':
         options.json = true;

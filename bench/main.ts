@@ -18,7 +18,7 @@ import { USAGE, UsageError, parseBenchArgs } from './args.js';
 import { formatContext, formatReport } from './report.js';
 import type { BenchResult } from './result.js';
 import { runTarget } from './run-target.js';
-import { createTargets, type BenchTarget } from './targets/index.js';
+import { createTargets, runningOrdoTarget, type BenchTarget } from './targets/index.js';
 import { DEFAULT_WORKLOADS, QOS_LEVELS, type Qos, type WorkloadSpec } from './workloads/spec.js';
 import { benchTrie, formatTrieBench } from './trie-bench.js';
 import { benchStore, formatStoreBench } from './store-bench.js';
@@ -60,6 +60,12 @@ export interface BenchOptions {
   burstMs?: number;
   /** Print JSON instead of the table. */
   json?: boolean;
+  /**
+   * Drive the Ordo broker running at this URL instead of starting one (its
+   * console and /metrics show the traffic): Ordo's pub/sub and queue
+   * workloads only, no peers, no server CPU column.
+   */
+  url?: string;
   /** Print nothing to stdout (the caller formats the results). */
   quiet?: boolean;
   /** Progress lines. Default: to stderr. */
@@ -80,10 +86,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const specs = selectWorkloads(options);
   const targets = await selectTargets(options);
   const isOrdoSelected = options.only === undefined || options.only.includes('ordo');
-  const isInProcessSelected = (id: string): boolean => options.workloads?.includes(id) ?? (isOrdoSelected && options.qos === undefined);
+  // The in-process sections and the ordering section (brokers of its own) put no traffic on a --url broker: left out.
+  const isRunningBroker = options.url !== undefined;
+  const isInProcessSelected = (id: string): boolean => !isRunningBroker && (options.workloads?.includes(id) ?? (isOrdoSelected && options.qos === undefined));
   const isTrieSelected = isInProcessSelected(TRIE_WORKLOAD);
   const isStoreSelected = isInProcessSelected(STORE_WORKLOAD);
-  const isOrderingSelected = isOrderingSectionSelected(options);
+  const isOrderingSelected = !isRunningBroker && isOrderingSectionSelected(options);
   const isSecuritySelected = isSecuritySectionSelected(options);
   // One step per target and per section; on a terminal a bar under the progress lines counts them.
   const steps = targets.length + [isTrieSelected, isStoreSelected, isOrderingSelected, isSecuritySelected].filter(Boolean).length;
@@ -116,6 +124,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   }
   return results;
 }
+
+/** `--url` drives one running Ordo broker: peers and the sections that start brokers of their own do not fit with it. */
+function checkRunningBench(options: BenchOptions, url: string): string {
+  if (!/^wss?:\/\/./.test(url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got ${url}`);
+  const others = [...(options.only ?? []), ...(options.workloads ?? [])].filter((n) => n !== 'ordo' && (n === ORDERING_WORKLOAD || n === SECURITY_WORKLOAD || PEER_NAMES.includes(n)));
+  if (others.length > 0) throw new UsageError(`--url runs Ordo's workloads on a running broker: leave out ${others.join(', ')} (they start brokers of their own)`);
+  return url;
+}
+
+const PEER_NAMES = ['nats', 'mosquitto', 'rabbitmq', 'redis'];
 
 /**
  * Whether the ordering section runs: named in `workloads`, or (without
@@ -196,6 +214,7 @@ export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
 }
 
 async function selectTargets(options: BenchOptions): Promise<BenchTarget[]> {
+  if (options.url !== undefined) return [runningOrdoTarget(checkRunningBench(options, options.url))];
   const all = createTargets();
   if (options.only !== undefined) {
     const unknown = options.only.filter((name) => name !== ORDERING_WORKLOAD && name !== SECURITY_WORKLOAD && !all.some((t) => t.name === name));

@@ -12,3 +12,8 @@ export type { BenchClient, BenchTarget, ConfirmedClient, TargetSetup } from './t
 export function createTargets(): BenchTarget[] {
   return [new OrdoTarget(), new NatsTarget(), new MosquittoTarget(), new RabbitMqTarget(), new RedisTarget()];
 }
+
+/** Ordo alone, driving the broker already running at `url`. */
+export function runningOrdoTarget(url: string): BenchTarget {
+  return new OrdoTarget(url);
+}

@@ -41,6 +41,8 @@ export class OrdoConfirmedClient implements ConfirmedClient {
   /** Publish and send options: none for an at-least-once send, the SDK's default, as an application writes it. */
   private readonly publishOptions: PublishOptions | undefined;
   private dedup: OpenedDedupStore | undefined;
+  /** The queue this consumer made, deleted (with its dead-letter queue) at close. */
+  private createdQueue: string | undefined;
 
   constructor(
     private readonly client: OrdoClient,
@@ -68,6 +70,7 @@ export class OrdoConfirmedClient implements ConfirmedClient {
       return;
     }
     await this.client.createQueue(destination);
+    this.createdQueue = destination;
     await this.client.consume<Uint8Array>(destination, handler, options);
   }
 
@@ -81,6 +84,10 @@ export class OrdoConfirmedClient implements ConfirmedClient {
   }
 
   async close(): Promise<void> {
+    // A broker that outlives the bench (--url) keeps no empty queue per run.
+    for (const queue of this.createdQueue === undefined ? [] : [this.createdQueue, `${this.createdQueue}.dlq`]) {
+      await this.client.deleteQueue(queue).catch(() => undefined);
+    }
     await this.client.close();
     await this.dedup?.close();
   }

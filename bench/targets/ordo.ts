@@ -25,6 +25,11 @@ export class OrdoTarget extends ServerTarget {
   protected override readonly exactlyOnceSetups = ORDO_EXACTLY_ONCE_SETUPS;
   private url = '';
 
+  /** `externalUrl`: drive a broker that is already running there (`ordo bench --url`) instead of starting one. */
+  constructor(private readonly externalUrl?: string) {
+    super();
+  }
+
   override async isAvailable(): Promise<true | string> {
     const root = await findRepoRoot();
     if (root === undefined) return 'bin/ordo.js not found above the bench folder';
@@ -41,6 +46,10 @@ export class OrdoTarget extends ServerTarget {
 
   /** Every setup runs the broker as configured by default (durability fsync). */
   override async start(_setup: TargetSetup): Promise<void> {
+    if (this.externalUrl !== undefined) {
+      this.url = this.externalUrl;
+      return;
+    }
     const root = await findRepoRoot();
     if (root === undefined) throw new Error('bin/ordo.js not found');
     const dir = await this.useTempDir('ordo');
@@ -72,7 +81,7 @@ export class OrdoTarget extends ServerTarget {
   /** One SDK connection to the started broker (no reconnect), for workloads that drive the SDK directly (ordering). */
   async connectSdk(): Promise<OrdoClient> {
     const { connect } = await import('../../client/index.js');
-    return connect(this.url, { reconnect: false });
+    return connect(this.url, { reconnect: false, ...(this.externalUrl === undefined ? {} : credentialsFromEnv()) });
   }
 }
 
@@ -112,6 +121,12 @@ class OrdoBenchClient implements BenchClient {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/** A running broker with authentication: the login of the CLI's environment (ORDO_USER and ORDO_PASSWORD, or ORDO_TOKEN). */
+function credentialsFromEnv(): { username?: string; password?: string; token?: string } {
+  const { ORDO_USER: username, ORDO_PASSWORD: password, ORDO_TOKEN: token } = process.env;
+  return { ...(username !== undefined && { username }), ...(password !== undefined && { password }), ...(token !== undefined && { token }) };
 }
 
 /** The checkout's root: the nearest folder above this module that holds bin/ordo.js. */

@@ -11,6 +11,7 @@ interface BenchFlags {
   qos?: Qos;
   burstMs?: number;
   json?: boolean;
+  url?: string;
 }
 
 function splitList(value: string | undefined): string[] | undefined {
@@ -29,8 +30,10 @@ export function benchCommand(): Command {
       'comma-separated workloads: throughput-1-1, throughput-1-10, latency, alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store, ordering'))
     .addOption(new Option('--qos <guarantee>', 'only the workloads of this guarantee (exactly-once adds its at-least-once baseline)').choices([...QOS_LEVELS]))
     .addOption(new Option('--burst-ms <ms>', 'cap on each measured burst').argParser(parsePositiveInt))
+    .addOption(new Option('--url <url>', 'drive the Ordo broker running at URL instead of starting one (its console and /metrics show the'
+      + ' traffic; login from ORDO_USER/ORDO_PASSWORD or ORDO_TOKEN): Ordo\'s pub/sub and queue workloads only'))
     .option('--json', 'print results as JSON')
-    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --qos at-least-once --only ordo,redis\n'
+    .addHelpText('after', '\nExamples:\n  $ ordo bench --no-peers --messages 200000\n  $ ordo bench --url ws://127.0.0.1:7700      # traffic for a running broker\'s console\n  $ ordo bench --qos at-least-once --only ordo,redis\n'
       + '  $ ordo bench --qos exactly-once --only ordo,mosquitto,nats\n  $ ordo bench --only ordering\n')
     .action((flags: BenchFlags) => runCommand(async () => {
       const { runBench } = await import('../../bench/main.js');
@@ -42,6 +45,7 @@ export function benchCommand(): Command {
         qos: flags.qos,
         burstMs: flags.burstMs,
         json: flags.json,
+        url: flags.url,
       });
     }));
 }
