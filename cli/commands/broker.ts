@@ -66,6 +66,7 @@ export function brokerCommand(): Command {
         throw describeStartError(err, config.host, config.port);
       });
       process.stdout.write(`listening on ${broker.url}\n`);
+      if (broker.config.http.console) process.stdout.write(`console at ${broker.url.replace(/^ws/, 'http')}/\n`);
       const signal = await untilSignal();
       process.stderr.write(`${signal}: shutting down\n`);
       await broker.close();
