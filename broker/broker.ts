@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { BrokerConfig } from './config/index.js';
 import { Router } from './delivery/index.js';
-import { DurableEngine } from './durable/index.js';
+import { DurableEngine, isConnectionQueue } from './durable/index.js';
 import { TotalScopes } from './ordering/index.js';
 import type { Store } from './store/index.js';
 import { OrdoError } from './errors/index.js';
@@ -214,7 +214,8 @@ export class Broker implements BrokerContext {
       storeStats: () => ({ ...durable.storeStats(), failures: durable.persister.failures }),
       connectionCount: () => this.connections.size,
       subscriptionCount: () => this.subscriptionCount(),
-      queueInfos: () => durable.queueInfos(),
+      queueCount: () => durable.queues.size,
+      queueInfos: () => durable.queues.infos(Date.now(), (queue) => !isConnectionQueue(queue.name)),
       get isMemoryAlarmed() { return alarms.isMemoryAlarmed; },
       get isDiskAlarmed() { return alarms.isDiskAlarmed; },
       uptimeMs: () => Date.now() - this.startedAt,

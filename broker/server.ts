@@ -51,6 +51,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   let broker: Broker | undefined;
   try {
     broker = new Broker(config, store, recovered.nextMessageId, { authenticate, adminPassword }, logger);
+    // A memory broker makes no backups, and holds no lock on the directory that would make another's its own.
+    if (config.durability !== 'memory') await broker.backups.removeLeftovers();
     await broker.durable.start(recovered);
     await broker.security.start(recovered);
     return await listen(broker, store, tls);

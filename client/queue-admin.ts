@@ -23,9 +23,10 @@ export abstract class QueueAdmin extends Emitter<ClientEvents> {
   }
 
   /**
-   * Removes the waiting messages of `name` (unacked deliveries stay), all
-   * of them or the first `max` in delivery order; resolves with how many
-   * went and how many wait still.
+   * Removes the waiting (ready and delayed) messages of `name` (unacked
+   * deliveries stay), all of them or the `max` oldest (lowest `seq` first,
+   * whatever their priority); resolves with how many went and how many wait
+   * still.
    */
   async purgeQueue(name: string, options: { max?: number } = {}): Promise<QueuePurgeResult> {
     const args = options.max === undefined ? null : { max: options.max };

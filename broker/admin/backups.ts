@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrdoError } from '../errors/index.js';
 import { MAX_BACKUP_CHUNK, type BackupInfo } from '../protocol/index.js';
@@ -28,6 +28,8 @@ interface Backup {
 export class BackupSessions {
   private readonly backups = new Map<string, Backup>();
   private starting = 0;
+  /** Set by closeAll(): a backup still being written then is removed once written, and none starts. */
+  private isClosed = false;
 
   constructor(
     private readonly store: Store,
@@ -38,6 +40,7 @@ export class BackupSessions {
 
   /** Takes a backup now; ERR_LIMIT while MAX_BACKUPS are kept. */
   async start(): Promise<BackupInfo> {
+    if (this.isClosed) throw new OrdoError('ERR_SHUTTING_DOWN', 'the broker is stopping: no backup now');
     if (this.backups.size + this.starting >= MAX_BACKUPS) {
       throw new OrdoError('ERR_LIMIT', `${MAX_BACKUPS} backups are being read: end one, or wait ${this.idleMs / 1000} s for an abandoned one to go`);
     }
@@ -46,6 +49,8 @@ export class BackupSessions {
     this.starting++;
     try {
       await this.store.backup(path);
+      // closeAll() ran while the copy was being written (the store lets a running backup finish before it closes).
+      if (this.isClosed) throw new OrdoError('ERR_SHUTTING_DOWN', 'the broker stopped while the backup was being written');
       const file = await open(path, 'r');
       const { size } = await file.stat();
       this.backups.set(id, { path, file, bytes: size, timer: this.expiry(id) });
@@ -76,9 +81,26 @@ export class BackupSessions {
     return { removed: true };
   }
 
-  /** Removes every backup (the broker stops). */
+  /** Removes every backup, and those still being written once they are (the broker stops). */
   async closeAll(): Promise<void> {
+    this.isClosed = true;
     await Promise.all([...this.backups].map(([id, backup]) => this.remove(backup, id)));
+  }
+
+  /**
+   * Removes backup files a previous run left in the data directory (it was
+   * killed while a backup was kept or written): nobody can read them any
+   * more, and each is a full copy of the store. Call before the first start().
+   */
+  async removeLeftovers(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dataDir);
+    } catch {
+      return; // no directory: nothing left over
+    }
+    const leftovers = names.filter((name) => name.startsWith(BACKUP_FILE_PREFIX));
+    await Promise.all(leftovers.map((name) => rm(join(this.dataDir, name), { force: true })));
   }
 
   private get(id: string): Backup {

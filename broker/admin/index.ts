@@ -9,7 +9,8 @@
  *   cache, which it would otherwise churn).
  * - A change is persisted before it is answered, as every handler's is.
  * - Backup files live in the data directory under BACKUP_FILE_PREFIX and go
- *   with their session (end, idle timeout, broker stop).
+ *   with their session (end, idle timeout, broker stop); those a killed
+ *   broker left behind go at the next start.
  */
 export { connectionInfo, connectionInfos } from './connections.js';
 export { MAX_TOPICS, topicInfos } from './topics.js';

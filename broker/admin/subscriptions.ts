@@ -88,7 +88,7 @@ export function deleteSubscription(connections: Iterable<Connection>, durable: D
   const queues = durable.queues;
   const queue = queues.get(name);
   if (queue === undefined) throw new OrdoError('ERR_NOT_FOUND', `no subscription queue ${name}`);
-  if (queue.binding === undefined) throw new OrdoError('ERR_BAD_REQUEST', `queue ${name} backs no subscription: delete it with queue delete`);
+  if (queue.binding === undefined) throw new OrdoError('ERR_BAD_REQUEST', `queue ${name} backs no subscription: delete it as a queue (ordo queue rm)`);
   for (const conn of connections) {
     for (const [subId, binding] of conn.consumers) {
       if (binding.queue !== queue) continue;

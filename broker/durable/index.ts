@@ -29,6 +29,6 @@ export { DurableQueue } from './durable-queue.js';
 export type { Binding } from './durable-queue.js';
 export { Consumer } from './consumer.js';
 export type { DeliveryTarget } from './consumer.js';
-export { isKeptQueueOf, queueNameError, queueTopic, shownTopic, subscriptionQueueName, subscriptionQueueParts } from './queue-names.js';
+export { isConnectionQueue, isKeptQueueOf, queueNameError, queueTopic, shownTopic, subscriptionQueueName, subscriptionQueueParts } from './queue-names.js';
 export type { SubscriptionQueueParts } from './queue-names.js';
 export { isQueueSubscription } from './queue-subscription.js';

@@ -93,6 +93,17 @@ export function subscriptionQueueParts(queue: string): SubscriptionQueueParts | 
   return undefined;
 }
 
+/** The first level of the queue of a subscription that is neither durable nor shared: `$sub/<connection>/<subId>`. */
+const CONNECTION_QUEUE_ROOT = '$sub/';
+
+/**
+ * True for the queue of a subscription that is neither durable nor shared:
+ * named after its connection, a new name with every connection, gone with it.
+ */
+export function isConnectionQueue(queue: string): boolean {
+  return queue.startsWith(CONNECTION_QUEUE_ROOT);
+}
+
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
   const enc = encodeURIComponent;
   const user = owner.user === '' ? '' : `${owner.user}/`;
@@ -102,5 +113,5 @@ export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: strin
       : { name: `$group/${user}${enc(group)}/d/${enc(durable)}`, transient: false };
   }
   if (durable !== undefined) return { name: `$durable/${user}${enc(owner.clientId || '-')}/${enc(durable)}`, transient: false };
-  return { name: `$sub/${owner.connectionId}/${owner.subId}`, transient: true };
+  return { name: `${CONNECTION_QUEUE_ROOT}${owner.connectionId}/${owner.subId}`, transient: true };
 }

@@ -39,14 +39,22 @@ export class QueueRegistry implements QueueHost {
     return this.queues.get(name);
   }
 
+  /** How many queues there are. */
+  get size(): number {
+    return this.queues.size;
+  }
+
   list(): DurableQueue[] {
     return [...this.queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Every queue's info, by name, with its dead-letter queue's size and, for a dead-letter queue, whom it collects for. */
-  infos(now: number): QueueInfo[] {
+  /**
+   * Every queue's info (or of those `include` accepts), by name, with its
+   * dead-letter queue's size and, for a dead-letter queue, whom it collects for.
+   */
+  infos(now: number, include: (queue: DurableQueue) => boolean = () => true): QueueInfo[] {
     const sources = this.deadLetterSources();
-    return this.list().map((queue) => this.withDeadLetters(queue.info(now), sources));
+    return this.list().filter(include).map((queue) => this.withDeadLetters(queue.info(now), sources));
   }
 
   /** One queue's info, as infos() shows it. */

@@ -28,6 +28,15 @@ const NO_STORE = { 'cache-control': 'no-store' } as const;
  * Health and metrics answer GET and HEAD only (405 otherwise).
  */
 export function handleHttpRequest(broker: HttpBroker, req: IncomingMessage, res: ServerResponse): void {
+  try {
+    route(broker, req, res);
+  } catch (err) {
+    // A throw here would be the process's uncaught exception: one request must not take the broker down.
+    failed(broker.log, res, err);
+  }
+}
+
+function route(broker: HttpBroker, req: IncomingMessage, res: ServerResponse): void {
   const path = pathOf(req.url);
   const { http } = broker.config;
   const isEndpoint = path === '/healthz' || path === '/readyz' || path === '/metrics';
@@ -56,7 +65,14 @@ function serveMetrics(metrics: BrokerMetrics, log: Logger, req: IncomingMessage,
       log.error({ event: 'metrics_failed', err }, 'a /metrics scrape failed');
       answer(req, res, 500, 'metrics failed\n');
     },
-  );
+  ).catch((err: unknown) => failed(log, res, err)); // not an unhandled rejection, which would end the process
+}
+
+/** A request whose handling threw: logged (`http_error`), answered 500 if nothing was sent yet, else cut off. */
+function failed(log: Logger, res: ServerResponse, err: unknown): void {
+  log.error({ event: 'http_error', err }, 'an HTTP request failed');
+  if (res.headersSent) res.destroy();
+  else res.writeHead(500, { ...NO_STORE, 'content-type': 'text/plain' }).end('internal error\n');
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {

@@ -36,14 +36,31 @@ function prettyStream(stream: NodeJS.WritableStream): DestinationStream {
   };
 }
 
+/**
+ * One entry as one terminal line. Whatever a client chose (a client id, an
+ * agent, a user name, a close reason) can neither end the line nor drive
+ * the terminal: control and format characters (newlines, ESC, C1 controls,
+ * bidi overrides, line and paragraph separators) are written as `\uXXXX`,
+ * in the message too, and a value holding them, a space, `"` or `=` is quoted.
+ */
 export function prettyLine(entry: Record<string, unknown>): string {
   const { time, level, event, msg, pid: _pid, ...rest } = entry;
   const clock = typeof time === 'string' ? time.slice(11, 23) : '';
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? quoteIfNeeded(v) : JSON.stringify(v)}`);
-  const head = [clock, String(level ?? '').toUpperCase().padEnd(5), event ?? ''].filter((s) => s !== '').join(' ');
-  return [head, ...fields].join(' ') + (typeof msg === 'string' && msg !== '' ? ` — ${msg}` : '');
+  const fields = Object.entries(rest).map(([k, v]) => `${escapeControls(k)}=${typeof v === 'string' ? quoteIfNeeded(v) : escapeControls(JSON.stringify(v) ?? 'undefined')}`);
+  const head = [clock, String(level ?? '').toUpperCase().padEnd(5), escapeControls(String(event ?? ''))].filter((s) => s !== '').join(' ');
+  return [head, ...fields].join(' ') + (typeof msg === 'string' && msg !== '' ? ` — ${escapeControls(msg)}` : '');
+}
+
+/** Control, format and separator characters: what a terminal acts on, or shows as what it is not. */
+const CONTROLS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 function quoteIfNeeded(value: string): string {
-  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  return /^[^\s"=\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u.test(value) ? value : escapeControls(JSON.stringify(value));
 }

@@ -12,6 +12,14 @@ export interface MetricsSource {
   storeStats(): StoreStats & { failures: number };
   connectionCount(): number;
   subscriptionCount(): number;
+  /** Every queue, those of subscriptions named after their connection (`$sub/…`) included. */
+  queueCount(): number;
+  /**
+   * The queues that get per-queue series: not those of subscriptions named
+   * after their connection (`$sub/<connection>/<subId>`), which
+   * limits.maxQueues does not bound and whose names are new with every
+   * connection: a series apiece would never stop growing.
+   */
   queueInfos(): QueueInfo[];
   readonly isMemoryAlarmed: boolean;
   readonly isDiskAlarmed: boolean;
@@ -35,6 +43,8 @@ export class BrokerMetrics {
   private readonly registry = new Registry();
   /** Queue infos read once per scrape, for the per-queue gauges. */
   private queues: readonly QueueInfo[] = [];
+  /** The scrape under way: scrapes that come meanwhile share it (so they neither clash over `queues` nor multiply the work). */
+  private scraping: Promise<string> | undefined;
 
   constructor(private readonly source: MetricsSource) {
     processRegistry();
@@ -44,11 +54,18 @@ export class BrokerMetrics {
     this.brokerMetrics();
   }
 
-  /** The text exposition of every metric, the process's first. */
-  async text(): Promise<string> {
+  /** The text exposition of every metric, the process's first. Concurrent calls get the one scrape under way. */
+  text(): Promise<string> {
+    this.scraping ??= this.scrape().finally(() => { this.scraping = undefined; });
+    return this.scraping;
+  }
+
+  private async scrape(): Promise<string> {
     this.queues = this.source.queueInfos();
     try {
-      return `${await processRegistry().metrics()}\n${await this.registry.metrics()}\n${commitSizesText(this.source.commitSizes)}`;
+      // prom-client writes NaN as `Nan` (the event-loop lag of a scrape that follows another closely has no samples).
+      const ofProcess = (await processRegistry().metrics()).replace(/ Nan$/gm, ' NaN');
+      return `${ofProcess}\n${await this.registry.metrics()}\n${commitSizesText(this.source.commitSizes)}`;
     } finally {
       this.queues = [];
     }
@@ -80,7 +97,7 @@ export class BrokerMetrics {
     this.perQueue('ordo_queue_messages_unacked', 'Messages delivered and not yet settled, per queue.', (i) => i.unacked);
     this.perQueue('ordo_queue_messages_delayed', 'Messages waiting for their delay, per queue.', (i) => i.delayed);
     this.perQueue('ordo_queue_consumers', 'Consumers attached, per queue.', (i) => i.consumers);
-    this.gauge('ordo_queues', 'Queues, subscription and dead-letter queues included.', () => this.queues.length);
+    this.gauge('ordo_queues', 'Queues, subscription and dead-letter queues included.', () => this.source.queueCount());
   }
 
   private storeMetrics(): void {
@@ -121,7 +138,7 @@ export class BrokerMetrics {
     new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
   }
 
-  /** A gauge with one series per queue (label `queue`; as many as limits.maxQueues allows). */
+  /** A gauge with one series per queue (label `queue`; as many as limits.maxQueues allows: see MetricsSource.queueInfos). */
   private perQueue(name: string, help: string, read: (info: QueueInfo) => number): void {
     const metrics = this;
     new Gauge({

@@ -75,9 +75,9 @@ function prepareStatements(db: Database) {
     // [prefix, prefix + '0'): the topic `prefix` and all below it ('/' sorts just before '0'), plus siblings the matcher drops.
     retainedRange: p(`SELECT ${MESSAGE_COLUMNS} FROM retained r JOIN messages m ON m.id = r.message_id WHERE r.topic >= ? AND r.topic < ? ORDER BY r.topic`),
     compact: p(COMPACT_SQL),
-    // On the (topic, id) index: a range scan, grouped as it goes. The upper bound is the prefix followed by the highest code point.
-    topicsAll: p(`SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE substr(topic, 1, 3) <> '${NO_HISTORY_PREFIX}' GROUP BY topic ORDER BY topic LIMIT ?`),
-    topicsFrom: p(`SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE topic >= ? AND topic < ? AND substr(topic, 1, 3) <> '${NO_HISTORY_PREFIX}' GROUP BY topic ORDER BY topic LIMIT ?`),
+    // On the (topic, id) index: range scans, grouped as they go (topicRanges() says which ranges).
+    topicsBetween: p('SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE topic >= ? AND topic < ? GROUP BY topic ORDER BY topic LIMIT ?'),
+    topicsFrom: p('SELECT topic, count(*) AS stored, max(id) AS lastId FROM messages WHERE topic >= ? GROUP BY topic ORDER BY topic LIMIT ?'),
     dataVersion: pluck('PRAGMA data_version'),
     queueNames: pluck('SELECT name FROM queues'),
     // Bumped by every putQueue and deleteQueue: the other connection reloads its queue names only when it moved.
@@ -411,8 +411,14 @@ export class SqliteFile {
   }
 
   topics(prefix: string, limit: number): TopicRecord[] {
-    const rows = (prefix === '' ? this.s.topicsAll.all(limit) : this.s.topicsFrom.all(prefix, `${prefix}\u{10FFFF}`, limit)) as TopicRecord[];
-    return rows.filter((row) => row.topic.startsWith(prefix));
+    const found: TopicRecord[] = [];
+    for (const [from, below] of topicRanges(prefix)) {
+      if (found.length >= limit) break;
+      const left = limit - found.length;
+      const rows = (below === undefined ? this.s.topicsFrom.all(from, left) : this.s.topicsBetween.all(from, below, left)) as TopicRecord[];
+      for (const row of rows) if (row.topic.startsWith(prefix)) found.push(row);
+    }
+    return found;
   }
 
   compact(retention: RetentionLimits, now: number): number {
@@ -475,4 +481,25 @@ function toMessage(row: MessageRow): StoredMessage {
   if (row.orderDep === null) return message;
   const order = row.orderScope === null ? { dep: row.orderDep } : { dep: row.orderDep, scope: row.orderScope };
   return { ...message, order };
+}
+
+/** Where the messages of queues are stored (NO_HISTORY_PREFIX) in topic order: from it to just below this. */
+const QUEUE_TOPICS_END = `${NO_HISTORY_PREFIX.slice(0, -1)}${String.fromCharCode(NO_HISTORY_PREFIX.charCodeAt(NO_HISTORY_PREFIX.length - 1) + 1)}`;
+
+/**
+ * The topic ranges [from, below) — `below` undefined: no end — to scan for
+ * the topics starting with `prefix`, in order, around the messages of
+ * queues: a store full of queued messages costs topics() nothing (a filter
+ * would walk every one of them). The upper bound of a prefix is the prefix
+ * followed by the highest code point. Only NO_HISTORY_PREFIX is compared
+ * with the bounds, and it is ASCII: JavaScript's order (UTF-16) and
+ * SQLite's (UTF-8 bytes) agree on it.
+ */
+export function topicRanges(prefix: string): [string, string | undefined][] {
+  const from = prefix;
+  const below = prefix === '' ? undefined : `${prefix}\u{10FFFF}`;
+  const ranges: [string, string | undefined][] = [];
+  if (from < NO_HISTORY_PREFIX) ranges.push([from, below !== undefined && below < NO_HISTORY_PREFIX ? below : NO_HISTORY_PREFIX]);
+  if (below === undefined || below > QUEUE_TOPICS_END) ranges.push([from > QUEUE_TOPICS_END ? from : QUEUE_TOPICS_END, below]);
+  return ranges;
 }

@@ -559,6 +559,20 @@ export function storeContract(
         expect((await s.store.topics('', 2)).map((t) => t.topic)).toEqual(['a', 'log']);
         expect(await s.store.topics('zzz', 100)).toEqual([]);
       });
+
+      it('leaves queue messages out around broker topics that sort beside them, and counts the limit across them', async ({ s }) => {
+        const at = (id: number, topic: string): StoreOp => op.putMessage(message(id, { topic }));
+        await s.commit(
+          at(1, '$inbox/a'), at(2, '$q/jobs'), at(3, '$q/jobs'), at(4, '$q0'), at(5, '$qa/x'), at(6, '$q'), at(7, 'z'), at(8, '$q/other'),
+        );
+        expect((await s.store.topics('', 100)).map((t) => t.topic)).toEqual(['$inbox/a', '$q', '$q0', '$qa/x', 'z']);
+        expect((await s.store.topics('$', 100)).map((t) => t.topic)).toEqual(['$inbox/a', '$q', '$q0', '$qa/x']);
+        expect((await s.store.topics('$q', 100)).map((t) => t.topic)).toEqual(['$q', '$q0', '$qa/x']);
+        expect(await s.store.topics('$q/', 100)).toEqual([]);
+        expect(await s.store.topics('$q/jobs', 100)).toEqual([]);
+        expect((await s.store.topics('', 3)).map((t) => t.topic)).toEqual(['$inbox/a', '$q', '$q0']);
+        expect((await s.store.topics('$q', 2)).map((t) => t.topic)).toEqual(['$q', '$q0']);
+      });
     });
 
     describe('compact', () => {

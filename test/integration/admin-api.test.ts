@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +191,18 @@ describe('admin API: topics and retained messages', () => {
     await waitFor(() => got.length === 1);
     expect(late).toEqual([]);
   });
+
+  it('answers clear-retained of a pattern or a malformed topic with ERR_BAD_TOPIC, and clears nothing', async () => {
+    const w = await world();
+    await w.admin.publish('sys/status', 'up', { retain: true, qos: 'at-least-once' });
+    for (const topic of ['sys/#', 'sys/+', '#', 'sys//status', '/sys', 'sys/\u0007']) {
+      await expect(w.admin.admin.clearRetained(topic), topic).rejects.toMatchObject({ code: 'ERR_BAD_TOPIC' });
+    }
+    expect((await w.admin.admin.topics({ prefix: 'sys/' }))[0]).toMatchObject({ topic: 'sys/status', retained: true });
+    // Still refused to someone who is no administrator, before anything is said of the topic.
+    const alice = await w.login('alice');
+    await expect(alice.admin.clearRetained('sys/#')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+  });
 });
 
 describe('admin API: subscriptions', () => {
@@ -308,6 +320,49 @@ describe('queue admin: purge with max, move and dead-letter replay', () => {
     await expect(w.admin.moveMessages('a', { to: 'missing' })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
     await expect(w.admin.moveMessages('missing', { to: 'a' })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
     expect((await w.admin.queueInfo('a')).ready).toBe(2);
+    expect((await w.admin.listQueues()).map((q) => q.name)).not.toContain('missing'); // a move creates no queue
+  });
+
+  it('replays a dead-letter queue that serves two queues only to the queue named', async () => {
+    const w = await world();
+    await w.admin.createQueue('shared.dlq', { deadLetterQueue: null });
+    await w.admin.createQueue('q1', { deadLetterQueue: 'shared.dlq' });
+    await w.admin.createQueue('q2', { deadLetterQueue: 'shared.dlq' });
+    await fill(w.admin, 'shared.dlq', 3);
+    await expect(w.admin.moveMessages('shared.dlq')).rejects.toMatchObject({ code: 'ERR_BAD_REQUEST', message: expect.stringMatching(/q1, q2/) });
+    expect((await w.admin.queueInfo('shared.dlq')).ready).toBe(3);
+    await expect(w.admin.moveMessages('shared.dlq', { to: 'q2', max: 2 })).resolves.toEqual({ moved: 2, remaining: 1 });
+    expect([(await w.admin.queueInfo('q1')).ready, (await w.admin.queueInfo('q2')).ready]).toEqual([0, 2]);
+  });
+
+  it('needs admin on the target queue too, and moves nothing without it', async () => {
+    const w = await world();
+    await w.admin.acl.add({ subject: 'user:alice', action: 'admin', pattern: 'alice/#' });
+    await w.admin.createQueue('alice/in', { deadLetterQueue: 'ops/dlq' });
+    await w.admin.createQueue('alice/out');
+    await fill(w.admin, 'alice/in', 3);
+    await fill(w.admin, 'ops/dlq', 2);
+    const alice = await w.login('alice');
+    await expect(alice.moveMessages('alice/in', { to: 'ops/dlq' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await expect(alice.moveMessages('ops/dlq')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' }); // its source, and its target alice/in
+    expect([(await w.admin.queueInfo('alice/in')).ready, (await w.admin.queueInfo('ops/dlq')).ready]).toEqual([3, 2]);
+    await expect(alice.moveMessages('alice/in', { to: 'alice/out' })).resolves.toEqual({ moved: 3, remaining: 0 });
+  });
+
+  it('leaves exactly-once deliveries in flight where they are: they come back to their own queue', async () => {
+    const w = await world();
+    await fill(w.admin, 'src', 6);
+    await w.admin.createQueue('dst');
+    const consumer = await w.login('admin');
+    await consumer.consume('src', () => new Promise(() => undefined), { prefetch: 2, qos: 'exactly-once' });
+    await waitFor(async () => (await w.admin.queueInfo('src')).unacked === 2);
+    await expect(w.admin.moveMessages('src', { to: 'dst' })).resolves.toEqual({ moved: 4, remaining: 0 });
+    expect(await w.admin.queueInfo('src')).toMatchObject({ ready: 0, unacked: 2 });
+    expect(await w.admin.peekQueue('dst', 10)).toHaveLength(4);
+    await consumer.close();
+    await waitFor(async () => (await w.admin.queueInfo('src')).ready === 2);
+    expect(await drain(w.admin, 'src', 2)).toEqual([0, 1]);
+    expect(await drain(w.admin, 'dst', 4)).toEqual([2, 3, 4, 5]);
   });
 });
 
@@ -336,6 +391,22 @@ describe('admin API: online backup', () => {
     }
     // Nothing left behind in the data directory.
     await waitFor(async () => !(await readdir(w.broker.dataDir)).some((f) => f.startsWith('.ordo-backup-')));
+  });
+
+  it('refuses a backup while the disk alarm is on (ERR_LIMIT): it would be a full copy of the store on that disk', async () => {
+    const w = await world({ limits: { diskFreeLimitBytes: Number.MAX_SAFE_INTEGER }, log: { level: 'error' } });
+    await waitFor(() => w.broker.stats().diskAlarm, {}, 'disk alarm');
+    await expect(w.admin.admin.backup(() => undefined)).rejects.toMatchObject({ code: 'ERR_LIMIT', message: expect.stringMatching(/disk alarm/) });
+    expect((await readdir(w.broker.dataDir)).filter((f) => f.startsWith('.ordo-backup-'))).toEqual([]);
+  });
+
+  it('removes at start the backup files a killed broker left in its data directory', async () => {
+    const dataDir = await makeTempDir('ordo-leftover-');
+    res.defer(() => rm(dataDir, { recursive: true, force: true }));
+    await writeFile(join(dataDir, '.ordo-backup-0badc0de.db'), 'a copy nobody can read any more');
+    const broker = await startTestBroker({ dataDir });
+    res.defer(() => broker.cleanup());
+    expect((await readdir(dataDir)).filter((f) => f.startsWith('.ordo-backup-'))).toEqual([]);
   });
 
   it('refuses a backup of a memory store with ERR_BAD_REQUEST, and reads of an unknown backup with ERR_NOT_FOUND', async () => {

@@ -110,6 +110,29 @@ describe('/healthz and /readyz', () => {
     expect(await http(url, '/metrics')).toMatchObject({ status: 404, body: 'metrics are off (http.metrics)\n' });
     expect((await http(url, '/')).status).toBe(426); // the console is off too
   });
+
+  it('answers 500 to a request whose handling throws, logs it, and keeps serving', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); return true; } } as unknown as NodeJS.WritableStream;
+    let isBroken = true;
+    const stub: HttpBroker = {
+      config: parseConfig({ http: { metrics: false, console: false } }),
+      log: createLogger({ level: 'error', format: 'json' }, sink),
+      metrics: undefined,
+      notReadyReasons: () => {
+        if (isBroken) throw new Error('alarm state unreadable');
+        return [];
+      },
+    };
+    const server = createServer((req, response) => handleHttpRequest(stub, req, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    res.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect(await http(url, '/readyz')).toMatchObject({ status: 500, body: 'internal error\n' });
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', event: 'http_error', err: expect.objectContaining({ message: 'alarm state unreadable' }) })]);
+    isBroken = false;
+    expect((await http(url, '/readyz')).status).toBe(200);
+  });
 });
 
 describe('/metrics', () => {
@@ -210,5 +233,39 @@ describe('/metrics', () => {
     const metrics = await scrape(b.url);
     expect(valueOf(metrics, 'ordo_messages_dropped_total', { reason: 'queue_overflow' })).toBe(3);
     expect(valueOf(metrics, 'ordo_queue_messages_ready', { queue: 'small' })).toBe(2);
+  });
+
+  it('answers concurrent scrapes alike: each has every queue\'s series', async () => {
+    const b = await broker();
+    const c = await client(b);
+    for (const name of ['q1', 'q2', 'q3']) await c.send(name, 'x');
+    const scrapes = await Promise.all(Array.from({ length: 6 }, () => scrape(b.url)));
+    for (const metrics of scrapes) {
+      expect(valueOf(metrics, 'ordo_queues')).toBe(6); // and their dead-letter queues
+      for (const name of ['q1', 'q2', 'q3']) expect(valueOf(metrics, 'ordo_queue_messages_ready', { queue: name }), name).toBe(1);
+    }
+  });
+
+  it('escapes queue names in label values, and gives no series to the queues named after a connection', async () => {
+    const b = await broker();
+    const c = await client(b);
+    const odd = 'say "hi"\\now, {x="y"} #1';
+    await c.send(odd, 'x');
+    await c.send(odd, 'y');
+    // An at-least-once subscription's queue is named after its connection: a series apiece would grow with every connection.
+    await c.subscribe('t/alo', () => undefined, { qos: 'at-least-once' });
+    // A shared group's and a durable subscription's queues keep their names across connections: they have series.
+    await c.subscribe('t/group', () => undefined, { qos: 'at-least-once', group: 'workers' });
+    await c.subscribe('t/durable', () => undefined, { qos: 'at-least-once', durable: 'keep' });
+    const names = b.stats().queues.map((q) => q.name);
+    expect(names.filter((n) => n.startsWith('$sub/'))).toHaveLength(1);
+
+    const metrics = await scrape(b.url);
+    expect(valueOf(metrics, 'ordo_queue_messages_ready', { queue: odd })).toBe(2);
+    const series = metrics.samples.filter((x) => x.name === 'ordo_queue_messages_ready').map((x) => x.labels.queue);
+    expect(series.filter((n) => n.startsWith('$'))).toEqual([
+      '$durable/-/keep', '$durable/-/keep.dlq', names.find((n) => n.startsWith('$group/workers/'))!,
+    ]);
+    expect(valueOf(metrics, 'ordo_queues')).toBe(names.length); // every queue still counts
   });
 });

@@ -1,4 +1,5 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BACKUP_FILE_PREFIX, BackupSessions, MAX_BACKUPS } from '../../broker/admin/index.js';
 import { MAX_BACKUP_CHUNK } from '../../broker/protocol/index.js';
@@ -77,5 +78,32 @@ describe('BackupSessions', () => {
     await expect(backups.start()).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
     expect(await files(dir)).toEqual([]);
     await expect(backups.start()).rejects.toThrow('disk full'); // the failed one does not count against MAX_BACKUPS
+  });
+
+  it('removes a backup that finishes after closeAll, and starts none after it', async () => {
+    let finish!: () => void;
+    const written = new Promise<void>((resolve) => { finish = resolve; });
+    const { backups, dir } = await sessions(undefined, async (path) => {
+      await writeFile(path, BYTES);
+      await written; // the store lets a running backup finish before it closes
+    });
+    const starting = backups.start();
+    await waitFor(async () => (await files(dir)).length === 1);
+    await backups.closeAll();
+    finish();
+    await expect(starting).rejects.toMatchObject({ code: 'ERR_SHUTTING_DOWN' });
+    expect(await files(dir)).toEqual([]);
+    await expect(backups.start()).rejects.toMatchObject({ code: 'ERR_SHUTTING_DOWN' });
+    expect(await files(dir)).toEqual([]);
+  });
+
+  it('removes the backup files a killed broker left in the data directory, and nothing else', async () => {
+    const { backups, dir } = await sessions();
+    await writeFile(join(dir, `${BACKUP_FILE_PREFIX}0123.db`), BYTES);
+    await writeFile(join(dir, `${BACKUP_FILE_PREFIX}4567.db-journal`), 'j');
+    await writeFile(join(dir, 'ordo.db'), 'the store');
+    await backups.removeLeftovers();
+    expect(await readdir(dir)).toEqual(['ordo.db']);
+    await expect(new BackupSessions({} as Store, join(dir, 'missing')).removeLeftovers()).resolves.toBeUndefined();
   });
 });

@@ -59,6 +59,34 @@ describe('createLogger', () => {
   });
 });
 
+describe('lines a client cannot forge', () => {
+  // What a client chooses and the log repeats: its client id, agent and close reason, the user name it tried.
+  const hostile = 'app\n12:00:00.000 INFO  admin user=admin — admin kick c1\u001b[2J\u009b31m\u202eevil\u2028x';
+
+  it('keeps a JSON line one line, and the value as it was', () => {
+    const out = sink();
+    createLogger({ level: 'info', format: 'json' }, out.stream).info({ event: 'connection_open', clientId: hostile }, `open ${hostile}`);
+    expect(out.lines()).toHaveLength(1);
+    expect(JSON.parse(out.lines()[0])).toMatchObject({ clientId: hostile, msg: `open ${hostile}` });
+  });
+
+  it('keeps a pretty line one line, with no control, format or separator character left for the terminal', () => {
+    const out = sink(true);
+    const log = createLogger({ level: 'info', format: 'pretty' }, out.stream);
+    log.info({ event: 'connection_open', clientId: hostile, agent: 'x\u001b]0;title\u0007', reason: 'bye\u0085' }, `admin kick ${hostile}`);
+    log.info({ event: 'connection_close', clientId: 'plain\u001b[31mred' }, 'ok');
+    expect(out.lines()).toHaveLength(2);
+    for (const line of out.lines()) expect(line).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+    const [first, second] = out.lines();
+    expect(first).toContain('clientId="app\\n12:00:00.000 INFO  admin user=admin — admin kick c1\\u001b[2J\\u009b31m\\u202eevil\\u2028x"');
+    expect(first).toContain('agent="x\\u001b]0;title\\u0007"');
+    expect(first).toContain('reason="bye\\u0085"');
+    expect(first).toMatch(/ — admin kick app\\u000a12:00:00\.000 INFO {2}admin user=admin — admin kick c1\\u001b\[2J\\u009b31m\\u202eevil\\u2028x$/);
+    // Without a space, '"' or '=', a value used to be written bare, escape sequences and all.
+    expect(second).toContain('clientId="plain\\u001b[31mred"');
+  });
+});
+
 describe('alarm lines', () => {
   it('an alarm going on is a warning, going off is info; both keep the watch\'s fields', () => {
     const out = sink();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CommitSizes } from '../../broker/observability/counters.js';
-import { commitSizesText } from '../../broker/observability/metrics.js';
+import { BrokerMetrics, commitSizesText, type MetricsSource } from '../../broker/observability/metrics.js';
+import { QueueCounters } from '../../broker/observability/counters.js';
+import type { QueueInfo } from '../../broker/protocol/index.js';
 import { Persister } from '../../broker/durable/persister.js';
 import type { Store } from '../../broker/store/index.js';
 import { parsePrometheus } from '../helpers/prometheus.js';
@@ -55,5 +57,48 @@ describe('Persister counts for /metrics', () => {
     expect(persister.failures).toBe(1);
     expect(reported).toEqual([expect.objectContaining({ message: 'disk I/O error' })]);
     expect(persister.stats()).toMatchObject({ commits: 1, fsyncs: 1, batches: 2 });
+  });
+});
+
+describe('BrokerMetrics scrapes', () => {
+  /** A source with `names` as its queues, counting how often they are read. */
+  function source(names: string[]): MetricsSource & { reads: number } {
+    const counters = {
+      messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0,
+      inAtMostOnce: 0, inAtLeastOnce: 0, inExactlyOnce: 0, outAtMostOnce: 0, handlerErrors: 0,
+    };
+    return {
+      reads: 0,
+      counters, queueCounters: new QueueCounters(), commitSizes: new CommitSizes(),
+      storeStats: () => ({ commits: 0, fsyncs: 0, batches: 0, messages: 0, failures: 0 }) as never,
+      connectionCount: () => 0, subscriptionCount: () => 0, queueCount: () => names.length,
+      queueInfos() {
+        this.reads++;
+        return names.map((name) => ({ name, ready: 1, delayed: 0, unacked: 0, consumers: 0 }) as QueueInfo);
+      },
+      isMemoryAlarmed: false, isDiskAlarmed: false, uptimeMs: () => 1000,
+    };
+  }
+
+  it('gives scrapes made at once the same complete answer, read once', async () => {
+    const s = source(['a', 'b']);
+    const metrics = new BrokerMetrics(s);
+    const [first, second] = await Promise.all([metrics.text(), metrics.text()]);
+    expect(second).toBe(first);
+    expect(s.reads).toBe(1);
+    const parsed = parsePrometheus(second);
+    expect(parsed.value('ordo_queue_messages_ready', { queue: 'a' })).toBe(1);
+    expect(parsed.value('ordo_queue_messages_ready', { queue: 'b' })).toBe(1);
+    await metrics.text();
+    expect(s.reads).toBe(2); // a later scrape reads afresh
+  });
+
+  it('writes NaN as the text format spells it', async () => {
+    const metrics = new BrokerMetrics(source([]));
+    await metrics.text();
+    // Right after another scrape, the event-loop lag has no samples: its mean is NaN.
+    const text = await metrics.text();
+    expect(text).toMatch(/^nodejs_eventloop_lag_mean_seconds NaN$/m);
+    expect(() => parsePrometheus(text)).not.toThrow();
   });
 });
