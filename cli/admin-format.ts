@@ -18,7 +18,7 @@ export function connectionTable(conns: readonly ConnectionInfo[], now = Date.now
   );
 }
 
-/** Topics with stored history or a retained message: live subscribers, retained, messages stored, newest sequence number. */
+/** Topics with stored history or a retained message: matching subscriptions, retained, messages stored, newest sequence number. */
 export function topicTable(topics: readonly TopicInfo[]): string {
   return table(
     ['topic', 'subscribers', 'retained', 'stored', 'last seq'],

@@ -1,6 +1,7 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../broker/config/index.js';
+import { fileErrorReason as reasonOf } from '../broker/errors/file-errors.js';
 
 /**
  * What `ordo broker` checks and says when the broker cannot start for a
@@ -8,16 +9,6 @@ import type { BrokerConfig } from '../broker/config/index.js';
  * port it cannot listen on. Each becomes one line naming the problem.
  */
 
-/** Why a file operation failed, in words (the code in parentheses). */
-const REASONS: Readonly<Record<string, string>> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a part of the path is a file, not a directory',
-  EEXIST: 'it is a file, not a directory',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'the disk quota is used up',
-};
 
 /**
  * Makes the data directory (owner-only, as the broker would) and proves
@@ -63,10 +54,4 @@ export function describeStartError(err: unknown, host: string, port: number): un
   if (e?.syscall !== 'listen' && e?.syscall !== 'getaddrinfo') return err;
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   return new Error(`cannot listen on ${where}: ${LISTEN_REASONS[e.code ?? ''] ?? reasonOf(err)}`);
-}
-
-function reasonOf(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === undefined) return (err as Error).message;
-  return REASONS[code] === undefined ? code : `${REASONS[code]} (${code})`;
 }

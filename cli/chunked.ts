@@ -1,49 +1,14 @@
+import { inChunks as runInChunks, type ChunkOptions, type ChunkResult } from '../client/chunked.js';
 import { progressBar } from './progress.js';
 
-/** How many messages one request of a chunked purge or move handles: each is one broker transaction, so the broker stays responsive. */
-export const CHUNK_MESSAGES = 10_000;
+export type { ChunkResult } from '../client/chunked.js';
 
-/** What one chunk did: messages handled, and how many the queue still holds. */
-export interface ChunkResult {
-  done: number;
-  remaining: number;
-}
-
-/** Options of {@link inChunks}. */
-export interface ChunkOptions {
-  /** The progress bar's title (on stderr, on a terminal only). */
-  label: string;
-  /** Handle at most this many messages in all. Default: every message there when the work started. */
-  limit?: number;
-  /** Messages per request. Default {@link CHUNK_MESSAGES}. */
-  chunk?: number;
-}
-
-/**
- * Runs `step(max)` (a purge or a move of at most `max` messages) until the
- * queue is empty, `limit` is reached, or a step handles nothing, with a
- * progress bar. The first answer fixes the total (what it handled plus what
- * remained), so a queue that fills as fast as it drains does not keep the
- * command running: what came later is reported as remaining.
- */
-export async function inChunks(step: (max: number) => Promise<ChunkResult>, options: ChunkOptions): Promise<ChunkResult> {
-  const chunk = options.chunk ?? CHUNK_MESSAGES;
+/** {@link runInChunks} with a progress bar titled `label` (on stderr, on a terminal only). */
+export async function inChunks(step: (max: number) => Promise<ChunkResult>, options: ChunkOptions & { label: string }): Promise<ChunkResult> {
   const bar = progressBar(options.label, options.limit ?? 0);
-  let done = 0;
-  let total = options.limit ?? Infinity;
-  let remaining = 0;
   try {
-    while (done < total) {
-      const result = await step(Math.min(chunk, total - done));
-      done += result.done;
-      remaining = result.remaining;
-      if (total === Infinity) total = result.done + result.remaining;
-      else total = Math.min(total, done + result.remaining);
-      bar.update(done, total);
-      if (result.done === 0 || result.remaining === 0) break;
-    }
+    return await runInChunks(step, { ...options, onProgress: (done, total) => bar.update(done, total) });
   } finally {
     bar.finish();
   }
-  return { done, remaining };
 }

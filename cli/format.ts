@@ -73,14 +73,25 @@ export function rateText(perSecond: number): string {
   return String(Math.round(perSecond * 10) / 10);
 }
 
-/** `1 message`, `2 messages`. */
+/** `1 message`, `2 messages`, `12,500 messages`: the count grouped as the progress bars show it. */
 export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** Renders rows as an aligned text table. */
+/** A cell that reads as a figure: 42, 12.5, 3.1s, 5m07s (a duration of durationText). */
+const FIGURE = /^\d[\d.]*(?:[smhd]\d*[smh]?)?$/;
+
+/**
+ * Renders rows as an aligned text table, columns two spaces apart. A column
+ * of figures (numbers, rates, durations; '-' for none) is right-aligned, its
+ * heading too, so digits line up; the first column (the name) never is.
+ */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const isFigures = headers.map((_, i) => i > 0 && rows.some((r) => r[i] !== '-')
+    && rows.every((r) => typeof r[i] === 'number' || r[i] === '-' || FIGURE.test(String(r[i]))));
+  return cells
+    .map((r) => r.map((c, i) => (isFigures[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd())
+    .join('\n');
 }

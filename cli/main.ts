@@ -23,7 +23,7 @@ export function program(): Command {
     .description('Ordo message broker: run a broker, publish, subscribe, use queues, inspect and steer the broker'
       + ' (queues, topics, connections, subscriptions, stats), back it up, benchmark, manage users, ACL rules and tokens')
     .version('0.1.0')
-    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n  $ ordo queue ls\n  $ ordo stats --watch\n  $ ORDO_ADMIN_PASSWORD=... ordo broker --auth\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo user add alice --role ops < alice-password.txt\n")
+    .addHelpText('after', "\nExamples:\n  $ ordo broker\n  $ ordo sub 'orders/+/created' --count 2\n  $ ordo pub orders/eu/created hello\n  $ ordo send jobs '{\"id\":1}' --parse-json\n  $ ordo consume jobs --count 1\n  $ ordo queue ls\n  $ ordo queue redrive jobs.dlq\n  $ ordo conn ls\n  $ ordo stats --watch\n  $ ordo backup ordo-backup.db\n  $ ORDO_ADMIN_PASSWORD=... ordo broker --auth\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo user add alice --role ops < alice-password.txt\n")
     .addCommand(brokerCommand())
     .addCommand(pubCommand())
     .addCommand(subCommand())

@@ -26,6 +26,8 @@ export { Message } from './message.js';
 export { QueuedMessage } from './queued-message.js';
 export { AclAdmin, TokenAdmin, UserAdmin } from './security-admin.js';
 export { BrokerAdmin } from './admin.js';
+export { inChunks, CHUNK_MESSAGES } from './chunked.js';
+export type { ChunkOptions, ChunkResult } from './chunked.js';
 export type { AclRuleInput } from './security-admin.js';
 export { Subscription } from './subscription.js';
 export type { MessageHandler } from './subscription.js';

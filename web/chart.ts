@@ -3,7 +3,8 @@ import { axis } from './format.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const HEIGHT = 220;
 const PAD = { left: 52, right: 16, top: 14, bottom: 26 };
-const GRID_LINES = 4;
+/** Most gaps between grid lines: the step is the smallest round one that covers the data in this many. */
+const MAX_GRID_STEPS = 5;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string> = {}): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG, tag);
@@ -11,12 +12,17 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el;
 }
 
-/** The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `n` (at least 10): a round top for the y axis. */
-export function niceMax(n: number): number {
-  if (n <= 10) return 10;
-  const magnitude = 10 ** Math.floor(Math.log10(n));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= n) return step * magnitude;
-  return 10 * magnitude;
+/**
+ * The y axis for values up to `n`: a round step (1, 2 or 5 × 10ⁿ) and the
+ * top, a whole number of steps (at most 5) at or above `n` (and 10), so
+ * every grid line has a round label: 0, 50, 100 … 250, never 62.5.
+ */
+export function niceScale(n: number): { top: number; step: number } {
+  const least = Math.max(n, 10);
+  const rough = least / MAX_GRID_STEPS;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
+  return { top: Math.ceil(least / step) * step, step };
 }
 
 /** One line of the chart; its colour comes from the stylesheet (`.series-<name>`). */
@@ -63,10 +69,10 @@ export class LineChart {
     this.element.setAttribute('viewBox', `0 0 ${width} ${HEIGHT}`);
     const plotW = width - PAD.left - PAD.right;
     const plotH = HEIGHT - PAD.top - PAD.bottom;
-    const top = niceMax(Math.max(0, ...this.lines.flatMap((l) => l.values)));
+    const { top, step } = niceScale(Math.max(0, ...this.lines.flatMap((l) => l.values)));
     const x = (i: number, n: number): number => PAD.left + plotW * (this.capacity - n + i) / (this.capacity - 1);
     const y = (v: number): number => PAD.top + plotH * (1 - v / top);
-    this.drawGrid(width, top, y);
+    this.drawGrid(width, top, step, y);
     for (const line of this.lines) {
       const n = line.values.length;
       if (n < 2) continue;
@@ -76,10 +82,10 @@ export class LineChart {
     }
   }
 
-  private drawGrid(width: number, top: number, y: (v: number) => number): void {
+  private drawGrid(width: number, top: number, step: number, y: (v: number) => number): void {
     const parts: SVGElement[] = [];
-    for (let i = 0; i <= GRID_LINES; i++) {
-      const v = (top * i) / GRID_LINES;
+    for (let i = 0; i * step <= top; i++) {
+      const v = i * step;
       const at = y(v).toFixed(1);
       parts.push(svg('line', { x1: String(PAD.left), x2: String(width - PAD.right), y1: at, y2: at, class: i === 0 ? 'axis' : '' }));
       const label = svg('text', { x: String(PAD.left - 8), y: at, 'text-anchor': 'end', 'dominant-baseline': 'middle' });

@@ -1,4 +1,4 @@
-import { h } from './dom.js';
+import { emptyState, h } from './dom.js';
 import { count } from './format.js';
 
 /** Rows drawn at most (the DOM stays light); past this a table says how many it left out. */
@@ -11,6 +11,8 @@ export interface Column<T> {
   title: string;
   /** Right-aligned, tabular figures. */
   numeric?: boolean;
+  /** A name column (queue, topic, client id): long text wraps here instead of pushing the table past the page. */
+  wraps?: boolean;
   /** The cell's text; or, for cells holding elements (buttons), render and the signature below. */
   text?: (row: T) => string;
   /** Builds the cell's content; called again only when `signature` changes, so a button is not replaced under the pointer. */
@@ -32,19 +34,28 @@ interface RowState {
 export class DataTable<T> {
   readonly element: HTMLDivElement;
   private readonly body: HTMLTableSectionElement;
+  private readonly head: HTMLTableSectionElement;
   private readonly emptyRow: HTMLTableRowElement;
+  private readonly emptyCell: HTMLTableCellElement;
+  private readonly noMatch = emptyState('Nothing matches the filter.');
   private readonly more = h('p', { class: 'muted table-more', hidden: true });
   private readonly rows = new Map<string, RowState>();
 
-  constructor(private readonly columns: Column<T>[], private readonly keyOf: (row: T) => string, empty: Node | string) {
-    const head = h('tr', {}, ...columns.map((c) => h('th', { class: c.numeric === true ? 'num' : '', scope: 'col' }, c.title)));
-    this.emptyRow = h('tr', { class: 'empty' }, h('td', { colspan: String(columns.length) }, empty));
+  /** `empty`: what an empty table says (what would fill it); a filtered one that shows nothing says that nothing matches. */
+  constructor(private readonly columns: Column<T>[], private readonly keyOf: (row: T) => string, private readonly empty: Node) {
+    this.head = h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { class: cellClass(c), scope: 'col' }, c.title))));
+    this.emptyCell = h('td', { colspan: String(columns.length) }, empty);
+    this.emptyRow = h('tr', { class: 'empty' }, this.emptyCell);
     this.body = h('tbody', {}, this.emptyRow);
-    this.element = h('div', {}, h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, h('thead', {}, head), this.body)), this.more);
+    this.element = h('div', {}, h('div', { class: 'table-wrap' }, h('table', { class: 'data' }, this.head, this.body)), this.more);
   }
 
-  /** Shows `rows`, in their order (the first MAX_ROWS of them). */
-  update(all: readonly T[]): void {
+  /**
+   * Shows `rows`, in their order (the first MAX_ROWS of them); `isFiltered`
+   * when the view left some out (a filter), so an empty result says so.
+   * An empty table shows only its message, without column headings.
+   */
+  update(all: readonly T[], isFiltered = false): void {
     const rows = all.slice(0, MAX_ROWS);
     this.more.hidden = all.length <= MAX_ROWS;
     this.more.textContent = `Showing the first ${count(MAX_ROWS)} of ${count(all.length)}.`;
@@ -65,12 +76,18 @@ export class DataTable<T> {
       state.tr.remove();
       this.rows.delete(key);
     }
-    if (rows.length === 0) this.body.append(this.emptyRow);
-    else this.emptyRow.remove();
+    this.head.hidden = rows.length === 0;
+    if (rows.length === 0) {
+      const message = isFiltered ? this.noMatch : this.empty;
+      if (this.emptyCell.firstChild !== message) this.emptyCell.replaceChildren(message);
+      this.body.append(this.emptyRow);
+    } else {
+      this.emptyRow.remove();
+    }
   }
 
   private addRow(key: string): RowState {
-    const tr = h('tr', { 'data-key': key }, ...this.columns.map((c) => h('td', { class: c.numeric === true ? 'num' : '', 'data-col': c.id })));
+    const tr = h('tr', { 'data-key': key }, ...this.columns.map((c) => h('td', { class: cellClass(c), 'data-col': c.id })));
     const state = { tr, shown: this.columns.map(() => '\u0000') };
     this.rows.set(key, state);
     return state;
@@ -92,4 +109,9 @@ export class DataTable<T> {
       td.textContent = text;
     });
   }
+}
+
+/** The class of a column's cells: `num` (right-aligned figures), `wraps` (a name that may wrap). */
+function cellClass(column: Pick<Column<never>, 'numeric' | 'wraps'>): string {
+  return [column.numeric === true && 'num', column.wraps === true && 'wraps'].filter(Boolean).join(' ');
 }

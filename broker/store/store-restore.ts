@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OrdoError } from '../errors/index.js';
+import { fileErrorReason } from '../errors/file-errors.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { STORE_FILE } from './sqlite-store.js';
 
@@ -110,7 +111,7 @@ async function checkSqliteHeader(file: string): Promise<void> {
       await handle.close();
     }
   } catch (err) {
-    throw new OrdoError('ERR_BAD_REQUEST', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new OrdoError('ERR_BAD_REQUEST', `cannot read ${file}: ${fileErrorReason(err)}`);
   }
   if (header !== SQLITE_HEADER) throw new OrdoError('ERR_BAD_REQUEST', `${file} is not an Ordo store: not an SQLite file`);
 }

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { Command } from 'commander';
+import { fileErrorReason } from '../../broker/errors/file-errors.js';
+import { OrdoError } from '../../client/index.js';
 import { jsonLine } from '../format.js';
 import { withClientOptions, type ClientFlags } from '../options.js';
 import { amount, progressBar } from '../progress.js';
@@ -24,7 +26,7 @@ export function backupCommand(): Command {
     .option('--force', 'overwrite FILE if it exists')
     .addHelpText('after', '\nExamples:\n  $ ordo backup ordo-backup.db\n  $ ORDO_USER=admin ORDO_PASSWORD=... ordo backup /backups/ordo-$(date +%F).db --force\n')
     .action((file: string, flags: BackupFlags) => runCommand(async () => {
-      if (flags.force !== true && existsSync(file)) throw new Error(`${file} exists: pass --force to overwrite it`);
+      if (flags.force !== true && existsSync(file)) throw new OrdoError('ERR_CONFLICT', `${file} exists: pass --force to overwrite it`);
       const { bytes } = await withClient(flags, (client) => backupTo(file, (onChunk, onProgress) => client.admin.backup(onChunk, onProgress)));
       process.stdout.write(flags.json ? `${jsonLine({ file, bytes })}\n` : `wrote ${amount(bytes, 'bytes')} (${bytes} bytes) to ${file}\n`);
     }));
@@ -39,7 +41,10 @@ type BackupStream = (
 /** Streams a backup into `file` through `file.partial`: synced, then renamed; the partial file removed on failure. */
 async function backupTo(file: string, stream: BackupStream): Promise<{ bytes: number }> {
   const partial = `${file}.partial`;
-  const handle = await open(partial, 'w');
+  // Opened before asking the broker for anything: a path that cannot be written fails at once, naming FILE.
+  const handle = await open(partial, 'w').catch((err: NodeJS.ErrnoException) => {
+    throw new OrdoError('ERR_BAD_REQUEST', `cannot write ${file}: ${fileErrorReason(err)}`);
+  });
   const bar = progressBar(`backup to ${file}`, 0, { unit: 'bytes' });
   try {
     const result = await stream(async (chunk) => { await handle.writeFile(chunk); }, (done, total) => bar.update(done, total));

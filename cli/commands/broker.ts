@@ -10,7 +10,8 @@ import { collect } from '../security-input.js';
 /** `ordo broker`: runs a broker in the foreground until SIGINT or SIGTERM. */
 export function brokerCommand(): Command {
   return new Command('broker')
-    .description('run a broker; prints "listening on ws://HOST:PORT" (wss:// with TLS) once it accepts connections')
+    .description('run a broker; prints "listening on ws://HOST:PORT" (wss:// with TLS) once it accepts connections, then'
+      + ' "console at http://HOST:PORT/" where the web console is')
     .addOption(new Option('--host <host>', 'address to listen on (default 127.0.0.1)'))
     .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one (default 7700)').argParser(parsePort))
     .addOption(new Option('--data <dir>', 'data directory (default ./ordo-data; dataDir)'))
@@ -66,6 +67,7 @@ export function brokerCommand(): Command {
         throw describeStartError(err, config.host, config.port);
       });
       process.stdout.write(`listening on ${broker.url}\n`);
+      // Where a person opens the console (same port, http:// or https://); nothing when --no-console.
       if (broker.config.http.console) process.stdout.write(`console at ${broker.url.replace(/^ws/, 'http')}/\n`);
       const signal = await untilSignal();
       process.stderr.write(`${signal}: shutting down\n`);

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { QueueSettingsInput } from '../../client/index.js';
+import { OrdoError, type QueueSettingsInput } from '../../client/index.js';
 import { inChunks } from '../chunked.js';
 import { jsonLine, listText, plural } from '../format.js';
 import { durationOption, parsePositiveInt, withClientOptions, type ClientFlags } from '../options.js';
@@ -159,6 +159,9 @@ function redriveCommand(): Command {
     .action((dlq: string, flags: ChunkedFlags) => runCommand(async () => {
       const { to, moved, remaining } = await withClient(flags, async (client) => {
         const { deadLetterFor } = await client.queueInfo(dlq);
+        if (deadLetterFor === undefined) {
+          throw new OrdoError('ERR_BAD_REQUEST', `${dlq} is no queue's dead-letter queue: ordo queue move ${dlq} QUEUE moves its messages`);
+        }
         const result = await inChunks(async (max) => {
           const r = await client.moveMessages(dlq, { max });
           return { done: r.moved, remaining: r.remaining };
@@ -167,7 +170,7 @@ function redriveCommand(): Command {
       });
       process.stdout.write(flags.json
         ? `${jsonLine({ queue: dlq, to, moved, remaining })}\n`
-        : `moved ${plural(moved, 'dead letter')} from ${dlq} back to ${to ?? 'its queue'}${leftIn(remaining, dlq)}\n`);
+        : `moved ${plural(moved, 'dead letter')} from ${dlq} back to ${to}${leftIn(remaining, dlq)}\n`);
     }));
 }
 
@@ -183,7 +186,7 @@ function stillWaiting(remaining: number): string {
 
 /** `, 3 left in jobs.dlq` when some are left. */
 function leftIn(remaining: number, queue: string): string {
-  return remaining === 0 ? '' : `, ${remaining} left in ${queue}`;
+  return remaining === 0 ? '' : `, ${remaining.toLocaleString('en-US')} left in ${queue}`;
 }
 
 /** Settings not given are left out, so the broker stores only what was chosen. */

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import type { BrokerStats, OrdoClient } from '../../client/index.js';
-import { jsonLine, table } from '../format.js';
+import type { BrokerStats, ConnectionInfo, OrdoClient } from '../../client/index.js';
+import { connectionTable } from '../admin-format.js';
+import { durationText, jsonLine, table } from '../format.js';
 import { durationOption, withClientOptions, type ClientFlags } from '../options.js';
+import { amount } from '../progress.js';
 import { queueTable, storeLine } from '../queue-format.js';
 import { runCommand, untilSignal, withClient } from '../run-command.js';
 
@@ -12,6 +14,9 @@ interface StatsFlags extends ClientFlags {
 
 /** Home the cursor and clear the screen below it: each frame of --watch replaces the last. */
 const REDRAW = '\x1b[H\x1b[J';
+/** The cursor hidden while --watch redraws (it would flicker over the frame), and shown again. */
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
 
 /** `ordo stats [--watch]`: the broker's counters, rates, connections and queues, once or live. */
 export function statsCommand(): Command {
@@ -24,7 +29,7 @@ export function statsCommand(): Command {
     .action((flags: StatsFlags) => runCommand(async () => {
       await withClient(flags, async (client) => {
         if (flags.watch === true) await watchStats(client, flags);
-        else process.stdout.write(statsText(await client.stats(), flags.json));
+        else process.stdout.write(await snapshot(client, flags.json));
       });
     }));
 }
@@ -32,59 +37,86 @@ export function statsCommand(): Command {
 /**
  * Prints a snapshot every `flags.interval` ms until SIGINT or SIGTERM,
  * which end the command with status 0. A failed request (the broker went
- * away) ends it with that error.
+ * away) ends it with that error. On a terminal each frame replaces the
+ * last, cut to the terminal's height and width so that it never scrolls.
  */
 async function watchStats(client: OrdoClient, flags: StatsFlags): Promise<void> {
-  const isTerminal = process.stdout.isTTY === true && flags.json !== true;
+  const out = process.stdout;
+  const isTerminal = out.isTTY === true && flags.json !== true;
   let isStopped = false;
   const stopped = untilSignal().then(() => { isStopped = true; });
-  while (!isStopped) {
-    const stats = await client.stats();
-    if (isStopped) break;
-    const text = statsText(stats, flags.json);
-    if (isTerminal) {
-      const header = `ordo stats: ${flags.url}, every ${flags.interval} ms, ${new Date().toLocaleTimeString()} (Ctrl-C quits)\n\n`;
-      process.stdout.write(`${REDRAW}${fitRows(header + text, process.stdout.rows)}`);
-    } else {
-      process.stdout.write(flags.json === true ? text : `${text}\n`);
+  // Why the connection ended (the broker shut down, ...): a better last word than the next request's ERR_CLOSED.
+  let closedBy: Error | undefined;
+  client.on('close', ({ error }) => { closedBy = error; });
+  if (isTerminal) out.write(HIDE_CURSOR);
+  try {
+    while (!isStopped) {
+      const text = await snapshot(client, flags.json).catch((err: unknown) => { throw closedBy ?? err; });
+      if (isStopped) break;
+      if (isTerminal) {
+        const header = `ordo stats: ${flags.url}, every ${flags.interval} ms, ${new Date().toLocaleTimeString()} (Ctrl-C quits)\n\n`;
+        out.write(`${REDRAW}${fitScreen(header + text, out.rows, out.columns)}`);
+      } else {
+        out.write(flags.json === true ? text : `${text}\n`);
+      }
+      await pause(flags.interval, stopped);
     }
-    await Promise.race([stopped, sleep(flags.interval)]);
+  } finally {
+    // The shell's prompt goes below the last frame, with its cursor back.
+    if (isTerminal) out.write(`\n${SHOW_CURSOR}`);
   }
 }
 
-/** One snapshot as text: a JSON line, or the summary, connection and queue tables. */
-function statsText(stats: BrokerStats, json: boolean | undefined): string {
-  return json === true ? `${jsonLine(stats)}\n` : `${formatStats(stats)}\n`;
+/**
+ * One snapshot as text: the stats as a JSON line; or the summary, the
+ * connections (as `ordo conn ls` shows them, with their rates) and the
+ * queues.
+ */
+async function snapshot(client: OrdoClient, json: boolean | undefined): Promise<string> {
+  if (json === true) return `${jsonLine(await client.stats())}\n`;
+  const [stats, connections] = await Promise.all([client.stats(), client.admin.connections()]);
+  return `${formatStats(stats, connections)}\n`;
 }
 
-/** The first `rows - 1` lines of `text` (all of it when the height is unknown), so a frame never scrolls. */
-function fitRows(text: string, rows: number | undefined): string {
-  if (rows === undefined || rows < 2) return text;
-  const lines = text.split('\n');
-  return lines.length < rows ? text : `${lines.slice(0, rows - 2).join('\n')}\n… (${lines.length - rows + 2} more lines)`;
+/**
+ * The first `rows - 1` lines of `text`, each cut to `columns` characters
+ * (all of it when the size is unknown), so a frame neither wraps nor
+ * scrolls on a small terminal.
+ */
+function fitScreen(text: string, rows: number | undefined, columns: number | undefined): string {
+  let lines = text.replace(/\n$/, '').split('\n');
+  if (rows !== undefined && rows >= 2 && lines.length >= rows) {
+    lines = [...lines.slice(0, rows - 2), `… (${lines.length - rows + 2} more lines)`];
+  }
+  if (columns !== undefined && columns > 1) lines = lines.map((l) => (l.length < columns ? l : `${l.slice(0, columns - 2)}…`));
+  return lines.join('\n');
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * Waits `ms`, or less when `stopped` comes first. The timer is not unref'd:
+ * it keeps the process alive between two snapshots, so a broker that goes
+ * away meanwhile ends the command with the next request's error, not with
+ * a silent exit 0 (and a hidden cursor).
+ */
+function pause(ms: number, stopped: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  return Promise.race([stopped, elapsed]).finally(() => clearTimeout(timer));
 }
 
-function formatStats(s: BrokerStats): string {
+function formatStats(s: BrokerStats, connections: readonly ConnectionInfo[]): string {
   const summary = table(['', ''], [
     ['server', s.server],
-    ['uptime', `${Math.round(s.uptimeMs / 1000)} s`],
+    ['uptime', durationText(s.uptimeMs)],
     ['connections', s.connections],
-    ['subscriptions', s.subscriptions],
+    ['subscriptions', `${s.subscriptions} (consumers included)`],
     ['messages in', `${s.messagesIn} (${s.rateIn}/s)`],
     ['messages out', `${s.messagesOut} (${s.rateOut}/s)`],
-    ['bytes in / out', `${s.bytesIn} / ${s.bytesOut}`],
+    ['bytes in / out', `${amount(s.bytesIn, 'bytes')} / ${amount(s.bytesOut, 'bytes')}`],
     ['dropped', s.dropped],
     ['store', storeLine(s.store)],
     // On while publishes and sends are refused (ERR_LIMIT) to protect the broker [docs/security.md, section 4].
     ['alarms', [s.memoryAlarm && 'memory high watermark', s.diskAlarm && 'disk low watermark'].filter(Boolean).join(', ') || 'none'],
   ]);
-  const conns = table(
-    ['connection', 'client', 'address', 'subs', 'in', 'out', 'dropped', 'buffered'],
-    s.connectionList.map((c) => [c.connectionId, c.clientId || '-', c.address, c.subscriptions, c.messagesIn, c.messagesOut, c.dropped, c.bufferedBytes]),
-  );
-  return `${summary.split('\n').slice(1).join('\n')}\n\n${conns}\n\n${queueTable(s.queues)}`;
+  return `${summary.split('\n').slice(1).join('\n')}\n\n${connectionTable(connections)}\n\n${queueTable(s.queues)}`;
 }

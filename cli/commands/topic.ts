@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { OrdoError, topicNameError } from '../../client/index.js';
 import { topicTable } from '../admin-format.js';
 import { jsonLine, listText } from '../format.js';
 import { withClientOptions, type ClientFlags } from '../options.js';
@@ -19,8 +20,9 @@ export function topicCommand(): Command {
 
 function lsCommand(): Command {
   return withClientOptions(new Command('ls'))
-    .description('list every topic with stored history or a retained message, by name: live subscribers matching it,'
-      + ' whether it has a retained message, messages stored for replay, sequence number of the newest')
+    .description('list every topic with stored history or a retained message, by name: subscriptions matching it (live ones,'
+      + ' and durable ones whose subscriber is away), whether it has a retained message, messages stored for replay,'
+      + ' sequence number of the newest')
     .addOption(new Option('--prefix <text>', 'only topics whose name starts with this text'))
     .addHelpText('after', '\nExamples:\n  $ ordo topic ls\n  $ ordo topic ls --prefix sensors/ --json\n')
     .action((flags: TopicLsFlags) => runCommand(async () => {
@@ -35,6 +37,9 @@ function clearRetainedCommand(): Command {
     .argument('<topic>', 'a topic name (no wildcards)')
     .addHelpText('after', '\nExample:\n  $ ordo topic clear-retained sensors/kitchen/temp\n')
     .action((topic: string, flags: ClientFlags) => runCommand(async () => {
+      // A wildcard or a malformed name holds no retained message: say so rather than "none there".
+      const topicError = topicNameError(topic);
+      if (topicError !== undefined) throw new OrdoError('ERR_BAD_TOPIC', topicError);
       const { cleared } = await withClient(flags, (client) => client.admin.clearRetained(topic));
       process.stdout.write(flags.json
         ? `${jsonLine({ topic, cleared })}\n`

@@ -67,6 +67,19 @@ describe('the web console in Chromium', () => {
     await cellReads(page, 'orders', 'unacked', '0');
     await cellReads(page, 'orders', 'consumers', '0');
 
+    // A long name wraps in its cell: the table still fits the page, and the row's button is in sight.
+    const longName = `orders-from-the-eu-warehouse-${'x'.repeat(60)}`;
+    await ordoOk(['queue', 'create', longName, ...cli]);
+    await page.locator(`tr[data-key="${longName}"]`).waitFor();
+    expect(await page.locator('#view-queues .table-wrap').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(await page.locator(`tr[data-key="${longName}"]`).getByRole('button', { name: 'Purge' }).isVisible()).toBe(true);
+    // A filter that leaves nothing says so (not "no queues yet"), without empty column headings.
+    await page.locator('#view-queues input.filter').fill('no-such-queue');
+    await page.locator('#view-queues .empty-state', { hasText: 'Nothing matches the filter.' }).waitFor();
+    expect(await page.locator('#view-queues thead').isHidden()).toBe(true);
+    await page.locator('#view-queues input.filter').fill('');
+    await page.locator('tr[data-key="orders"]').waitFor();
+
     // Traffic for the charts: a subscriber and a steady publisher.
     const traffic = await client(b, { clientId: 'traffic-generator' });
     await traffic.subscribe('demo/#', () => undefined);
@@ -81,7 +94,11 @@ describe('the web console in Chromium', () => {
     await waitFor(async () => ((await page.locator('.chart path.line.series-in').getAttribute('d')) ?? '').split('L').length >= 5,
       { timeoutMs: 10_000 }, 'the chart has drawn a few seconds of rates');
     expect(await page.locator('[data-stat="queued"]').textContent()).toBe('7');
-    expect(await page.locator('a[data-view="queues"] .count').textContent()).toBe('1');
+    expect(await page.locator('a[data-view="queues"] .count').textContent()).toBe('2');
+    // The y axis is labelled in round steps (0, 50, 100 …), never 62.5.
+    const yLabels = (await page.locator('.chart .grid text').allTextContents()).filter((t) => !/ago|now/.test(t));
+    expect(yLabels.length).toBeGreaterThanOrEqual(3);
+    for (const label of yLabels) expect(label).toMatch(/^\d+$|^\d+(\.\d)?[KMB]$/);
     await mkdir(new URL('../../test-output/', import.meta.url), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     console.log(`console screenshot: ${SCREENSHOT}`);

@@ -98,6 +98,11 @@ describe('ordo queue info, purge, move and redrive', SEQUENTIAL, () => {
     const listed = await asAdmin('queue', 'ls');
     expect(lines(listed)[0]).toMatch(/\boldest\s+dlq$/);
     expect(row(listed, 'info-q').slice(-1)).toEqual(['0']);
+    // Figures are right-aligned under their heading: the count of info-q ends where "ready" ends.
+    const header = lines(listed)[0];
+    const infoLine = lines(listed).find((l) => l.startsWith('info-q '))!;
+    const readyEnd = header.indexOf('ready') + 'ready'.length;
+    expect(infoLine.slice(0, readyEnd)).toMatch(/ 2$/);
     expectOneLineFailure(await runAsAdmin('queue', 'info', 'no-such-queue'), /^ordo: ERR_NOT_FOUND: /);
   });
 
@@ -105,7 +110,7 @@ describe('ordo queue info, purge, move and redrive', SEQUENTIAL, () => {
     await bulkQueue('big', 12_500);
     expect(JSON.parse(await asAdmin('queue', 'purge', 'big', '--max', '11000', '--json'))).toEqual({ queue: 'big', purged: 11_000, remaining: 1500 });
     expect((await sdk.queueInfo('big')).ready).toBe(1500);
-    expect(await asAdmin('queue', 'purge', 'big')).toBe('purged 1500 messages from big\n');
+    expect(await asAdmin('queue', 'purge', 'big')).toBe('purged 1,500 messages from big\n');
     expect((await sdk.queueInfo('big')).ready).toBe(0);
     expectOneLineFailure(await runAsAdmin('queue', 'purge', 'big', '--max', '0'), /^ordo: .*--max.*positive integer/);
   });
@@ -123,7 +128,7 @@ describe('ordo queue info, purge, move and redrive', SEQUENTIAL, () => {
     expect(await payloadsOf('mover')).toEqual(payloads);
     expect((await sdk.queueInfo('mover.dlq')).ready).toBe(0);
 
-    expectOneLineFailure(await runAsAdmin('queue', 'redrive', 'mover'), /^ordo: ERR_BAD_REQUEST: /);
+    expectOneLineFailure(await runAsAdmin('queue', 'redrive', 'mover'), /^ordo: ERR_BAD_REQUEST: mover is no queue's dead-letter queue: ordo queue move mover QUEUE/);
     expectOneLineFailure(await runAsAdmin('queue', 'move', 'mover', 'nowhere'), /^ordo: ERR_NOT_FOUND: /);
   });
 
@@ -154,6 +159,8 @@ describe('ordo topic', SEQUENTIAL, () => {
     expect(JSON.parse(await asAdmin('topic', 'clear-retained', 'cli-admin/kitchen/temp', '--json')))
       .toEqual({ topic: 'cli-admin/kitchen/temp', cleared: false });
     expectOneLineFailure(await runAsAdmin('topic', 'clear-retained'), /^ordo: missing required argument 'topic'/);
+    // A pattern is no topic: it holds no retained message, and saying "none there" would mislead.
+    expectOneLineFailure(await runAsAdmin('topic', 'clear-retained', 'cli-admin/+/temp'), /^ordo: ERR_BAD_TOPIC: .*wildcard/);
   });
 });
 
@@ -216,6 +223,20 @@ describe('ordo stats --watch', SEQUENTIAL, () => {
     for (const s of snapshots) expect(s.connections).toBeGreaterThanOrEqual(1);
   });
 
+  it('ends with the reason, status 1, when its broker shuts down between two snapshots', async () => {
+    const own = await startTestBroker();
+    try {
+      const watch = startOrdo(['stats', '--watch', '--interval', '300', '--json', '--url', own.url]);
+      await waitFor(() => lines(watch.stdout()).length >= 1, { timeoutMs: 20_000 }, 'a first snapshot');
+      await own.close();
+      const run = await watch.exited;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toBe('ordo: ERR_SHUTTING_DOWN: the broker is shutting down\n');
+    } finally {
+      await own.cleanup();
+    }
+  });
+
   it('redraws in place on a terminal', async () => {
     const terminal = await runInTerminal(
       [process.execPath, ORDO_BIN, 'stats', '--watch', '--interval', '100', '--url', url], ADMIN, { until: (out) => (out.match(/\x1b\[H\x1b\[J/g) ?? []).length >= 2 },
@@ -223,6 +244,11 @@ describe('ordo stats --watch', SEQUENTIAL, () => {
     expect(terminal.code, terminal.output).toBe(0);
     expect(terminal.output).toMatch(/\x1b\[H\x1b\[Jordo stats: ws:\/\/.*every 100 ms.*\(Ctrl-C quits\)/);
     expect(terminal.output).toMatch(/^connections\s+\d+/m);
+    // The connections as `ordo conn ls` shows them, with their rates.
+    expect(terminal.output).toMatch(/^connection\s+client\s+user\s+address\s+proto\s+age\s+subs\s+consumers\s+in\s+out\s+in\/s\s+out\/s/m);
+    // The cursor is hidden while frames are drawn, and shown again at the end.
+    expect(terminal.output.indexOf('\x1b[?25l')).toBeGreaterThanOrEqual(0);
+    expect(terminal.output.lastIndexOf('\x1b[?25h')).toBeGreaterThan(terminal.output.lastIndexOf('\x1b[H\x1b[J'));
   });
 
   it('a user who is not an administrator is refused (ERR_FORBIDDEN) by every admin command', async () => {
@@ -245,9 +271,12 @@ describe('ordo backup and restore', SEQUENTIAL, () => {
     expect(existsSync(`${file}.partial`)).toBe(false);
 
     // Refuses to overwrite without --force, and leaves the file as it was.
-    expectOneLineFailure(await runAsAdmin('backup', file), /^ordo: .*exists: pass --force/);
+    expectOneLineFailure(await runAsAdmin('backup', file), /^ordo: ERR_CONFLICT: .*exists: pass --force/);
     expect((await readFile(file)).equals(bytes)).toBe(true);
     expect(await asAdmin('backup', file, '--force')).toMatch(/^wrote .* bytes\) to /);
+    // A directory that is not there: one line naming FILE, nothing left behind.
+    const nowhere = join(dir, 'no-such-dir', 'b.db');
+    expectOneLineFailure(await runAsAdmin('backup', nowhere), /^ordo: ERR_BAD_REQUEST: cannot write .*no-such-dir\/b\.db: no such file or directory \(ENOENT\)\n$/);
 
     const data = join(dir, 'restored');
     const restored = await ordoOk(['restore', file, '--data', data]);

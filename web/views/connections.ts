@@ -4,6 +4,11 @@ import { bytes, count, duration, rate } from '../format.js';
 import { DataTable } from '../table.js';
 import type { ConsoleContext, View } from '../view.js';
 
+/** `protocol v1 · ordo-js/0.1.0`: the protocol version agreed and the client library, when it named one. */
+function protocolText(c: ConnectionInfo): string {
+  return `protocol v${c.protocolVersion}${c.agent === undefined ? '' : ` · ${c.agent}`}`;
+}
+
 /** Every client connection with its identity, counters and rates; kick one. */
 export class ConnectionsView implements View {
   readonly id = 'connections';
@@ -16,15 +21,19 @@ export class ConnectionsView implements View {
     const isOwn = (c: ConnectionInfo): boolean => c.connectionId === this.ctx?.ownConnectionId;
     this.table = new DataTable<ConnectionInfo>([
       {
-        id: 'client', title: 'Client',
+        id: 'client', title: 'Client', wraps: true,
         render: (c) => h('span', { class: 'name' },
           h('span', { class: 'stack' }, h('span', {}, c.clientId === '' ? '(no client id)' : c.clientId), h('span', { class: 'mono muted small' }, c.connectionId)),
           isOwn(c) && badge('this console', 'good')),
         signature: (c) => `${c.clientId}|${c.connectionId}|${isOwn(c)}`,
       },
       { id: 'user', title: 'User', text: (c) => c.user ?? '—' },
-      { id: 'address', title: 'Address', text: (c) => c.address },
-      { id: 'protocol', title: 'Protocol', text: (c) => `v${c.protocolVersion}${c.agent === undefined ? '' : ` · ${c.agent}`}` },
+      {
+        // The protocol version and client library under the address, as the connection id under the client: one column fewer.
+        id: 'address', title: 'Address',
+        render: (c) => h('span', { class: 'stack' }, h('span', {}, c.address), h('span', { class: 'muted small' }, protocolText(c))),
+        signature: (c) => `${c.address}|${protocolText(c)}`,
+      },
       { id: 'age', title: 'Connected', numeric: true, text: (c) => duration(Math.max(0, Date.now() - c.connectedAt)) },
       { id: 'subscriptions', title: 'Subs', numeric: true, text: (c) => count(c.subscriptions) },
       { id: 'consumers', title: 'Consumers', numeric: true, text: (c) => count(c.consumers) },

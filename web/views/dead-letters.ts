@@ -20,8 +20,8 @@ export class DeadLettersView implements View {
 
   constructor() {
     this.table = new DataTable<QueueInfo>([
-      { id: 'name', title: 'Dead-letter queue', render: (q) => h('span', { class: 'mono' }, q.name), signature: (q) => q.name },
-      { id: 'for', title: 'Collects for', render: (q) => h('span', { class: 'mono' }, q.deadLetterFor ?? ''), signature: (q) => q.deadLetterFor ?? '' },
+      { id: 'name', title: 'Dead-letter queue', wraps: true, render: (q) => h('span', { class: 'mono' }, q.name), signature: (q) => q.name },
+      { id: 'for', title: 'Collects for', wraps: true, render: (q) => h('span', { class: 'mono' }, q.deadLetterFor ?? ''), signature: (q) => q.deadLetterFor ?? '' },
       {
         id: 'total', title: 'Messages', numeric: true,
         render: (q) => h('span', { class: q.total > 0 ? 'alert-number' : '' }, count(q.total)), signature: (q) => String(q.total),
@@ -35,7 +35,7 @@ export class DeadLettersView implements View {
           button('Purge', () => this.run((ctx) => purgeQueue(ctx, q.name, 'These dead letters are deleted for good.')), { danger: true, disabled: q.ready === 0 })),
         signature: (q) => String(q.ready === 0),
       },
-    ], (q) => q.name, emptyState('No dead-letter queues. A queue gets one (NAME.dlq) when a message runs out of deliveries.'));
+    ], (q) => q.name, emptyState('No dead-letter queues. A queue gets one, NAME.dlq, when it is made (unless made with --dead-letter none).'));
     this.element = page(this.id, 'Dead letters', 'Messages that ran out of deliveries or were rejected. Replay moves them back to their queue, in order.',
       this.table.element);
   }

@@ -65,7 +65,8 @@ export class OverviewView implements View {
     };
     set(this.cards.in, `${rate(stats.rateIn)}/s`, `${count(stats.messagesIn)} total · ${bytes(stats.bytesIn)}`);
     set(this.cards.out, `${rate(stats.rateOut)}/s`, `${count(stats.messagesOut)} total · ${bytes(stats.bytesOut)}`);
-    set(this.cards.connections, count(stats.connections), `${count(stats.subscriptions)} ${stats.subscriptions === 1 ? 'subscription' : 'subscriptions'}`);
+    // STATS counts a connection's consumers with its subscriptions (the Connections view has them apart).
+    set(this.cards.connections, count(stats.connections), `${count(stats.subscriptions)} subs & consumers`);
     const queues = stats.queues.filter((q) => q.deadLetterFor === undefined).length;
     set(this.cards.queued, count(queued), `in ${count(queues)} ${queues === 1 ? 'queue' : 'queues'}`);
     set(this.cards.dead, count(deadLetters), deadLetters > 0 ? 'waiting for a replay' : 'none');

@@ -24,7 +24,7 @@ export class QueuesView implements View {
 
   constructor() {
     this.table = new DataTable<QueueInfo>([
-      { id: 'name', title: 'Queue', render: queueName, signature: (q) => `${q.name}|${q.deadLetterFor !== undefined}|${q.pattern !== undefined}` },
+      { id: 'name', title: 'Queue', wraps: true, render: queueName, signature: (q) => `${q.name}|${q.deadLetterFor !== undefined}|${q.pattern !== undefined}` },
       { id: 'total', title: 'Depth', numeric: true, text: (q) => count(q.total) },
       { id: 'ready', title: 'Ready', numeric: true, text: (q) => count(q.ready) },
       { id: 'unacked', title: 'Unacked', numeric: true, text: (q) => count(q.unacked) },
@@ -58,7 +58,8 @@ export class QueuesView implements View {
     this.ctx = ctx;
     const needle = this.filter.value.trim().toLowerCase();
     const withDeadLetters = this.showDeadLetterQueues.checked;
-    this.table.update(ctx.stats.queues.filter((q) => (withDeadLetters || q.deadLetterFor === undefined) && q.name.toLowerCase().includes(needle)));
+    const shown = ctx.stats.queues.filter((q) => (withDeadLetters || q.deadLetterFor === undefined) && q.name.toLowerCase().includes(needle));
+    this.table.update(shown, shown.length < ctx.stats.queues.length && needle !== '');
   }
 
   private purge(name: string): void {

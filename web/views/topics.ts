@@ -15,7 +15,7 @@ export class TopicsView implements View {
 
   constructor() {
     this.table = new DataTable<TopicInfo>([
-      { id: 'topic', title: 'Topic', render: (t) => h('span', { class: 'mono' }, t.topic), signature: (t) => t.topic },
+      { id: 'topic', title: 'Topic', wraps: true, render: (t) => h('span', { class: 'mono' }, t.topic), signature: (t) => t.topic },
       { id: 'subscribers', title: 'Subscribers', numeric: true, text: (t) => count(t.subscribers) },
       { id: 'retained', title: 'Retained', render: (t) => (t.retained ? badge('retained', 'good') : h('span', { class: 'muted' }, '—')), signature: (t) => String(t.retained) },
       { id: 'stored', title: 'Stored', numeric: true, text: (t) => count(t.stored) },
@@ -34,7 +34,7 @@ export class TopicsView implements View {
   async refresh(ctx: ConsoleContext): Promise<void> {
     this.ctx = ctx;
     const prefix = this.filter.value.trim();
-    this.table.update(await ctx.client.admin.topics(prefix === '' ? {} : { prefix }));
+    this.table.update(await ctx.client.admin.topics(prefix === '' ? {} : { prefix }), prefix !== '');
   }
 
   private async clearRetained(topic: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { connectionInfos, deleteSubscription, subscriptionInfos, topicInfos } from '../../admin/index.js';
 import { OrdoError } from '../../errors/index.js';
-import { BrokerOp, checkAdminOp, requestIdOf, type AdminOp } from '../../protocol/index.js';
+import { BrokerOp, checkAdminOp, requestIdOf, topicNameError, type AdminOp } from '../../protocol/index.js';
 import type { StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { forbiddenAdmin } from './grants.js';
@@ -78,11 +78,19 @@ function run(conn: Connection, action: AdminOp[2], args: Args): unknown {
       const deleted = deleteSubscription(broker.connections, broker.durable, args.queue as string, batch);
       return broker.durable.persister.commit(batch).then(() => ({ deleted }));
     }
-    case 'clear-retained':
+    case 'clear-retained': {
+      // A pattern or a malformed name holds no retained message: say so, rather than `cleared: false`.
+      const topicError = topicNameError(args.topic);
+      if (topicError !== undefined) throw new OrdoError('ERR_BAD_TOPIC', topicError);
       return broker.durable.clearRetained(args.topic as string).then((cleared) => ({ cleared }));
+    }
     case 'backup-start':
       if (broker.config.durability === 'memory') {
         throw new OrdoError('ERR_BAD_REQUEST', "this broker keeps its store in memory (durability 'memory'): there is nothing on disk to back up");
+      }
+      if (broker.alarms.disk?.isAlarmed) {
+        // A backup is a full copy of the store on the same disk: it would take what little is left.
+        throw new OrdoError('ERR_LIMIT', `no backup while the disk alarm is on: ${broker.alarms.reasons().join('; ')}`);
       }
       return broker.backups.start();
     case 'backup-read': return broker.backups.read(args.id as string, (args.offset as number | undefined) ?? 0);
@@ -106,7 +114,8 @@ function kick(conn: Connection, id: string): { kicked: true } {
 /** One log line per admin action that changes something [docs/operations.md, Logs]. */
 export function logChange(conn: Connection, action: string, target: string): void {
   conn.broker.log.info(
-    { event: 'admin', user: conn.principal.user, connectionId: conn.connectionId, action, target },
+    // No user with authentication off: every client is the same anonymous one.
+    { event: 'admin', ...(conn.broker.config.auth.enabled && { user: conn.principal.user }), connectionId: conn.connectionId, action, target },
     `admin ${action} ${target}`,
   );
 }
