@@ -6,7 +6,7 @@ import { connect, type OrdoClient } from '../../client/index.js';
 import type { StartBrokerOptions } from '../../broker/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { launchChromium, watchPage } from '../helpers/browser.js';
-import { deadUrl, killLeftoverOrdos, ordoOk } from '../helpers/ordo-cli.js';
+import { deadUrl, killLeftoverOrdos, ordoOk, startOrdo } from '../helpers/ordo-cli.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -111,6 +111,30 @@ describe('the web console in Chromium', () => {
     await own.waitFor();
     expect(await own.getByRole('button', { name: 'Kick' }).isDisabled()).toBe(true);
     await page.locator('tr', { hasText: 'traffic-generator' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('moves its rates and totals with the traffic of `ordo bench --url` (the quick start\'s walk-through)', async () => {
+    const b = await broker();
+    const { page, problems } = await openConsole(b);
+    await page.locator('[data-stat="in"]').filter({ hasText: /\/s$/ }).waitFor();
+    const bench = startOrdo(['bench', '--url', b.url, '--workloads', 'throughput-1-1,alo-window-100', '--messages', '5000']);
+    let peakRate = 0;
+    let finished = false;
+    void bench.exited.finally(() => { finished = true; });
+    while (!finished) {
+      peakRate = Math.max(peakRate, Number((await page.locator('[data-stat="in"]').textContent())?.replace(/[^\d.]/g, '')));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const run = await bench.exited;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/1→1 throughput/);
+    expect(peakRate).toBeGreaterThan(0);
+    // Every message the bench published is counted once the console refreshes: the total under the rate.
+    const published = b.stats().messagesIn;
+    expect(published).toBeGreaterThanOrEqual(3 * 5000);
+    await waitFor(async () => (await page.locator('[data-stat="in"] + .card-note').textContent())?.startsWith(published.toLocaleString('en-US')) === true,
+      { timeoutMs: 5_000 }, `the overview counts ${published} messages in`);
     expect(problems).toEqual([]);
   });
 
