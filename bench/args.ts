@@ -8,13 +8,15 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-peers           Ordo only
   --only a,b           only these targets (ordo, nats, mosquitto, rabbitmq, redis), or ordering:
                        Ordo's ordering section (--only ordering: that section alone), or security:
-                       Ordo's security section (auth, ACL, TLS, logins; runs only when named)
+                       Ordo's security section (auth, ACL, TLS, logins; runs only when named), or
+                       operations: Ordo's operations section (/metrics, stats and admin reads on a
+                       loaded broker, the cost of scraping and of connection logs; only when named)
   --workloads a,b      only these workloads (throughput-1-1, throughput-1-10, latency,
                        alo-windowed, alo-one-at-a-time, alo-window-100, eo-windowed, trie, store,
-                       ordering, security); eo-windowed brings its baseline alo-window-100
+                       ordering, security, operations); eo-windowed brings its baseline alo-window-100
   --qos G              only the workloads of guarantee G (at-most-once, at-least-once, exactly-once);
                        with ordering or security selected, only its rows of G (and no metadata
-                       or login runs)
+                       or login runs); the operations section ignores it
   --messages N         messages per publisher (throughput), samples (latency), most per burst
                        (confirmed; ordering: per publisher)
   --burst-ms MS        cap on each measured burst (throughput, confirmed, ordering)

@@ -22,11 +22,18 @@ import { createTargets, runningOrdoTarget, type BenchTarget } from './targets/in
 import { DEFAULT_WORKLOADS, QOS_LEVELS, type Qos, type WorkloadSpec } from './workloads/spec.js';
 import { benchTrie, formatTrieBench } from './trie-bench.js';
 import { benchStore, formatStoreBench } from './store-bench.js';
-import { benchOrdering, formatOrderingReport, type CostPlan, type OrderingBenchResult } from './ordering/index.js';
-import { benchSecurity, formatSecurityReport, type SecurityBenchOptions, type SecurityBenchResult } from './security/index.js';
+import { benchOrdering } from './ordering/index.js';
+import { benchSecurity } from './security/index.js';
+import { benchOperations } from './operations/index.js';
+import {
+  BROKER_SECTIONS, formatOperations, formatOrdering, formatSecurity, isOperationsSectionSelected, isOrderingSectionSelected, isSecuritySectionSelected, orderingOverrides, workloadOverrides,
+} from './sections.js';
 
 export type { BenchResult } from './result.js';
 export { UsageError } from './args.js';
+export {
+  OPERATIONS_WORKLOAD, ORDERING_WORKLOAD, SECURITY_WORKLOAD, isOperationsSectionSelected, isOrderingSectionSelected, isSecuritySectionSelected,
+} from './sections.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -37,14 +44,15 @@ export interface BenchOptions {
   /**
    * Run only these targets, by name (`ordo`, `nats`, `mosquitto`,
    * `rabbitmq`, `redis`); `ordering` names Ordo's ordering section (alone:
-   * only that section), `security` its security section (run only when
-   * named, here or in `workloads`).
+   * only that section), `security` its security section and `operations`
+   * its operations section (each run only when named, here or in
+   * `workloads`).
    */
   only?: readonly string[];
   /**
    * Run only these workloads, by id (`throughput-1-1`, `throughput-1-10`,
    * `latency`, `alo-windowed`, `alo-one-at-a-time`, `alo-window-100`,
-   * `eo-windowed`, `trie`, `store`, `ordering`, `security`), each with its baseline
+   * `eo-windowed`, `trie`, `store`, `ordering`, `security`, `operations`), each with its baseline
    * (`eo-windowed` brings `alo-window-100`).
    */
   workloads?: readonly string[];
@@ -76,10 +84,6 @@ export interface BenchOptions {
 const TRIE_WORKLOAD = 'trie';
 /** The storage workload: the SQLite store alone, in this process (no network). */
 const STORE_WORKLOAD = 'store';
-/** Ordo's ordering section: causal and total against fifo, and the metadata's size (ordering/index.ts). */
-export const ORDERING_WORKLOAD = 'ordering';
-/** Ordo's security section: auth and TLS against none, and logins (security/index.ts). */
-export const SECURITY_WORKLOAD = 'security';
 
 /** Runs every selected workload on every selected target, prints the report, and returns the rows. */
 export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
@@ -93,8 +97,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   const isStoreSelected = isInProcessSelected(STORE_WORKLOAD);
   const isOrderingSelected = !isRunningBroker && isOrderingSectionSelected(options);
   const isSecuritySelected = isSecuritySectionSelected(options);
+  const isOperationsSelected = isOperationsSectionSelected(options);
   // One step per target and per section; on a terminal a bar under the progress lines counts them.
-  const steps = targets.length + [isTrieSelected, isStoreSelected, isOrderingSelected, isSecuritySelected].filter(Boolean).length;
+  const steps = targets.length + [isTrieSelected, isStoreSelected, isOrderingSelected, isSecuritySelected, isOperationsSelected].filter(Boolean).length;
   const bar = options.log === undefined ? progressBar('bench', steps) : undefined;
   const log = options.log ?? ((line: string) => bar?.log(line));
   let done = 0;
@@ -113,14 +118,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
   if (isStoreSelected) stepDone();
   const ordering = isOrderingSelected ? await benchOrdering({ ...orderingOverrides(options), log }) : undefined;
   if (isOrderingSelected) stepDone();
-  const security = isSecuritySelected ? await benchSecurity({ ...securityOverrides(options), log }) : undefined;
+  const security = isSecuritySelected ? await benchSecurity({ ...(options.qos === undefined ? {} : { qos: options.qos }), workload: workloadOverrides(options), log }) : undefined;
   if (isSecuritySelected) stepDone();
+  const operations = isOperationsSelected ? await benchOperations({ workload: workloadOverrides(options), log }) : undefined;
+  if (isOperationsSelected) stepDone();
   bar?.finish();
   if (options.quiet !== true) {
-    const sections = { ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }), ...(security !== undefined && { security }) };
+    const sections = { ...(trie !== undefined && { trie }), ...(store !== undefined && { store }), ...(ordering !== undefined && { ordering }), ...(security !== undefined && { security }), ...(operations !== undefined && { operations }) };
     process.stdout.write(options.json === true
       ? `${JSON.stringify({ results, ...sections }, null, 2)}\n`
-      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${formatOrdering(ordering)}${formatSecurity(security)}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
+      : `${context}\n\n${results.length > 0 ? `${formatReport(results)}\n\n` : ''}${formatOrdering(ordering)}${formatSecurity(security)}${formatOperations(operations)}${trie === undefined ? '' : `${formatTrieBench(trie)}\n`}${store === undefined ? '' : `\n${formatStoreBench(store)}\n`}`);
   }
   return results;
 }
@@ -128,75 +135,17 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
 /** `--url` drives one running Ordo broker: peers and the sections that start brokers of their own do not fit with it. */
 function checkRunningBench(options: BenchOptions, url: string): string {
   if (!/^wss?:\/\/./.test(url)) throw new UsageError(`--url must be a ws:// or wss:// URL, got ${url}`);
-  const others = [...(options.only ?? []), ...(options.workloads ?? [])].filter((n) => n !== 'ordo' && (n === ORDERING_WORKLOAD || n === SECURITY_WORKLOAD || PEER_NAMES.includes(n)));
+  const others = [...(options.only ?? []), ...(options.workloads ?? [])].filter((n) => n !== 'ordo' && (BROKER_SECTIONS.includes(n) || PEER_NAMES.includes(n)));
   if (others.length > 0) throw new UsageError(`--url runs Ordo's workloads on a running broker: leave out ${others.join(', ')} (they start brokers of their own)`);
   return url;
 }
 
 const PEER_NAMES = ['nats', 'mosquitto', 'rabbitmq', 'redis'];
 
-/**
- * Whether the ordering section runs: named in `workloads`, or (without
- * `workloads`) named in `only`, or with every Ordo workload (no `only` but
- * Ordo, no `qos`).
- */
-export function isOrderingSectionSelected(options: BenchOptions): boolean {
-  if (options.workloads !== undefined) return options.workloads.includes(ORDERING_WORKLOAD);
-  if (options.only !== undefined && options.only.includes(ORDERING_WORKLOAD)) return true;
-  return (options.only === undefined || options.only.includes('ordo')) && options.qos === undefined;
-}
-
-/**
- * Whether the security section runs: only when named, in `workloads` or
- * (without `workloads`) in `only`. It takes over a minute and compares
- * Ordo with itself, so a plain `npm run bench` leaves it out.
- */
-export function isSecuritySectionSelected(options: BenchOptions): boolean {
-  if (options.workloads !== undefined) return options.workloads.includes(SECURITY_WORKLOAD);
-  return options.only?.includes(SECURITY_WORKLOAD) ?? false;
-}
-
-/** The flags that shape the security runs: the guarantee, and the workloads' messages, burst cap and bound. */
-function securityOverrides(options: BenchOptions): Omit<SecurityBenchOptions, 'log'> {
-  return {
-    ...(options.qos === undefined ? {} : { qos: options.qos }),
-    workload: {
-      ...(options.messages === undefined ? {} : { messages: options.messages }),
-      ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    },
-  };
-}
-
-function formatSecurity(security: SecurityBenchResult | undefined): string {
-  if (security === undefined) return '';
-  if (security.skipped !== undefined) return `security: skipped: ${security.skipped}\n\n`;
-  if (security.throughput.length === 0 && security.logins.length === 0) return 'security: no rows at this guarantee\n\n';
-  return `${formatSecurityReport(security)}\n\n`;
-}
-
-/** The flags that shape the ordering runs too: the guarantee, the burst cap, messages per burst, the bound per guarantee. */
-function orderingOverrides(options: BenchOptions): { qos?: Qos; cost: Partial<CostPlan> } {
-  return {
-    ...(options.qos === undefined ? {} : { qos: options.qos }),
-    cost: {
-      ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
-      ...(options.messages === undefined ? {} : { maxMessages: options.messages }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    },
-  };
-}
-
-function formatOrdering(ordering: OrderingBenchResult | undefined): string {
-  if (ordering === undefined) return '';
-  if (ordering.skipped !== undefined) return `ordering: skipped: ${ordering.skipped}\n\n`;
-  return `${formatOrderingReport(ordering.cost, ordering.costPlan, ordering.metadata, ordering.metadataPlan)}\n\n`;
-}
-
 /** The workloads `options` select, in {@link DEFAULT_WORKLOADS} order, with their baselines and overrides applied. */
 export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   const ids = options.workloads;
-  const isSection = (id: string): boolean => id === TRIE_WORKLOAD || id === STORE_WORKLOAD || id === ORDERING_WORKLOAD || id === SECURITY_WORKLOAD;
+  const isSection = (id: string): boolean => id === TRIE_WORKLOAD || id === STORE_WORKLOAD || BROKER_SECTIONS.includes(id);
   const unknown = ids?.filter((id) => !isSection(id) && !DEFAULT_WORKLOADS.some((spec) => spec.id === id)) ?? [];
   if (unknown.length > 0) throw new UsageError(`unknown workload ${unknown.join(', ')}`);
   if (options.qos !== undefined && !QOS_LEVELS.includes(options.qos)) throw new UsageError(`unknown guarantee ${options.qos}`);
@@ -205,19 +154,14 @@ export function selectWorkloads(options: BenchOptions): WorkloadSpec[] {
   // A chosen workload brings its baseline along: the report prints one against the other.
   const baselines = new Set(DEFAULT_WORKLOADS.filter(isChosen).map((spec) => spec.baseline));
   const isSelected = (spec: WorkloadSpec): boolean => isChosen(spec) || baselines.has(spec.id);
-  return DEFAULT_WORKLOADS.filter(isSelected).map((spec) => ({
-    ...spec,
-    ...(options.messages === undefined ? {} : { messages: options.messages }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    ...(options.burstMs === undefined ? {} : { maxBurstMs: options.burstMs }),
-  }));
+  return DEFAULT_WORKLOADS.filter(isSelected).map((spec) => ({ ...spec, ...workloadOverrides(options) }));
 }
 
 async function selectTargets(options: BenchOptions): Promise<BenchTarget[]> {
   if (options.url !== undefined) return [runningOrdoTarget(checkRunningBench(options, options.url))];
   const all = createTargets();
   if (options.only !== undefined) {
-    const unknown = options.only.filter((name) => name !== ORDERING_WORKLOAD && name !== SECURITY_WORKLOAD && !all.some((t) => t.name === name));
+    const unknown = options.only.filter((name) => !BROKER_SECTIONS.includes(name) && !all.some((t) => t.name === name));
     if (unknown.length > 0) throw new UsageError(`unknown target ${unknown.join(', ')}`);
     return all.filter((t) => options.only?.includes(t.name));
   }

@@ -21,13 +21,12 @@
  * end with the brokers' folders.
  */
 import { OrdoTarget } from '../targets/ordo.js';
-import { PLAIN_SETUP } from '../targets/target.js';
 import { describeError, withTimeout } from '../timing.js';
 import { DEFAULT_WORKLOADS, type Qos, type WorkloadSpec } from '../workloads/spec.js';
 import { DEFAULT_ACL_SIZE, SUBSCRIBER_USER, planAcl, type AclPlan, type AclSize } from './acl-plan.js';
 import { DEFAULT_LOGIN_PLAN, runLogins, type LoginKind, type LoginPlan, type LoginRow } from './logins.js';
 import { provision } from './provision.js';
-import { AUTH_MODES, OrdoSecurityTarget, TRANSPORTS, type Login } from './security-target.js';
+import { AUTH_MODES, OrdoSecurityTarget, TRANSPORTS, startWithin, type Login } from './security-target.js';
 import { runSecurityWorkload, type SecurityBroker, type SecurityThroughputRow } from './throughput.js';
 import { makeSelfSignedCert, removeCert } from './tls-cert.js';
 
@@ -127,12 +126,9 @@ export function securityWorkloads(options: Pick<SecurityBenchOptions, 'qos' | 'w
 /** Starts `target` and, with authentication on, makes the plan's users, rules and token; a failure is the broker's `error`. */
 async function startBroker(target: OrdoSecurityTarget, plan: AclPlan, log: (line: string) => void): Promise<SecurityBroker> {
   const setup = target.brokerSetup;
-  try {
-    log(`security: starting the broker (${target.label})`);
-    await withTimeout(target.start(PLAIN_SETUP), START_TIMEOUT_MS, `${target.label}: start`);
-  } catch (err) {
-    return { setup, target, error: `start failed: ${describeError(err)}` };
-  }
+  log(`security: starting the broker (${target.label})`);
+  const failed = await startWithin(target, START_TIMEOUT_MS);
+  if (failed !== undefined) return { setup, target, error: failed };
   if (setup.auth === 'off') return { setup, target };
   try {
     log(`security: ${plan.users.length} users, ${plan.rules.length} rules and a token (${target.label})`);

@@ -4,6 +4,7 @@
  * mode), then the login table with its ratios (each login against a connect
  * without authentication, wss ÷ ws).
  */
+import { DASH, formatMs, formatRatio, formatSpread, noteOf } from '../format.js';
 import { alignColumns, formatInteger } from '../report.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
 import type { AclSize } from './acl-plan.js';
@@ -11,7 +12,7 @@ import type { LoginPlan, LoginRow } from './logins.js';
 import { AUTH_MODES, TRANSPORTS } from './security-target.js';
 import type { SecurityThroughputRow } from './throughput.js';
 
-const DASH = '–';
+export { formatRatio } from '../format.js';
 
 /** What {@link formatSecurityReport} prints. */
 export interface SecurityReportInput {
@@ -133,29 +134,4 @@ export function loginRatios(rows: readonly LoginRow[]): string[] {
 function loginRatio(what: string, own: LoginRow | undefined, base: LoginRow | undefined): string {
   if (own?.rate === undefined || base?.rate === undefined) return `${what} = ${DASH} (a row is missing or failed)`;
   return `${what} = ${formatRatio(own.rate, base.rate)} (${formatInteger(base.rate)} → ${formatInteger(own.rate)} logins/s; p50 ${formatMs(base.p50Ms)} → ${formatMs(own.p50Ms)} ms)`;
-}
-
-/** The slowest and the fastest burst, e.g. `171,020–198,311`. */
-function formatSpread(rates: readonly number[] | undefined): string {
-  if (rates === undefined || rates.length === 0) return DASH;
-  return `${formatInteger(Math.min(...rates))}–${formatInteger(Math.max(...rates))}`;
-}
-
-function noteOf(error: string | undefined, unexpected?: number): string {
-  const notes: string[] = [];
-  if (error !== undefined) notes.push(error.startsWith('skipped') ? error : `failed: ${error}`);
-  if (unexpected !== undefined && unexpected > 0) notes.push(`${unexpected} unexpected`);
-  return notes.join('; ');
-}
-
-function formatMs(ms: number | undefined): string {
-  if (ms === undefined) return DASH;
-  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : formatInteger(ms);
-}
-
-/** `own ÷ base` as `0.97×`; a dash when either is missing or not positive. */
-export function formatRatio(own: number | undefined, base: number | undefined): string {
-  if (own === undefined || base === undefined || !(own > 0) || !(base > 0)) return DASH;
-  const ratio = own / base;
-  return `${ratio < 10 ? ratio.toFixed(2) : ratio < 100 ? ratio.toFixed(1) : formatInteger(ratio)}×`;
 }

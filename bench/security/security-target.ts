@@ -2,7 +2,7 @@
  * Ordo for the security section: the broker of this checkout started as a
  * child process, as {@link OrdoTarget} starts it, but configured by a JSON
  * file (`ordo broker --config FILE`): authentication off or on, ws:// or
- * wss://. With authentication on, the first administrator's password goes
+ * wss://, and (for the operations section) a log level. With authentication on, the first administrator's password goes
  * to the broker in `ORDO_ADMIN_PASSWORD`, as an operator gives it.
  *
  * The workloads of workloads/ open their connections through
@@ -19,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import type { ConnectOptions, OrdoClient } from '../../client/index.js';
 import { OrdoTarget } from '../targets/ordo.js';
 import { LOOPBACK } from '../targets/server-process.js';
-import type { ConfirmedClient, TargetSetup } from '../targets/target.js';
+import { PLAIN_SETUP, type ConfirmedClient, type TargetSetup } from '../targets/target.js';
 import type { WorkloadSpec } from '../workloads/spec.js';
+import { describeError, withTimeout } from '../timing.js';
 import type { TlsFiles } from './tls-cert.js';
 
 /** The line `ordo broker` prints once it accepts connections, ws:// or wss:// (DESIGN.md, CLI). */
@@ -38,6 +39,8 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 export interface SecurityBrokerSetup {
   readonly transport: Transport;
   readonly auth: AuthMode;
+  /** The broker's `log.level` (the operations section sets it). Default: the broker's own, `info`. */
+  readonly logLevel?: string;
 }
 
 /** What a connection logs in with: nothing (auth off), a user name and password, or a token. */
@@ -62,9 +65,15 @@ export class OrdoSecurityTarget extends OrdoTarget {
     if ((brokerSetup.transport === 'wss') !== (tls !== undefined)) throw new Error('a certificate is for a wss:// broker, and a wss:// broker needs one');
   }
 
-  /** `ws, auth off` and the like. */
+  /** `ws, auth off` and the like (`ws, auth off, log silent` with a log level). */
   get label(): string {
-    return `${this.brokerSetup.transport}, auth ${this.brokerSetup.auth}`;
+    const { transport, auth, logLevel } = this.brokerSetup;
+    return `${transport}, auth ${auth}${logLevel === undefined ? '' : `, log ${logLevel}`}`;
+  }
+
+  /** The URL the broker listens on, `ws://` or `wss://` (its HTTP endpoints share the port); empty before start. */
+  get listeningUrl(): string {
+    return this.brokerUrl;
   }
 
   /** Writes the config file and starts the broker with it; throw-away data folder, loopback, a free port. */
@@ -79,6 +88,7 @@ export class OrdoSecurityTarget extends OrdoTarget {
       port: 0,
       dataDir,
       auth: { enabled: this.brokerSetup.auth === 'on' },
+      ...(this.brokerSetup.logLevel === undefined ? {} : { log: { level: this.brokerSetup.logLevel } }),
       ...(this.tls === undefined ? {} : { tls: { cert: this.tls.certFile, key: this.tls.keyFile } }),
     };
     const configFile = join(dir, 'ordo.json');
@@ -134,6 +144,16 @@ export class OrdoSecurityTarget extends OrdoTarget {
       flush: () => client.flush(),
       close: () => client.close(),
     };
+  }
+}
+
+/** Starts `target` within `timeoutMs`: undefined once it runs, else the failure in words (`start failed: …`). */
+export async function startWithin(target: OrdoSecurityTarget, timeoutMs: number): Promise<string | undefined> {
+  try {
+    await withTimeout(target.start(PLAIN_SETUP), timeoutMs, `${target.label}: start`);
+    return undefined;
+  } catch (err) {
+    return `start failed: ${describeError(err)}`;
   }
 }
 
