@@ -2,11 +2,11 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type OrdoClient } from '../../client/index.js';
+import { connect, type ConnectionInfo, type OrdoClient, type TopicInfo } from '../../client/index.js';
 import type { StartBrokerOptions } from '../../broker/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { launchChromium, watchPage } from '../helpers/browser.js';
-import { deadUrl, killLeftoverOrdos, ordoOk, startOrdo } from '../helpers/ordo-cli.js';
+import { deadUrl, jsonLines, killLeftoverOrdos, ordoOk, startOrdo } from '../helpers/ordo-cli.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -106,11 +106,18 @@ describe('the web console in Chromium', () => {
 
     await page.locator('a[data-view="topics"]').click();
     await cellReads(page, 'sensors/t1', 'retained', 'retained');
+    // The numbers `ordo topic ls` and `ordo conn ls` print are the console's.
+    const [topic] = jsonLines<TopicInfo>(await ordoOk(['topic', 'ls', '--prefix', 'sensors/t1', '--json', ...cli]));
+    for (const col of ['subscribers', 'stored', 'lastSeq'] as const) await cellReads(page, 'sensors/t1', col, String(topic[col]));
     await page.locator('a[data-view="connections"]').click();
     const own = page.locator('tr', { hasText: 'this console' });
     await own.waitFor();
     expect(await own.getByRole('button', { name: 'Kick' }).isDisabled()).toBe(true);
     await page.locator('tr', { hasText: 'traffic-generator' }).waitFor();
+    const generator = jsonLines<ConnectionInfo>(await ordoOk(['conn', 'ls', '--json', ...cli])).find((c) => c.clientId === 'traffic-generator');
+    expect(generator).toMatchObject({ subscriptions: 1, consumers: 0 });
+    await cellReads(page, generator!.connectionId, 'subscriptions', String(generator!.subscriptions));
+    await cellReads(page, generator!.connectionId, 'consumers', String(generator!.consumers));
     expect(problems).toEqual([]);
   });
 

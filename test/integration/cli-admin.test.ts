@@ -206,6 +206,10 @@ describe('ordo subscription (subs)', SEQUENTIAL, () => {
     const after = jsonLines<SubscriptionInfo>(await asAdmin('subs', 'ls', '--json'));
     expect(after.some((s) => s.durable === 'audit')).toBe(false);
     expectOneLineFailure(await runAsAdmin('subs', 'rm', durable!.queue!), /^ordo: ERR_NOT_FOUND: /);
+    // A queue of its own backs no subscription: it is deleted as a queue, not here.
+    await sdk.createQueue('cli-admin-plain');
+    expectOneLineFailure(await runAsAdmin('subs', 'rm', 'cli-admin-plain'), /^ordo: ERR_BAD_REQUEST: queue cli-admin-plain backs no subscription: .*ordo queue rm/);
+    expect((await sdk.queueInfo('cli-admin-plain')).name).toBe('cli-admin-plain');
     await live.close();
   });
 });
@@ -221,6 +225,12 @@ describe('ordo stats --watch', SEQUENTIAL, () => {
     const snapshots = jsonLines<{ connections: number; queues: QueueInfo[] }>(run.stdout);
     expect(snapshots.length).toBeGreaterThanOrEqual(3);
     for (const s of snapshots) expect(s.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses an --interval that is not a whole number of ms, 1 or more, in one line', async () => {
+    for (const interval of ['0', '-5', '1.5', 'soon']) {
+      expectOneLineFailure(await runAsAdmin('stats', '--watch', '--interval', interval), /^ordo: option '--interval <ms>' argument '.*' is invalid\. expected a whole number of milliseconds, 1 or more \(see ordo stats --help\)\n$/);
+    }
   });
 
   it('ends with the reason, status 1, when its broker shuts down between two snapshots', async () => {
