@@ -83,7 +83,7 @@ export class Broker implements BrokerContext {
     this.timers.push(setInterval(() => this.heartbeat(), config.heartbeatMs));
     this.timers.push(setInterval(() => this.sampleRates(), RateMeter.SAMPLE_MS));
     for (const t of this.timers) t.unref();
-    this.alarms = new ResourceAlarms(config, undefined, undefined, alarmLogTo(log));
+    this.alarms = new ResourceAlarms(config, alarmLogTo(log));
     this.alarms.start();
     this.metrics = config.http.metrics ? new BrokerMetrics(this.metricsSource()) : undefined;
   }

@@ -3,11 +3,6 @@ import type { Logger } from '../observability/logger.js';
 /** How an alarm tells the operator it went on or off (a stand-in in tests). */
 export type AlarmLog = (line: Record<string, unknown>) => void;
 
-/** Writes one JSON line on stderr: the fallback of a watch made without the broker's log. */
-export function logAlarm(line: Record<string, unknown>): void {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'warn', ...line })}\n`);
-}
-
 /**
  * Alarm lines through the broker's log [docs/operations.md, Logs]: an alarm
  * going on (`…_set`) at warn, going off (`…_cleared`) at info.

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { logAlarm, type AlarmLog } from './alarm-log.js';
+import type { AlarmLog } from './alarm-log.js';
 
 /** How often the data directory's free space is checked, ms. */
 export const DISK_SAMPLE_MS = 1000;
@@ -28,7 +28,7 @@ export class DiskWatch {
     readonly dir: string,
     readonly limitBytes: number,
     private readonly measure: (dir: string) => Promise<number> = freeBytes,
-    private readonly log: AlarmLog = logAlarm,
+    private readonly log: AlarmLog,
   ) {}
 
   /** Checks now and every DISK_SAMPLE_MS (the timer does not keep the process alive). */

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { logAlarm, type AlarmLog } from './alarm-log.js';
+import type { AlarmLog } from './alarm-log.js';
 
 /** How often the broker's resident memory is sampled, ms. */
 export const MEMORY_SAMPLE_MS = 250;
@@ -38,7 +38,7 @@ export class MemoryWatch {
   constructor(
     readonly watermarkBytes: number,
     private readonly sample: () => number = () => process.memoryUsage.rss(),
-    private readonly log: AlarmLog = logAlarm,
+    private readonly log: AlarmLog,
   ) {}
 
   /** Samples now and every MEMORY_SAMPLE_MS (the timer does not keep the process alive). */

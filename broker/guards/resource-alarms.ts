@@ -1,4 +1,4 @@
-import { logAlarm, type AlarmLog } from './alarm-log.js';
+import type { AlarmLog } from './alarm-log.js';
 import { DiskWatch } from './disk-watch.js';
 import { MemoryWatch, memoryWatermark } from './memory-watch.js';
 
@@ -27,7 +27,7 @@ export class ResourceAlarms {
   readonly disk: DiskWatch | undefined;
 
   /** `log`: where the watches made here say when an alarm goes on or off. */
-  constructor(settings: AlarmSettings, memory?: MemoryWatch, disk?: DiskWatch, log: AlarmLog = logAlarm) {
+  constructor(settings: AlarmSettings, log: AlarmLog, memory?: MemoryWatch, disk?: DiskWatch) {
     this.memory = memory ?? new MemoryWatch(memoryWatermark(settings.limits.memoryHighWatermarkBytes), undefined, log);
     const watchesDisk = settings.durability !== 'memory' && settings.limits.diskFreeLimitBytes > 0;
     this.disk = disk ?? (watchesDisk ? new DiskWatch(settings.dataDir, settings.limits.diskFreeLimitBytes, undefined, log) : undefined);

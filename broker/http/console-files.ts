@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { requestPath } from './request-path.js';
 
 /**
  * The web console's static files and the browser SDK, served on the
@@ -96,7 +97,7 @@ function load(path: string): LoadedFile | null {
  * not built (`npm run build`).
  */
 export function serveConsole(req: IncomingMessage, res: ServerResponse): boolean {
-  const path = pathOf(req.url);
+  const path = requestPath(req.url);
   if (path === undefined || !Object.hasOwn(FILES, path)) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
@@ -116,11 +117,4 @@ export function serveConsole(req: IncomingMessage, res: ServerResponse): boolean
   res.writeHead(200, { ...headers, 'content-type': file.type, 'content-length': file.body.length });
   res.end(req.method === 'HEAD' ? undefined : file.body);
   return true;
-}
-
-/** The path of a request target (`/x?y` → `/x`); undefined for anything that is not an origin-form path. */
-function pathOf(url: string | undefined): string | undefined {
-  if (url === undefined || !url.startsWith('/')) return undefined;
-  const end = url.search(/[?#]/);
-  return end < 0 ? url : url.slice(0, end);
 }

@@ -3,6 +3,7 @@ import type { BrokerConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { METRICS_CONTENT_TYPE, type BrokerMetrics } from '../observability/metrics.js';
 import { serveConsole } from './console-files.js';
+import { requestPath } from './request-path.js';
 
 /** What the HTTP endpoints need of the broker. */
 export interface HttpBroker {
@@ -37,7 +38,7 @@ export function handleHttpRequest(broker: HttpBroker, req: IncomingMessage, res:
 }
 
 function route(broker: HttpBroker, req: IncomingMessage, res: ServerResponse): void {
-  const path = pathOf(req.url);
+  const path = requestPath(req.url);
   const { http } = broker.config;
   const isEndpoint = path === '/healthz' || path === '/readyz' || path === '/metrics';
   if (isEndpoint && req.method !== 'GET' && req.method !== 'HEAD') {
@@ -78,11 +79,4 @@ function failed(log: Logger, res: ServerResponse, err: unknown): void {
 function answer(req: IncomingMessage, res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { ...NO_STORE, 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-/** The path of a request target (`/x?y` → `/x`). */
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const end = url.search(/[?#]/);
-  return end < 0 ? url : url.slice(0, end);
 }

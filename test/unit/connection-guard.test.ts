@@ -14,7 +14,7 @@ const LIMITS = { publishRate: 10, publishBytesRate: 1_000_000, maxInFlightPerCon
 function alarms(rss = 0, watermark = 1000): ResourceAlarms {
   const memory = new MemoryWatch(watermark, () => rss, () => undefined);
   memory.check();
-  return new ResourceAlarms({ dataDir: '.', durability: 'memory', limits: { memoryHighWatermarkBytes: watermark, diskFreeLimitBytes: 0 } }, memory);
+  return new ResourceAlarms({ dataDir: '.', durability: 'memory', limits: { memoryHighWatermarkBytes: watermark, diskFreeLimitBytes: 0 } }, () => undefined, memory);
 }
 
 describe('ReadPauses', () => {
