@@ -25,7 +25,9 @@ const CTRL_C = '\x03';
 
 /** Runs `argv` on a terminal, with `env` added to an environment that has no ORDO_* variables of its own. */
 export async function runInTerminal(argv: readonly string[], env: Record<string, string>, opts: TerminalOptions = {}): Promise<TerminalRun> {
-  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', argv.map(shellQuote).join(' '), '/dev/null'], {
+  // `exec`: the command replaces script's shell, so Ctrl-C reaches the command alone. Without it
+  // dash (the shell when SHELL is unset, as in CI) stays in the terminal's foreground and dies of it (status 130).
+  const child = spawn('script', ['--quiet', '--flush', '--return', '--command', `exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...withoutOrdoEnv(process.env), ...env },
   });
