@@ -94,7 +94,7 @@ export class Broker implements BrokerContext {
     const attachedAt = Date.now();
     // After the connection's own 'close' listener: the line sees it closed.
     ws.once('close', (code: number, reason: Buffer) => {
-      logConnectionClose(this.log, conn, conn.connectedAt !== 0, { code, reason: reason.toString(), durationMs: Date.now() - attachedAt });
+      logConnectionClose(this.log, conn, conn.wasOpened, { code, reason: reason.toString(), durationMs: Date.now() - attachedAt });
     });
     if (this.connections.size >= this.config.limits.maxConnections) {
       this.log.warn({ event: 'connection_refused', connectionId: conn.connectionId, address: peer.address, reason: 'maxConnections' }, 'connection refused: the broker holds its maximum of connections');
@@ -215,7 +215,10 @@ export class Broker implements BrokerContext {
       connectionCount: () => this.connections.size,
       subscriptionCount: () => this.subscriptionCount(),
       queueCount: () => durable.queues.size,
-      queueInfos: () => durable.queues.infos(Date.now(), (queue) => !isConnectionQueue(queue.name)),
+      queueInfos: () => {
+        const now = Date.now();
+        return durable.queues.list().filter((queue) => !isConnectionQueue(queue.name)).map((queue) => queue.info(now));
+      },
       get isMemoryAlarmed() { return alarms.isMemoryAlarmed; },
       get isDiskAlarmed() { return alarms.isDiskAlarmed; },
       uptimeMs: () => Date.now() - this.startedAt,

@@ -5,12 +5,13 @@ import type { Order, Qos, SubscriptionInfo } from '../protocol/index.js';
 import type { StoreOp } from '../store/index.js';
 import type { Connection } from '../session/index.js';
 
-/** What a subscribe asked for that the broker does not otherwise keep with the subscription. */
+/**
+ * What a subscribe asked for that the broker does not otherwise keep with
+ * the subscription (its durable name and group are in its queue's name).
+ */
 export interface SubscriptionShape {
   readonly qos: Qos;
   readonly order: Order;
-  readonly durable?: string;
-  readonly group?: string;
 }
 
 /**

@@ -4,7 +4,7 @@
  * pattern matches. Role `admin` is built in and may do everything, so no
  * rule change can lock the last administrator out.
  */
-import { ACL_RULE_ACTIONS, topicPatternError, type AclRuleAction } from '../protocol/index.js';
+import { ACL_RULE_ACTIONS, topicPatternError, type AclRuleAction, type AclRuleInfo } from '../protocol/index.js';
 import { patternMatches } from '../topics/index.js';
 import { roleNameError, userNameError } from './names.js';
 import { patternCovers } from './pattern-cover.js';
@@ -13,13 +13,8 @@ import { patternCovers } from './pattern-cover.js';
 export const ACTIONS = ACL_RULE_ACTIONS;
 export type Action = AclRuleAction;
 
-/** One stored rule. subject is `user:<name>` or `role:<name>`; pattern may hold `{user}` as a whole level. */
-export interface AclRule {
-  readonly id: number;
-  readonly subject: string;
-  readonly action: Action;
-  readonly pattern: string;
-}
+/** One stored rule, as the wire shows it [protocol 2.19]. subject is `user:<name>` or `role:<name>`; pattern may hold `{user}` as a whole level. */
+export type AclRule = Readonly<AclRuleInfo>;
 
 /** Whom a check is for; a Principal passes as this. */
 export interface Grantee {
@@ -103,6 +98,11 @@ export class Acl {
     if (rest.length === 0) this.byKey.delete(key);
     else this.byKey.set(key, rest);
     return true;
+  }
+
+  /** The rule with id `id`, if any. */
+  get(id: number): AclRule | undefined {
+    return this.byId.get(id)?.rule;
   }
 
   /** All rules, by ascending id. */

@@ -1,3 +1,5 @@
+import { DEAD_LETTER_SUFFIX } from '../queues/index.js';
+
 /**
  * User names, role names and passwords: the checks every entry point (wire
  * ops, CLI, config, the first-start admin) applies before storing one.
@@ -21,7 +23,7 @@ const NAME_RULE = '1 to 64 letters, digits or _ . @ -, starting with a letter or
 /** Why `name` cannot be a user name, or undefined when it can. */
 export function userNameError(name: unknown): string | undefined {
   // `{user}` in a rule like `inbox/{user}` must not reach `inbox/bob.dlq`, bob's dead-letter queue.
-  if (typeof name === 'string' && name.endsWith('.dlq')) return "a user name must not end with '.dlq' (the suffix of dead-letter queues)";
+  if (typeof name === 'string' && name.endsWith(DEAD_LETTER_SUFFIX)) return `a user name must not end with '${DEAD_LETTER_SUFFIX}' (the suffix of dead-letter queues)`;
   return nameError('user name', name);
 }
 

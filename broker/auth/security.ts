@@ -16,7 +16,7 @@ import type { Logger } from '../observability/logger.js';
 const MAX_REMEMBERED_CHARS = 32 * 1024;
 
 /** The first admin's name, made at the first start with auth on [docs/security.md]. */
-export const FIRST_ADMIN = 'admin';
+const FIRST_ADMIN = 'admin';
 
 /**
  * Authentication and authorization of the broker: who a connection is
@@ -27,8 +27,8 @@ export const FIRST_ADMIN = 'admin';
 export class Security {
   readonly users: UserDirectory;
   private readonly authenticator: Authenticator;
-  /** Per principal (one login), the `action name` pairs it was allowed. */
-  private readonly allowed = new WeakMap<Principal, { names: Set<string>; chars: number }>();
+  /** Per principal (one login), the names it was allowed, by action. */
+  private readonly allowed = new WeakMap<Principal, AllowedNames>();
 
   /** `log`: the broker's log, for failed logins and the first admin [docs/operations.md, Logs]. */
   constructor(private readonly config: Readonly<BrokerConfig>, commit: Commit, private readonly options: SecurityOptions, private readonly log: Logger) {
@@ -71,17 +71,11 @@ export class Security {
    */
   may(who: Principal, action: Action, name: string): boolean {
     if (who.via === 'open') return true;
-    const key = `${action} ${name}`;
     let allowed = this.allowed.get(who);
-    if (allowed?.names.has(key) === true) return true;
+    if (allowed?.has(action, name) === true) return true;
     if (!this.users.acl.allows(who, action, name)) return false;
-    if (allowed === undefined) this.allowed.set(who, allowed = { names: new Set(), chars: 0 });
-    if (allowed.chars + key.length > MAX_REMEMBERED_CHARS) {
-      allowed.names.clear();
-      allowed.chars = 0;
-    }
-    allowed.names.add(key);
-    allowed.chars += key.length;
+    if (allowed === undefined) this.allowed.set(who, allowed = new AllowedNames());
+    allowed.add(action, name);
     return true;
   }
 
@@ -93,5 +87,26 @@ export class Security {
   /** Broker-wide administration (users, rules, other users' tokens, stats, the queue list): admin on `#`. */
   isAdmin(who: Principal): boolean {
     return this.mayPattern(who, 'admin', '#');
+  }
+}
+
+/** The names one principal was allowed, by action, up to {@link MAX_REMEMBERED_CHARS}. Looked up without building a key per message. */
+class AllowedNames {
+  private readonly byAction = new Map<Action, Set<string>>();
+  private chars = 0;
+
+  has(action: Action, name: string): boolean {
+    return this.byAction.get(action)?.has(name) === true;
+  }
+
+  add(action: Action, name: string): void {
+    if (this.chars + name.length > MAX_REMEMBERED_CHARS) {
+      this.byAction.clear();
+      this.chars = 0;
+    }
+    let names = this.byAction.get(action);
+    if (names === undefined) this.byAction.set(action, names = new Set());
+    names.add(name);
+    this.chars += name.length;
   }
 }

@@ -1,4 +1,5 @@
 import { OrdoError } from '../errors/index.js';
+import type { UserInfo } from '../protocol/index.js';
 import type { RecoveredState, StoreOp, UserRecord } from '../store/index.js';
 import { Acl, aclRuleError, type AclRule, type Action } from './acl.js';
 import { roleNameError, userNameError } from './names.js';
@@ -9,12 +10,6 @@ import { newTokenSecret } from './tokens.js';
 /** Commits a batch of store operations (the durable engine's persister). */
 export type Commit = (ops: StoreOp[]) => Promise<void>;
 
-/** What a user listing shows: never the hash. */
-export interface UserInfo {
-  readonly user: string;
-  readonly roles: readonly string[];
-  readonly createdAt: number;
-}
 
 /** The store setting that keeps the generated token secret. */
 const TOKEN_SECRET_KEY = 'tokenSecret';
@@ -114,7 +109,7 @@ export class UserDirectory {
 
   /** Removes rule `id`; returns the rule removed. */
   async removeRule(id: number): Promise<AclRule | undefined> {
-    const rule = this.acl.list().find((r) => r.id === id);
+    const rule = this.acl.get(id);
     if (rule === undefined || !this.acl.remove(id)) return undefined;
     await this.commit([{ op: 'deleteAclRule', id }]);
     return rule;
@@ -128,7 +123,7 @@ export class UserDirectory {
 }
 
 function infoOf(user: UserRecord): UserInfo {
-  return { user: user.name, roles: user.roles, createdAt: user.createdAt };
+  return { user: user.name, roles: [...user.roles], createdAt: user.createdAt };
 }
 
 function checkName(name: string): void {

@@ -1,8 +1,6 @@
-import { INBOX_ROOT } from '../protocol/index.js';
+import { INBOX_PREFIX } from '../protocol/index.js';
 import { TopicTrie } from '../topics/index.js';
 import { isGroup, type RouteTarget, type Subscription, type SubscriptionGroup } from './subscription.js';
-
-const INBOX_PREFIX = `${INBOX_ROOT}/`;
 
 /**
  * The broker's subscription registry: a topic trie plus a cache of match

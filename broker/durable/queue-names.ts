@@ -1,7 +1,6 @@
 import { MAX_QUEUE_NAME_LENGTH } from '../queues/index.js';
 import { NO_HISTORY_PREFIX } from '../store/index.js';
 
-
 /**
  * Why `name` cannot name a queue an application creates or sends to, or
  * undefined: 1 to 255 characters, no control characters, not starting with
@@ -34,29 +33,15 @@ export interface SubscriptionOwnerId {
 }
 
 /**
- * The queue behind an at-least-once subscription [semantics 1.2]. Each part
- * is URI-encoded (`/` becomes `%2F`), so no two subscriptions share a name:
- * - durable `D` in group `G`: `$group/G/d/D` (kept while every member is away);
- * - durable `D`: `$durable/<clientId>/D` (one per client id and name; `-` without a client id);
- * - group `G`: `$group/G/p/<pattern>` (deleted with its last member);
- * - otherwise `$sub/<connection>/<subId>` (deleted with the subscription).
- * With auth on, the durable names begin with the user's (`$durable/<user>/…`,
- * `$group/<user>/…`): a client id or group name is the client's to choose, so
- * without it one user could take over another's kept queue, and the messages
- * in it, by naming it [docs/security.md]. A non-durable group's queue is
- * named by its pattern, which every member was allowed to subscribe to.
- */
-/**
  * True when `queue` is one that durable subscriptions of `user` keep with
  * auth on (`$durable/<user>/<client>/<name>`, `$group/<user>/<group>/d/<name>`,
- * or the dead-letter queue of one). Told by the number of levels: the parts
- * are URI-encoded, so none holds a '/', and a non-durable group's queue
- * (`$group/<group>/p/<pattern>`) or a durable one made with auth off has fewer.
+ * or the dead-letter queue of one). Only those names carry a user: a
+ * non-durable group's queue (`$group/<group>/p/<pattern>`) and a durable
+ * one made with auth off have none.
  */
 export function isKeptQueueOf(queue: string, user: string): boolean {
-  const levels = queue.split('/');
-  if (levels[1] !== user) return false;
-  return (levels[0] === '$durable' && levels.length === 4) || (levels[0] === '$group' && levels.length === 5 && levels[3] === 'd');
+  const parts = subscriptionQueueParts(queue);
+  return parts?.user === user && parts.durable !== undefined;
 }
 
 /** What a subscription queue's name says of its subscription (the inverse of subscriptionQueueName). */
@@ -104,6 +89,19 @@ export function isConnectionQueue(queue: string): boolean {
   return queue.startsWith(CONNECTION_QUEUE_ROOT);
 }
 
+/**
+ * The queue behind an at-least-once subscription [semantics 1.2]. Each part
+ * is URI-encoded (`/` becomes `%2F`), so no two subscriptions share a name:
+ * - durable `D` in group `G`: `$group/G/d/D` (kept while every member is away);
+ * - durable `D`: `$durable/<clientId>/D` (one per client id and name; `-` without a client id);
+ * - group `G`: `$group/G/p/<pattern>` (deleted with its last member);
+ * - otherwise `$sub/<connection>/<subId>` (deleted with the subscription).
+ * With auth on, the durable names begin with the user's (`$durable/<user>/…`,
+ * `$group/<user>/…`): a client id or group name is the client's to choose, so
+ * without it one user could take over another's kept queue, and the messages
+ * in it, by naming it [docs/security.md]. A non-durable group's queue is
+ * named by its pattern, which every member was allowed to subscribe to.
+ */
 export function subscriptionQueueName(owner: SubscriptionOwnerId, pattern: string, durable?: string, group?: string): { name: string; transient: boolean } {
   const enc = encodeURIComponent;
   const user = owner.user === '' ? '' : `${owner.user}/`;

@@ -49,35 +49,35 @@ export class QueueRegistry implements QueueHost {
   }
 
   /**
-   * Every queue's info (or of those `include` accepts), by name, with its
-   * dead-letter queue's size and, for a dead-letter queue, whom it collects for.
+   * Every queue's info, by name, with its dead-letter queue's size and, for
+   * a dead-letter queue, whom it collects for.
    */
-  infos(now: number, include: (queue: DurableQueue) => boolean = () => true): QueueInfo[] {
-    const sources = this.deadLetterSources();
-    return this.list().filter(include).map((queue) => this.withDeadLetters(queue.info(now), sources));
+  infos(now: number): QueueInfo[] {
+    const queues = this.list();
+    const sources = deadLetterSources(queues);
+    return queues.map((queue) => this.withDeadLetters(queue.info(now), sources, now));
   }
 
   /** One queue's info, as infos() shows it. */
   info(queue: DurableQueue, now: number): QueueInfo {
-    return this.withDeadLetters(queue.info(now), this.deadLetterSources());
+    return this.withDeadLetters(queue.info(now), deadLetterSources(this.list()), now);
   }
 
   /** The queues whose dead letters go to queue `name`, by name. */
   sourcesOf(name: string): string[] {
-    return this.deadLetterSources().get(name) ?? [];
+    return deadLetterSources(this.list()).get(name) ?? [];
   }
 
   /**
    * Moves up to `max` ready messages of queue `from`, in delivery order, to
-   * queue `to` — without `to`, to the one queue `from` collects dead letters
-   * for — as dead letters move: priority and message kept, delivery count 0,
+   * queue `to` (replayTarget() names the one a dead-letter queue collects
+   * for) as dead letters move: priority and message kept, delivery count 0,
    * no expiry [protocol 2.14]. Never past the target's maxLength: it moves
    * what fits, and ERR_LIMIT when nothing does. Ops added to `batch`.
    */
-  move(from: string, to: string | undefined, max: number, batch: StoreOp[]): { moved: number; remaining: number } {
+  move(from: string, targetName: string, max: number, batch: StoreOp[]): { moved: number; remaining: number } {
     const source = this.queues.get(from);
     if (source === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${from}`);
-    const targetName = to ?? this.replayTarget(from);
     if (targetName === from) throw new OrdoError('ERR_BAD_REQUEST', `queue ${from} cannot move messages to itself`);
     const target = this.queues.get(targetName);
     if (target === undefined) throw new OrdoError('ERR_NOT_FOUND', `no queue ${targetName} to move messages to`);
@@ -98,25 +98,12 @@ export class QueueRegistry implements QueueHost {
     throw new OrdoError('ERR_BAD_REQUEST', `queue ${name} collects the dead letters of ${sources.join(', ')}: name the queue to move its messages to`);
   }
 
-  /** Dead-letter queue name → the queues that dead-letter into it, by name. O(queues). */
-  private deadLetterSources(): Map<string, string[]> {
-    const sources = new Map<string, string[]>();
-    for (const queue of this.list()) {
-      const dlq = queue.state.settings.deadLetterQueue;
-      if (dlq === null) continue;
-      const list = sources.get(dlq);
-      if (list === undefined) sources.set(dlq, [queue.name]);
-      else list.push(queue.name);
-    }
-    return sources;
-  }
-
-  private withDeadLetters(info: QueueInfo, sources: ReadonlyMap<string, string[]>): QueueInfo {
+  private withDeadLetters(info: QueueInfo, sources: ReadonlyMap<string, string[]>, now: number): QueueInfo {
     const dlq = info.deadLetterQueue === undefined ? undefined : this.queues.get(info.deadLetterQueue);
     const collectsFor = sources.get(info.name)?.[0];
     return {
       ...info,
-      deadLetters: dlq === undefined ? 0 : dlq.state.counts(Date.now()).total,
+      deadLetters: dlq === undefined ? 0 : dlq.state.counts(now).total,
       ...(collectsFor !== undefined && { deadLetterFor: collectsFor }),
     };
   }
@@ -286,4 +273,17 @@ function sameSettings(a: QueueSettings, b: QueueSettings): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const key of keys) if ((a as Record<string, unknown>)[key] !== (b as Record<string, unknown>)[key]) return false;
   return true;
+}
+
+/** Dead-letter queue name → the queues (of `queues`, in their order) that dead-letter into it. O(queues). */
+function deadLetterSources(queues: readonly DurableQueue[]): Map<string, string[]> {
+  const sources = new Map<string, string[]>();
+  for (const queue of queues) {
+    const dlq = queue.state.settings.deadLetterQueue;
+    if (dlq === null) continue;
+    const list = sources.get(dlq);
+    if (list === undefined) sources.set(dlq, [queue.name]);
+    else list.push(queue.name);
+  }
+  return sources;
 }

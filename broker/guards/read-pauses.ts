@@ -23,10 +23,6 @@ export class ReadPauses {
     return this.reasons.size > 0;
   }
 
-  has(reason: PauseReason): boolean {
-    return this.reasons.has(reason);
-  }
-
   add(reason: PauseReason): void {
     if (this.isClosed || this.reasons.has(reason)) return;
     this.reasons.add(reason);

@@ -41,9 +41,7 @@ type Read = () => number;
  */
 export class BrokerMetrics {
   private readonly registry = new Registry();
-  /** Queue infos read once per scrape, for the per-queue gauges. */
-  private queues: readonly QueueInfo[] = [];
-  /** The scrape under way: scrapes that come meanwhile share it (so they neither clash over `queues` nor multiply the work). */
+  /** The scrape under way: scrapes that come meanwhile share it (so they do not multiply the work). */
   private scraping: Promise<string> | undefined;
 
   constructor(private readonly source: MetricsSource) {
@@ -61,14 +59,10 @@ export class BrokerMetrics {
   }
 
   private async scrape(): Promise<string> {
-    this.queues = this.source.queueInfos();
-    try {
-      // prom-client writes NaN as `Nan` (the event-loop lag of a scrape that follows another closely has no samples).
-      const ofProcess = (await processRegistry().metrics()).replace(/ Nan$/gm, ' NaN');
-      return `${ofProcess}\n${await this.registry.metrics()}\n${perQueueText(this.queues)}${commitSizesText(this.source.commitSizes)}`;
-    } finally {
-      this.queues = [];
-    }
+    const queues = this.source.queueInfos();
+    // prom-client writes NaN as `Nan` (the event-loop lag of a scrape that follows another closely has no samples).
+    const ofProcess = (await processRegistry().metrics()).replace(/ Nan$/gm, ' NaN');
+    return `${ofProcess}\n${await this.registry.metrics()}\n${perQueueText(queues)}${commitSizesText(this.source.commitSizes)}`;
   }
 
   private messageMetrics(): void {
@@ -150,7 +144,7 @@ const PER_QUEUE: readonly (readonly [name: string, help: string, read: (info: Qu
  * with thousands of queues (setting, then formatting and escaping, each
  * series one by one): `npm run bench -- --only operations` measures it.
  */
-export function perQueueText(queues: readonly QueueInfo[]): string {
+function perQueueText(queues: readonly QueueInfo[]): string {
   const labels = queues.map((q) => `{queue="${escapeLabelValue(q.name)}"}`);
   let text = '';
   for (const [name, help, read] of PER_QUEUE) {

@@ -12,7 +12,7 @@ export { EncodedStrings, appendMapEntry, binHeaderBytes, encodeMessageOp } from 
 export { MessageTailEncoder, isOrderedTail, type OrderedTail } from './message-tail.js';
 export { visitFrame } from './message-decoder.js';
 export type { FrameVisitor } from './message-decoder.js';
-export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_SUB_ID, MAX_TOPIC_LENGTH } from './topic-names.js';
+export { topicNameError, topicPatternError, isBrokerTopic, INBOX_ROOT, INBOX_PREFIX, INBOX_SUB_ID, MAX_TOPIC_LENGTH } from './topic-names.js';
 export {
   requestIdOf, checkHello, checkPublish, checkSubscribe, checkUnsubscribe, checkRequestOnly, MAX_ID,
 } from './validate-op.js';

@@ -49,6 +49,8 @@ function levelsError(text: string, isPattern: boolean): string | undefined {
 
 /** First level of reply inboxes [protocol 3.3]: `$inbox/<inbox id>/<token>`. */
 export const INBOX_ROOT = '$inbox';
+/** What every inbox topic starts with: `$inbox/`. */
+export const INBOX_PREFIX = `${INBOX_ROOT}/`;
 
 /**
  * Subscription id under which a connection receives what is published to its

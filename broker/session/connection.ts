@@ -66,7 +66,7 @@ export class Connection implements Subscriber, DeliveryTarget {
   protocolVersion = 0;
   /** The client library its hello named. */
   agent: string | undefined;
-  /** When the welcome was sent, ms since the epoch (0 before it). */
+  /** When the welcome was sent (open()), ms since the epoch; 0 before it. */
   connectedAt = 0;
   /** The id of the last message accepted from this client: its own publishes are in the causal past of its next [semantics 2.2]. */
   lastAccepted = 0;
@@ -83,7 +83,6 @@ export class Connection implements Subscriber, DeliveryTarget {
   private nextBuilderBytes = 4096;
   /** Operations that came after HELLO while its credentials were checked. */
   private held: unknown[] = [];
-  private wasOpened = false;
   private readonly handshakeTimer: ReturnType<typeof setTimeout>;
 
   constructor(
@@ -101,11 +100,16 @@ export class Connection implements Subscriber, DeliveryTarget {
     ws.on('error', () => { /* 'close' follows; ws has already closed with the right status (e.g. 1009) */ });
   }
 
+  /** Whether the handshake was done: open() was called, whatever the state now. */
+  get wasOpened(): boolean {
+    return this.connectedAt !== 0;
+  }
+
   /** Marks the handshake done and starts delivering the inbox (called by the hello handler). */
   open(): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'open';
-    this.wasOpened = true;
+    this.connectedAt = Date.now();
     this.broker.userConnections.add(this.principal.user);
     this.broker.router.add(this.inboxSubscription);
     logConnectionOpen(this.broker.log, this);

@@ -495,7 +495,7 @@ const QUEUE_TOPICS_END = `${NO_HISTORY_PREFIX.slice(0, -1)}${String.fromCharCode
  * with the bounds, and it is ASCII: JavaScript's order (UTF-16) and
  * SQLite's (UTF-8 bytes) agree on it.
  */
-export function topicRanges(prefix: string): [string, string | undefined][] {
+function topicRanges(prefix: string): [string, string | undefined][] {
   const from = prefix;
   const below = prefix === '' ? undefined : `${prefix}\u{10FFFF}`;
   const ranges: [string, string | undefined][] = [];

@@ -1,5 +1,5 @@
 import type { Action } from '../../auth/acl.js';
-import { INBOX_ROOT } from '../../protocol/index.js';
+import { INBOX_PREFIX } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 
 /**
@@ -25,7 +25,7 @@ export function forbiddenPattern(conn: Connection, action: Action, pattern: stri
  * could fill the store under made-up inbox ids.
  */
 export function forbiddenPublish(conn: Connection, topic: string, isStored: boolean): string | undefined {
-  return !isStored && topic.startsWith(`${INBOX_ROOT}/`) ? undefined : forbidden(conn, 'publish', topic);
+  return !isStored && topic.startsWith(INBOX_PREFIX) ? undefined : forbidden(conn, 'publish', topic);
 }
 
 /** A reason from the functions above as a refusal to reply with. */

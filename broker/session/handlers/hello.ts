@@ -62,7 +62,6 @@ function sendWelcome(conn: Connection, hello: Hello, version: number, principal:
   conn.principal = principal;
   conn.protocolVersion = version;
   conn.agent = hello.agent ?? undefined;
-  conn.connectedAt = Date.now();
   conn.open();
   const { config, serverName } = conn.broker;
   const welcome: Welcome = {

@@ -1,7 +1,7 @@
 import type { ProducerSeq } from '../../durable/index.js';
 import type { ErrorCode } from '../../errors/index.js';
 import { orderStamp } from '../../ordering/index.js';
-import { INBOX_ROOT, isBrokerTopic, topicNameError, type Order, type Qos } from '../../protocol/index.js';
+import { INBOX_PREFIX, INBOX_ROOT, isBrokerTopic, topicNameError, type Order, type Qos } from '../../protocol/index.js';
 import type { MessageOrder } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import type { BrokerCounters } from '../context.js';
@@ -76,7 +76,7 @@ export function isOrdered(order: Order | null | undefined): order is 'causal' | 
 export function publishTopicError(topic: string): [ErrorCode, string] | undefined {
   const topicError = topicNameError(topic);
   if (topicError !== undefined) return ['ERR_BAD_TOPIC', topicError];
-  if (isBrokerTopic(topic) && !topic.startsWith(`${INBOX_ROOT}/`)) {
+  if (isBrokerTopic(topic) && !topic.startsWith(INBOX_PREFIX)) {
     return ['ERR_FORBIDDEN', `topics starting with '$' are the broker's; only ${INBOX_ROOT}/... may be published to`];
   }
   return undefined;

@@ -67,7 +67,7 @@ export function handleAcl(conn: Connection, op: unknown[]): void {
       case 'add': return users.addRule(args!);
       case 'remove': {
         const id = args!.id as number;
-        const rule = users.acl.list().find((r) => r.id === id);
+        const rule = users.acl.get(id);
         try {
           await users.removeRule(id);
         } finally {

@@ -1,8 +1,9 @@
 import { GatedSubscriber } from '../../delivery/index.js';
 import { Consumer, MessageFlags, subscriptionQueueName } from '../../durable/index.js';
 import {
-  BrokerOp, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp, type SubscribeWireOptions,
+  BrokerOp, INBOX_PREFIX, INBOX_ROOT, checkSubscribe, requestIdOf, topicPatternError, type SubscribeOp, type SubscribeWireOptions,
 } from '../../protocol/index.js';
+import { DEAD_LETTER_SUFFIX } from '../../queues/index.js';
 import type { StoredMessage, StoreOp } from '../../store/index.js';
 import type { Connection } from '../connection.js';
 import { forbiddenPattern } from './grants.js';
@@ -47,7 +48,7 @@ export function handleSubscribe(conn: Connection, op: unknown[]): void {
 function refusalOf(conn: Connection, subId: number, pattern: string, options: SubscribeWireOptions | null): [Parameters<Connection['replyError']>[1], string] | undefined {
   const patternError = topicPatternError(pattern);
   if (patternError !== undefined) return ['ERR_BAD_PATTERN', patternError];
-  if (pattern === INBOX_ROOT || pattern.startsWith(`${INBOX_ROOT}/`)) return ['ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing'];
+  if (pattern === INBOX_ROOT || pattern.startsWith(INBOX_PREFIX)) return ['ERR_FORBIDDEN', 'inboxes are delivered to their owner without subscribing'];
   if (options?.from != null) {
     if (isStored(options)) return ['ERR_UNSUPPORTED', 'replay (from) is for at-most-once subscriptions'];
     if (/(^|\/)[+#](\/|$)/.test(pattern)) return ['ERR_BAD_REQUEST', 'replay (from) needs a topic name, not a pattern with + or #'];
@@ -118,7 +119,7 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
     // Renewed on another pattern after a grant was withdrawn: what the queue kept under the old one, waiting,
     // still unacked at an old connection, or dead-lettered, is no longer this user's to read: it starts afresh
     // [docs/security.md].
-    for (const old of [name, `${name}.dlq`]) if (durable.queues.get(old) !== undefined) durable.queues.delete(old, batch);
+    for (const old of [name, `${name}${DEAD_LETTER_SUFFIX}`]) if (durable.queues.get(old) !== undefined) durable.queues.delete(old, batch);
     existing = undefined;
   }
   const isNew = existing === undefined;
@@ -133,10 +134,7 @@ function subscribeDurably(conn: Connection, reqId: number, subId: number, patter
   }
   const consumer = new Consumer(conn, subId, options?.prefetch ?? DEFAULT_PREFETCH, false, isOrdered(options?.order), options?.qos === 'exactly-once');
   const binding = { queue, consumer };
-  noteSubscription(binding, {
-    qos: options?.qos ?? 'at-least-once', order: options?.order ?? 'fifo',
-    ...(options?.durable != null && { durable: options.durable }), ...(options?.group != null && { group: options.group }),
-  });
+  noteSubscription(binding, { qos: options?.qos ?? 'at-least-once', order: options?.order ?? 'fifo' });
   conn.consumers.set(subId, binding);
   durable.persister.commit(batch).then(() => {
     if (conn.consumers.get(subId) !== binding) {
