@@ -138,12 +138,41 @@ describe('authorization', () => {
     res.defer(() => alice.close());
     const errors: unknown[] = [];
     alice.on('error', (e) => errors.push(e));
-    await alice.subscribe('news/#', () => undefined);
+    const got: Message[] = [];
+    await alice.subscribe('news/#', (m) => { got.push(m); });
     const disconnected = new Promise((resolve) => alice.once('disconnect', resolve));
     expect(await w.admin.acl.remove(rule.id)).toBe(true);
     expect(await disconnected).toMatchObject({ error: { code: 'ERR_GRANTS_CHANGED' } });
     await waitFor(() => alice.state === 'connected');
     expect((await w.admin.acl.list()).length).toBe(0);
+    // The renewal is refused and reported as an 'error' event; the subscription ends.
+    await waitFor(() => errors.length > 0);
+    expect(errors).toEqual([expect.objectContaining({ code: 'ERR_FORBIDDEN' })]);
+    await w.admin.publish('news/today', 'too late', { qos: 'at-least-once' });
+    await settle();
+    expect(got).toEqual([]);
+  });
+
+  it('asks a user to connect again when its roles are set; the new roles\' grants apply', async () => {
+    const w = await world([{ subject: 'role:people', action: 'publish', pattern: 'news/#' }]);
+    const alice = await connect(w.broker.url, { username: 'alice', password: 'alice-password', reconnectDelayMs: 20 });
+    res.defer(() => alice.close());
+    await alice.publish('news/x', 1, { qos: 'at-least-once' });
+    const disconnected = new Promise((resolve) => alice.once('disconnect', resolve));
+    expect(await w.admin.users.setRoles('alice', ['readers'])).toMatchObject({ user: 'alice', roles: ['readers'] });
+    expect(await disconnected).toMatchObject({ error: { code: 'ERR_GRANTS_CHANGED' } });
+    await waitFor(() => alice.state === 'connected');
+    await expect(alice.publish('news/x', 2, { qos: 'at-least-once' })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    // A connection that sets its own user's roles is answered first, then closed like the others.
+    await w.admin.users.add('carol', 'carol-password', { roles: ['admin'] });
+    const carol = await connect(w.broker.url, { username: 'carol', password: 'carol-password', reconnectDelayMs: 20 });
+    res.defer(() => carol.close());
+    const carolDisconnected = new Promise((resolve) => carol.once('disconnect', resolve));
+    expect(await carol.users.setRoles('carol', ['people'])).toMatchObject({ user: 'carol', roles: ['people'] });
+    expect(await carolDisconnected).toMatchObject({ error: { code: 'ERR_GRANTS_CHANGED' } });
+    await waitFor(() => carol.state === 'connected');
+    await expect(carol.users.list()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    await carol.publish('news/x', 3, { qos: 'at-least-once' }); // role people's grant
   });
 
   it('forgets what a connection was allowed once a rule it used is removed: the reconnected client is refused', async () => {
@@ -160,6 +189,22 @@ describe('authorization', () => {
     const added = await w.admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'feed/x' });
     await alice.publish('feed/x', 4, { qos: 'at-least-once' }); // a rule added widens a live connection's grants at once
     expect(added.id).toBeGreaterThan(rule.id);
+  });
+
+  it('never gives a rule id twice, across a restart too', async () => {
+    const w = await world([]);
+    const kept = await w.admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'a/#' });
+    const removed = await w.admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'b/#' });
+    expect(removed.id).toBeGreaterThan(kept.id);
+    expect(await w.admin.acl.remove(removed.id)).toBe(true);
+    await w.broker.close();
+    const again = await startTestBroker({ dataDir: w.broker.dataDir, auth: { enabled: true } });
+    res.defer(() => again.close());
+    const admin = await connect(again.url, { username: 'admin', password: ADMIN_PASSWORD, reconnect: false });
+    res.defer(() => admin.close());
+    expect((await admin.acl.list()).map((r) => r.id)).toEqual([kept.id]);
+    const added = await admin.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'c/#' });
+    expect(added.id).toBeGreaterThan(removed.id);
   });
 
   it('checks every output of ackAndPublish', async () => {

@@ -127,7 +127,8 @@ describe('authentication', () => {
   });
 
   it('queues at most 64 logins of one address behind the two being checked; more are refused, retryable', async () => {
-    const broker = await authBroker();
+    // 66 scrypt checks, two at a time, can pass the default 10 s handshake deadline on a loaded machine (then ERR_HANDSHAKE).
+    const broker = await authBroker({ limits: { handshakeTimeoutMs: 60_000 } });
     const attempts = await Promise.all(Array.from({ length: 90 }, () => connect(broker.url, {
       username: 'admin', password: ADMIN_PASSWORD, reconnect: false, connectTimeoutMs: 20_000,
     }).then((c) => { res.defer(() => c.close()); return 'in'; }, (e: { code: string }) => e.code)));
@@ -222,5 +223,73 @@ describe('authentication', () => {
     await admin(broker);
     await admin(broker);
     expect((await refusal(broker, { username: 'admin', password: ADMIN_PASSWORD })).code).toBe('ERR_TOO_MANY_CONNECTIONS');
+  });
+
+  it('keeps a user\'s open connections and tokens through a password change; only the next password login sees it', async () => {
+    const broker = await authBroker();
+    const a = await admin(broker);
+    await a.users.add('alice', 'alice-password');
+    await a.acl.add({ subject: 'user:alice', action: 'publish', pattern: 'alice/#' });
+    const alice = await client(broker, { username: 'alice', password: 'alice-password' });
+    const { token } = await alice.tokens.create({ ttlMs: 60_000 });
+    const disconnects: unknown[] = [];
+    alice.on('disconnect', (e) => disconnects.push(e));
+    await a.users.passwd('alice', 'alice-new-password');
+    await alice.publish('alice/x', 1, { qos: 'at-least-once' });
+    expect(alice.state).toBe('connected');
+    expect(disconnects).toEqual([]);
+    expect((await client(broker, { token })).welcome?.user).toBe('alice');
+    expect((await refusal(broker, { username: 'alice', password: 'alice-password' })).code).toBe('ERR_UNAUTHORIZED');
+    expect((await client(broker, { username: 'alice', password: 'alice-new-password' })).welcome?.user).toBe('alice');
+  });
+
+  it('leaves the connections the authenticate hook accepted open on USER roles and remove of a stored user of that name', async () => {
+    const broker = await authBroker({ authenticate: (req) => (req.token === 'hooked-alice' ? { user: 'alice', roles: ['admin'] } : null) });
+    const a = await admin(broker);
+    await a.users.add('alice', 'alice-password', { roles: ['admin'] });
+    const hooked = await client(broker, { token: 'hooked-alice' });
+    const stored = await client(broker, { username: 'alice', password: 'alice-password' });
+    const disconnects: unknown[] = [];
+    hooked.on('disconnect', (e) => disconnects.push(e));
+
+    await a.users.setRoles('alice', []);
+    await waitFor(() => stored.state === 'closed'); // the stored user's login is asked to come back
+    await hooked.publish('anything/x', 1, { qos: 'at-least-once' });
+    const again = await client(broker, { username: 'alice', password: 'alice-password' });
+    await a.users.remove('alice');
+    await waitFor(() => again.state === 'closed');
+    await hooked.publish('anything/y', 1, { qos: 'at-least-once' });
+    await hooked.flush();
+    expect(hooked.state).toBe('connected');
+    expect(disconnects).toEqual([]);
+  });
+
+  it('fails a login with more than 1024 operations held before WELCOME: ERR_HANDSHAKE, close 1002; 1024 all run', async () => {
+    const broker = await authBroker();
+    const hello = [1, { version: 1, username: 'admin', password: ADMIN_PASSWORD }];
+    const pings = (n: number): unknown[][] => Array.from({ length: n }, (_, i) => [5, i + 1]);
+
+    const ok = await openRawSocket(broker.url);
+    res.defer(() => ok.close());
+    ok.sendBytes(pack([hello, ...pings(1024)]));
+    await ok.nextOp((op) => op[0] === 68 && op[1] === 1024, 10_000);
+    expect(ok.received[0][0]).toBe(64);
+    expect(ok.received.filter((op) => op[0] === 68).length).toBe(1024);
+
+    const over = await openRawSocket(broker.url);
+    res.defer(() => over.close());
+    over.sendBytes(pack([hello, ...pings(1025)]));
+    expect((await over.nextOp()).slice(0, 3)).toEqual([66, 0, 'ERR_HANDSHAKE']);
+    expect((await over.closed).code).toBe(1002);
+    expect(over.received.filter((op) => op[0] === 64 || op[0] === 68)).toEqual([]);
+  });
+
+  it('keeps the token secret it made in the store: with no auth.tokenSecret, a token survives a restart', async () => {
+    const broker = await authBroker();
+    const { token } = await (await admin(broker)).tokens.create({ user: 'admin', ttlMs: 60_000 });
+    await broker.close();
+    const again = await startTestBroker({ dataDir: broker.dataDir, auth: { enabled: true } });
+    res.defer(() => again.close());
+    expect((await client(again, { token })).welcome?.user).toBe('admin');
   });
 });

@@ -7,7 +7,7 @@ import { Broker } from '../../broker/broker.js';
 import { openStore } from '../../broker/store/index.js';
 import { createLogger } from '../../broker/observability/logger.js';
 import { handleHttpRequest, type HttpBroker } from '../../broker/http/routes.js';
-import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { spawnBrokerProcess, startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { parsePrometheus, scrape, type Exposition } from '../helpers/prometheus.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -109,6 +109,18 @@ describe('/healthz and /readyz', () => {
     expect(await http(url, '/readyz')).toMatchObject({ status: 503, body: 'not ready\nshutting down\ndisk low watermark: …\n' });
     expect(await http(url, '/metrics')).toMatchObject({ status: 404, body: 'metrics are off (http.metrics)\n' });
     expect((await http(url, '/')).status).toBe(426); // the console is off too
+  });
+
+  it('with the console off (http.console: false, --no-console) answers / and the console\'s files 426, as any other path', async () => {
+    const on = await broker();
+    expect((await http(on.url, '/')).status).toBe(200);
+    expect((await http(on.url, '/ordo.js')).status).toBe(200);
+    const off = await broker({ http: { console: false } });
+    const spawned = res.track(await spawnBrokerProcess(['--no-console']), (b) => b.stop());
+    for (const url of [off.url, spawned.url]) {
+      expect(await http(url, '/')).toMatchObject({ status: 426, body: 'ordo speaks WebSocket here\n' });
+      expect((await http(url, '/ordo.js')).status).toBe(426);
+    }
   });
 
   it('answers 500 to a request whose handling throws, logs it, and keeps serving', async () => {

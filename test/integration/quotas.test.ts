@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, OrdoError, type OrdoClient } from '../../client/index.js';
 import type { StartBrokerOptions } from '../../broker/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { openRawSocket, pack } from '../helpers/raw-socket.js';
 import { useResources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -60,6 +61,32 @@ describe('publish quotas', () => {
     const tookMs = performance.now() - started;
     const oneRead = 2 * payload.length;
     expect(tookMs).toBeGreaterThanOrEqual(((count * payload.length - bytesRate - oneRead) / bytesRate) * 1000);
+  });
+
+  it('does not drop, by heartbeat, a connection whose socket it stopped reading for many heartbeats, and loses none of its messages', async () => {
+    // A raw peer: it answers pings in the kernel's buffer, which the broker does not read while paused.
+    // (The SDK would give up by itself on a broker that stays silent for two heartbeats.)
+    const heartbeatMs = 200;
+    const rate = 10;
+    const count = 30;
+    const b = await broker({ heartbeatMs, limits: { publishRate: rate } });
+    const sub = await client(b);
+    const got = new Set<number>();
+    await sub.subscribe<number>('quota/hb', (m) => { got.add(m.payload); }, { qos: 'at-least-once', prefetch: 1000 });
+    const pub = res.track(await openRawSocket(b.url), (s) => s.close());
+    await pub.hello();
+    const started = performance.now();
+    // One frame, read at once: the full bucket pays `rate`, the rest is a debt of 2 s (ten heartbeats) without reading.
+    pub.sendFrame(Array.from({ length: count }, (_, i) => [2, i + 1, 'quota/hb', pack(i), { qos: 'at-least-once' }]));
+    await waitFor(() => pub.received.filter((op) => op[0] === 65).length === count, {}, 'the burst confirmed');
+    // Read only once the pause is over.
+    pub.sendFrame([[2, count + 1, 'quota/hb', pack(count), { qos: 'at-least-once' }]]);
+    await pub.nextOp((op) => op[0] === 65 && op[1] === count + 1, 10_000);
+    expect(performance.now() - started).toBeGreaterThan(5 * heartbeatMs);
+    expect(pub.isClosed).toBe(false);
+    expect(b.stats().connections).toBe(2);
+    expect(pub.received.filter((op) => op[0] === 66)).toEqual([]);
+    await waitFor(() => got.size === count + 1, {}, 'every confirmed message delivered');
   });
 
   it('with maxInFlightPerConnection 1, pauses and resumes on each commit: every send is confirmed and delivered', async () => {

@@ -83,9 +83,45 @@ describe('parseConfig', () => {
     [{ limits: { maxFrameBytes: 2048 } }, 'limits.maxFrameBytes'], // no room for a payload
     [{ limits: { maxOutboundBytes: 64 * 1024 } }, 'limits.maxOutboundBytes'], // below one frame
     [{ limits: { handshakeTimeoutMs: 1 } }, 'limits.handshakeTimeoutMs'],
+    [{ limits: { handshakeTimeoutMs: 3_600_001 } }, 'limits.handshakeTimeoutMs'],
+    [{ limits: { maxConnectionsPerUser: 0 } }, 'limits.maxConnectionsPerUser'],
+    [{ limits: { maxConnectionsPerUser: 1_000_001 } }, 'limits.maxConnectionsPerUser'],
+    [{ limits: { publishRate: 0 } }, 'limits.publishRate'],
+    [{ limits: { publishRate: 1_000_000_001 } }, 'limits.publishRate'],
+    [{ limits: { maxQueues: 0 } }, 'limits.maxQueues'],
+    [{ limits: { maxQueues: 10_000_001 } }, 'limits.maxQueues'],
+    [{ auth: { maxTokenTtlMs: 999 } }, 'auth.maxTokenTtlMs'],
+    [{ auth: { maxTokenTtlMs: 315_360_000_001 } }, 'auth.maxTokenTtlMs'],
+    [{ auth: { maxFailedLoginsPerMinute: 0 } }, 'auth.maxFailedLoginsPerMinute'],
+    [{ auth: { maxFailedLoginsPerMinute: 1_000_001 } }, 'auth.maxFailedLoginsPerMinute'],
+    [{ auth: { timeoutMs: 9 } }, 'auth.timeoutMs'],
+    [{ auth: { timeoutMs: 600_001 } }, 'auth.timeoutMs'],
   ])('rejects %j naming %s', (input, field) => {
     const err = configError(input);
     expect(err.message).toContain(`config ${field} `);
+  });
+
+  it.each([
+    [{ limits: { handshakeTimeoutMs: 10, maxConnectionsPerUser: 1, publishRate: 1, maxQueues: 1 } }],
+    [{ limits: { handshakeTimeoutMs: 3_600_000, maxConnectionsPerUser: 1_000_000, publishRate: 1_000_000_000, maxQueues: 10_000_000 } }],
+    [{ auth: { maxTokenTtlMs: 1000, maxFailedLoginsPerMinute: 1, timeoutMs: 10, tokenSecret: 'x'.repeat(32) } }],
+    [{ auth: { maxTokenTtlMs: 315_360_000_000, maxFailedLoginsPerMinute: 1_000_000, timeoutMs: 600_000, tokenSecret: '' } }],
+  ])('accepts the ends of the documented ranges: %j', (input) => {
+    expect(() => parseConfig(input)).not.toThrow();
+  });
+
+  // Settings that go together [operations.md 2, start-up checks].
+  it.each([
+    [{ auth: { tokenSecret: 'x'.repeat(31) } }, 'auth.tokenSecret', /at least 32 characters/],
+    [{ tls: { cert: 'cert.pem' } }, 'tls.key', /together with tls\.cert/],
+    [{ tls: { key: 'key.pem' } }, 'tls.cert', /together with tls\.key/],
+    [{ tls: { ca: 'ca.pem' } }, 'tls.ca', /needs tls\.cert/],
+    [{ tls: { requireClientCert: true } }, 'tls.requireClientCert', /needs tls\.ca/],
+    [{ tls: { cert: 'cert.pem', key: 'key.pem', requireClientCert: true } }, 'tls.requireClientCert', /needs tls\.ca/],
+  ])('rejects %j naming %s', (input, field, reason) => {
+    const err = configError(input);
+    expect(err.message).toContain(`config ${field} `);
+    expect(err.message).toMatch(reason);
   });
 
   it.each([

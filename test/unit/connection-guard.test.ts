@@ -1,5 +1,6 @@
+import { totalmem } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectionGuard, MemoryWatch, ReadPauses, ResourceAlarms, type Pausable } from '../../broker/guards/index.js';
+import { ConnectionGuard, DEFAULT_MEMORY_SHARE, MemoryWatch, memoryWatermark, ReadPauses, ResourceAlarms, type Pausable } from '../../broker/guards/index.js';
 
 /** A socket stand-in that records whether it is being read. */
 class FakeSocket implements Pausable {
@@ -162,5 +163,20 @@ describe('MemoryWatch', () => {
     watch.check();
     expect(watch.isAlarmed).toBe(false);
     expect(lines.map((l) => l.event)).toEqual(['memory_alarm_set', 'memory_alarm_cleared']);
+  });
+});
+
+describe('memoryWatermark', () => {
+  it('defaults (0) to 40% of the machine\'s memory, or of the container\'s limit when lower [operations.md 3, security.md]', () => {
+    expect(DEFAULT_MEMORY_SHARE).toBe(0.4);
+    const limit = process.constrainedMemory();
+    const available = limit > 0 ? Math.min(totalmem(), limit) : totalmem();
+    expect(memoryWatermark(0)).toBe(Math.floor(0.4 * available));
+  });
+
+  it('returns a configured watermark as given', () => {
+    expect(memoryWatermark(1)).toBe(1);
+    expect(memoryWatermark(123_456_789)).toBe(123_456_789);
+    expect(memoryWatermark(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
