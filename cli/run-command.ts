@@ -7,13 +7,14 @@ export const EXIT_FAILURE = 1;
 
 /**
  * Runs a command body and turns any failure into one line on stderr and a
- * non-zero exit: `ordo: ERR_CODE: message`.
+ * non-zero exit: `ordo: ERR_CODE: message` (a message of several lines, as
+ * SQLite's integrity reports, joined into one).
  */
 export async function runCommand(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
-    process.stderr.write(`ordo: ${describeError(err)}\n`);
+    process.stderr.write(`ordo: ${describeError(err).replace(/\s*\n\s*/g, ' ')}\n`);
     process.exitCode = EXIT_FAILURE;
   }
 }

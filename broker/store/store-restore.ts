@@ -13,7 +13,7 @@
  *   with or without `force`.
  */
 import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OrdoError } from '../errors/index.js';
@@ -79,7 +79,7 @@ export async function restoreStore(file: string, dataDir: string, options: Resto
  * a shared lock on it for as long as it runs): an exclusive lock cannot be
  * had at once.
  */
-export function isStoreInUse(file: string): boolean {
+function isStoreInUse(file: string): boolean {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { fileMustExist: true, timeout: 0 });
@@ -128,6 +128,13 @@ function inspectStore(copy: string, file: string): StoreFileInfo {
     throw new OrdoError('ERR_BAD_REQUEST', `${file} is not an Ordo store: ${(err as Error).message}`);
   }
   try {
+    // A file cut short inside its last page reads as if zero-filled, which quick_check may not notice.
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const size = statSync(copy).size;
+    if (size % pageSize !== 0 || size < pages * pageSize) {
+      throw new OrdoError('ERR_BAD_REQUEST', `${file} is damaged: ${size} bytes, not the ${pages} pages of ${pageSize} bytes it says it holds (cut short?)`);
+    }
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new OrdoError('ERR_BAD_REQUEST', `${file} is damaged: ${String(check)}`);
     const schemaVersion = db.pragma('user_version', { simple: true }) as number;

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connect, type ConnectionInfo, type OrdoClient, type QueueInfo, type SubscriptionInfo, type TopicInfo,
 } from '../../client/index.js';
-import { makeTempDir, ORDO_BIN, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { makeTempDir, ORDO_BIN, spawnBrokerProcess, startTestBroker, type TestBroker } from '../helpers/broker.js';
 import {
   expectOneLineFailure, jsonLines, killLeftoverOrdos, lines, ordo, ordoOk, startOrdo, type OrdoRun,
 } from '../helpers/ordo-cli.js';
@@ -227,6 +229,15 @@ describe('ordo stats --watch', SEQUENTIAL, () => {
     for (const s of snapshots) expect(s.connections).toBeGreaterThanOrEqual(1);
   });
 
+  it('ends with status 0 on SIGTERM too', async () => {
+    const watch = startOrdo(['stats', '--watch', '--interval', '100', '--json', '--url', url], { env: ADMIN });
+    await waitFor(() => lines(watch.stdout()).length >= 1, { timeoutMs: 20_000 }, 'a first snapshot');
+    watch.child.kill('SIGTERM');
+    const run = await watch.exited;
+    expect(run, run.stderr).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(jsonLines<{ connections: number }>(run.stdout)[0].connections).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses an --interval that is not a whole number of ms, 1 or more, in one line', async () => {
     for (const interval of ['0', '-5', '1.5', 'soon']) {
       expectOneLineFailure(await runAsAdmin('stats', '--watch', '--interval', interval), /^ordo: option '--interval <ms>' argument '.*' is invalid\. expected a whole number of milliseconds, 1 or more \(see ordo stats --help\)\n$/);
@@ -319,6 +330,91 @@ describe('ordo backup and restore', SEQUENTIAL, () => {
     expect(existsSync(join(dir, 'a'))).toBe(false);
     expectOneLineFailure(await ordo(['restore', join(dir, 'missing.db'), '--data', join(dir, 'a')]), /^ordo: ERR_BAD_REQUEST: cannot read /);
     expectOneLineFailure(await ordo(['restore', file]), /^ordo: .*--data/);
+  });
+
+  it('removes a leftover ordo.db-wal and ordo.db-shm: the old store\'s log is not replayed into the copy', async () => {
+    await filledQueue('before-backup', ['b1']);
+    const dir = await tempDir();
+    const file = join(dir, 'b.db');
+    await asAdmin('backup', file);
+    // A store killed with commits still in its log: its ordo.db-wal and ordo.db-shm stay behind.
+    const old = join(dir, 'old');
+    await mkdir(old);
+    const killed = await spawnBrokerProcess([], { dataDir: old });
+    try {
+      const client = await connect(killed.url, { reconnect: false });
+      await client.createQueue('after-backup');
+      await client.send('after-backup', 'a1');
+      await killed.kill('SIGKILL');
+    } finally {
+      await killed.stop();
+    }
+    expect(existsSync(join(old, 'ordo.db-wal')) && existsSync(join(old, 'ordo.db-shm'))).toBe(true);
+    // Beside the old store (--force), and left alone after the old ordo.db went.
+    for (const [name, files, flags] of [['replaced', ['ordo.db', 'ordo.db-wal', 'ordo.db-shm'], ['--force']], ['orphans', ['ordo.db-wal', 'ordo.db-shm'], []]] as const) {
+      const data = join(dir, name);
+      await mkdir(data);
+      for (const f of files) await copyFile(join(old, f), join(data, f));
+      await ordoOk(['restore', file, '--data', data, ...flags]);
+      expect(await readdir(data)).toEqual(['ordo.db']);
+      const copy = await startTestBroker({ dataDir: data, auth: { enabled: true }, adminPassword: ADMIN_PASSWORD });
+      try {
+        const client = await connect(copy.url, { reconnect: false, username: 'admin', password: ADMIN_PASSWORD });
+        expect((await client.peekQueue('before-backup')).map((m) => m.payload)).toEqual(['b1']);
+        expect((await client.listQueues()).map((q) => q.name)).not.toContain('after-backup');
+        await client.close();
+      } finally {
+        await copy.close();
+      }
+    }
+  });
+
+  it('refuses a damaged backup and one of a newer schema in one line, leaving the data dir as it was', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'b.db');
+    await asAdmin('backup', file);
+    const good = await readFile(file);
+    const random = join(dir, 'random.db');
+    await writeFile(random, randomBytes(good.length));
+    const garbled = join(dir, 'garbled.db');
+    await writeFile(garbled, Buffer.concat([good.subarray(0, 16), randomBytes(good.length - 16)]));
+    const truncated = join(dir, 'truncated.db');
+    await writeFile(truncated, good.subarray(0, 4096 * Math.floor(good.length / 8192)));
+    const cutShort = join(dir, 'cut-short.db');
+    await writeFile(cutShort, good.subarray(0, good.length - 10));
+    // A table's rows (at the end of its page) zeroed: SQLite's report of it has many lines, printed as one.
+    const zeroed = join(dir, 'zeroed.db');
+    const small = new Database(zeroed);
+    small.exec('CREATE TABLE t (x TEXT)');
+    for (let i = 0; i < 20; i++) small.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(100));
+    small.close();
+    const smallBytes = await readFile(zeroed);
+    await writeFile(zeroed, smallBytes.fill(0, smallBytes.length - 1000));
+    const newer = join(dir, 'newer.db');
+    await copyFile(file, newer);
+    const db = new Database(newer);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${version + 1}`);
+    db.close();
+
+    const data = join(dir, 'data');
+    await ordoOk(['restore', file, '--data', data]);
+    const before = await readFile(join(data, 'ordo.db'));
+    const fresh = join(dir, 'fresh');
+    for (const [bad, pattern] of [
+      [random, /^ordo: ERR_BAD_REQUEST: .*random\.db is not an Ordo store: not an SQLite file\n$/],
+      [garbled, /^ordo: ERR_BAD_REQUEST: .*garbled\.db is not an Ordo store: /],
+      [truncated, /^ordo: ERR_BAD_REQUEST: .*truncated\.db (is not an Ordo store|is damaged): /],
+      [zeroed, /^ordo: ERR_BAD_REQUEST: .*zeroed\.db is damaged: \*\*\* in database main \*\*\* \S/],
+      [cutShort, /^ordo: ERR_BAD_REQUEST: .*cut-short\.db is damaged: \d+ bytes, not the \d+ pages of \d+ bytes it says it holds \(cut short\?\)\n$/],
+      [newer, new RegExp(`^ordo: ERR_BAD_REQUEST: .*newer\\.db has schema version ${version + 1}, newer than this Ordo understands \\(${version}\\): restore it with a newer Ordo\n$`)],
+    ] as const) {
+      expectOneLineFailure(await ordo(['restore', bad, '--data', data, '--force']), pattern);
+      expect(await readdir(data)).toEqual(['ordo.db']);
+      expect((await readFile(join(data, 'ordo.db'))).equals(before), `${bad} left ordo.db as it was`).toBe(true);
+      expectOneLineFailure(await ordo(['restore', bad, '--data', fresh]), pattern);
+      expect(existsSync(fresh)).toBe(false);
+    }
   });
 
   it('a broker with its store in memory cannot be backed up (ERR_BAD_REQUEST)', async () => {
