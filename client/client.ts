@@ -312,6 +312,8 @@ export class OrdoClient extends QueueAdmin implements SubscriptionOwner, Publish
       transport = await openTransport(this.url, {
         onOpen: () => this.sendHello(),
         onFrame: (frame) => this.onFrame(frame),
+        // The broker pings even while it is not reading this socket (a publish quota): alive, if silent.
+        onPing: () => this.heartbeat.onReceived(),
         onClose: (code, reason) => this.onTransportClose(code, reason),
       }, { maxFrameBytes: MAX_FRAME_FROM_BROKER, tls: this.opts.tls });
     } catch (err) {

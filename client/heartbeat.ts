@@ -1,7 +1,8 @@
 /**
  * The client's side of the heartbeat [protocol 1.4]: pings when the broker
  * has been quiet for half an interval, and gives up on a broker silent for
- * two intervals. Every frame received counts as a sign of life.
+ * two intervals. Every frame received counts as a sign of life, and so
+ * does the broker's WebSocket ping where the WebSocket shows it (in Node).
  */
 export class Heartbeat {
   private lastReceivedAt = 0;

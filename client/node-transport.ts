@@ -29,6 +29,7 @@ export function openNodeTransport(url: string, events: TransportEvents, options:
 
   ws.on('open', () => events.onOpen());
   ws.on('message', (data: Buffer) => events.onFrame(data));
+  ws.on('ping', () => events.onPing?.());
   let lastError = '';
   ws.on('error', (err) => { lastError = err.message; /* 'close' follows with the status */ });
   ws.on('close', (code, reason) => {

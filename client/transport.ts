@@ -8,6 +8,8 @@ import type { ClientTlsOptions } from './options.js';
 export interface TransportEvents {
   onOpen(): void;
   onFrame(frame: Uint8Array): void;
+  /** A WebSocket ping from the broker: a sign of life. Only where the implementation shows pings (`ws` does; browsers do not). */
+  onPing?(): void;
   /** Called once, whatever ended the socket. */
   onClose(code: number, reason: string): void;
 }

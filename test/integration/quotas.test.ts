@@ -65,7 +65,6 @@ describe('publish quotas', () => {
 
   it('does not drop, by heartbeat, a connection whose socket it stopped reading for many heartbeats, and loses none of its messages', async () => {
     // A raw peer: it answers pings in the kernel's buffer, which the broker does not read while paused.
-    // (The SDK would give up by itself on a broker that stays silent for two heartbeats.)
     const heartbeatMs = 200;
     const rate = 10;
     const count = 30;
@@ -87,6 +86,24 @@ describe('publish quotas', () => {
     expect(b.stats().connections).toBe(2);
     expect(pub.received.filter((op) => op[0] === 66)).toEqual([]);
     await waitFor(() => got.size === count + 1, {}, 'every confirmed message delivered');
+  });
+
+  it('an SDK publisher held back for many heartbeats stays connected: the broker\'s pings are its signs of life', async () => {
+    const heartbeatMs = 200;
+    const rate = 10;
+    const count = 30;
+    const b = await broker({ heartbeatMs, limits: { publishRate: rate } });
+    const pub = await client(b);
+    const disconnects: unknown[] = [];
+    pub.on('disconnect', (e) => disconnects.push(e));
+    const started = performance.now();
+    // One frame: the full bucket pays `rate`, the rest is a debt of 2 s (ten heartbeats) in which the broker answers
+    // none of the SDK's PINGs; the SDK gives up on a broker it hears nothing from for two heartbeats.
+    await Promise.all(Array.from({ length: count }, (_, i) => pub.publish('quota/sdk-hb', i, { qos: 'at-least-once' })));
+    await pub.publish('quota/sdk-hb', count, { qos: 'at-least-once' });
+    expect(performance.now() - started).toBeGreaterThan(5 * heartbeatMs);
+    expect(disconnects).toEqual([]);
+    expect(pub.state).toBe('connected');
   });
 
   it('with maxInFlightPerConnection 1, pauses and resumes on each commit: every send is confirmed and delivered', async () => {
